@@ -1,0 +1,42 @@
+"""IT Health Assessment: the application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import config
+from .bank import BankError, load_bank
+from .storage import connect, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(config.PROJECT_ROOT / "instance"),
+                instance_relative_config=True)
+    app.config.from_mapping(config.defaults(app.instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("ITHEALTH")
+    if test_config:
+        app.config.update(test_config)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = config.instance_secret(app.instance_path)
+
+    # The bank is loaded and validated once. A broken bank does not stop `flask bank check` from
+    # explaining what is wrong, but the web layer refuses to serve pages with it.
+    try:
+        app.extensions["bank"] = load_bank(app.config["BANK_DIR"])
+        app.extensions["bank_error"] = None
+    except BankError as error:
+        app.extensions["bank"] = None
+        app.extensions["bank_error"] = error
+        app.logger.error("The question bank is not valid:\n%s", error)
+    db = connect(app.config["DATABASE"])
+    try:
+        migrate(db)
+    finally:
+        db.close()
+
+    from . import cli, web
+
+    web.init_app(app)
+    cli.init_app(app)
+    return app

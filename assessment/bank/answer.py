@@ -1,0 +1,27 @@
+"""One answer to one question, as the scoring sees it: no notes, no scores, no storage details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+State = Literal["answered", "not_sure", "na"]
+Value = str | float | int | tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    state: State = "answered"
+    value: Value = None
+
+    @classmethod
+    def not_sure(cls) -> "Answer":
+        return cls("not_sure")
+
+    @classmethod
+    def na(cls) -> "Answer":
+        return cls("na")
+
+
+class AnswerError(ValueError):
+    """A value a user or a file gave that does not fit the question; the message says how to fix it."""

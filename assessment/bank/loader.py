@@ -1,0 +1,357 @@
+"""Load and validate a question bank; every mistake becomes one BankError naming file and key path.
+
+    questions/bank.yaml          bank id, version, risk bands, shared choice sets, section order
+    questions/<section>.yaml     one section and its questions
+    questions/frameworks/        CIS Controls v8 and NIST CSF 2.0 reference lists
+
+A loaded bank is immutable and carries a snapshot (canonical JSON of its data) and its hash, so an
+assessment can be scored against the exact bank it was answered with, long after the files change.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ..costs import COST_INPUTS
+from .frameworks import Frameworks, load_frameworks
+from .models import Bank, BankFile, Question, Section
+from .types import QUESTION_TYPES
+
+BANK_FILE = "bank.yaml"
+FRAMEWORKS_DIR = "frameworks"
+YES_NO_LABELS = {"yes": "Yes", "no": "No"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.path}: {self.message}" if self.path else \
+            f"{self.file}: {self.message}"
+
+
+class BankError(Exception):
+    """The bank is not valid. `problems` lists each mistake with its file and key path."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def key_path(loc: tuple) -> str:
+    """('questions', 3, 'choices', 1, 'score') -> 'questions[3].choices[1].score'"""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _pydantic_problems(file: str, error: ValidationError, prefix: str = "") -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(p for p in item["loc"] if p not in ("function-after", "function-before"))
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling against docs/bank-format.md)"
+        path = key_path(loc)
+        problems.append(Problem(file, f"{prefix}{path}" if path else prefix.rstrip("."), message))
+    return problems
+
+
+def read_bank_dir(directory: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """The raw data of a bank folder, and the display name of the file each part came from."""
+    directory = Path(directory)
+    label = directory.name or str(directory)
+    names = {"bank": f"{label}/{BANK_FILE}"}
+    if not (directory / BANK_FILE).is_file():
+        raise BankError([Problem(names["bank"], "", "no bank file here; a bank folder needs "
+                                                    "bank.yaml and one YAML file per section")])
+    bank_raw = _read_yaml(directory / BANK_FILE, names["bank"])
+    sections: dict[str, Any] = {}
+    problems: list[Problem] = []
+    refs = bank_raw.get("sections") if isinstance(bank_raw, dict) else None
+    listed = [r.get("id") for r in refs if isinstance(r, dict)] if isinstance(refs, list) else []
+    for i, section_id in enumerate(listed):
+        if not isinstance(section_id, str):
+            continue
+        path = directory / f"{section_id}.yaml"
+        names[section_id] = f"{label}/{section_id}.yaml"
+        if not path.is_file():
+            problems.append(Problem(names["bank"], f"sections[{i}].id",
+                                    f"no file {section_id}.yaml for section '{section_id}'"))
+            continue
+        sections[section_id] = _read_yaml(path, names[section_id])
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name != BANK_FILE and path.stem not in listed:
+            problems.append(Problem(f"{label}/{path.name}", "",
+                                    f"section file is not listed under 'sections' in {BANK_FILE}"))
+    if problems:
+        raise BankError(problems)
+    return {"bank": bank_raw, "sections": sections}, names
+
+
+def _read_yaml(path: Path, name: str) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise BankError([Problem(name, where, f"not valid YAML: {problem}")]) from None
+    except UnicodeDecodeError:
+        raise BankError([Problem(name, "", "not UTF-8 text")]) from None
+
+
+def load_bank(directory: Path | str, frameworks: Frameworks | None = None) -> Bank:
+    """Read, validate and build the bank in a folder (the usual way in)."""
+    directory = Path(directory)
+    raw, names = read_bank_dir(directory)
+    if frameworks is None:
+        frameworks_dir = directory / FRAMEWORKS_DIR
+        if not frameworks_dir.is_dir():
+            frameworks_dir = Path(__file__).resolve().parents[2] / "questions" / FRAMEWORKS_DIR
+        frameworks = load_frameworks(frameworks_dir)
+    return build_bank(raw, names, frameworks)
+
+
+def bank_from_snapshot(snapshot: str) -> Bank:
+    """Rebuild a bank stored with an assessment (already validated when it was current)."""
+    raw = json.loads(snapshot)
+    names = {"bank": "stored bank", **{sid: f"stored bank/{sid}" for sid in raw["sections"]}}
+    return build_bank(raw, names, frameworks=None)
+
+
+def build_bank(raw: dict[str, Any], names: dict[str, str], frameworks: Frameworks | None) -> Bank:
+    snapshot = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    problems: list[Problem] = []
+    bank_name = names["bank"]
+    if not isinstance(raw["bank"], dict):
+        raise BankError([Problem(bank_name, "", "expected a mapping of keys such as id, version")])
+    try:
+        bank_file = BankFile.model_validate(raw["bank"])
+    except ValidationError as error:
+        raise BankError(_pydantic_problems(bank_name, error)) from None
+    problems += _check_bank_file(bank_file, bank_name)
+
+    sections: list[Section] = []
+    for i, ref in enumerate(bank_file.sections):
+        name = names[ref.id]
+        data = raw["sections"][ref.id]
+        if not isinstance(data, dict):
+            problems.append(Problem(name, "", "expected a mapping with id, title, intro, questions"))
+            continue
+        data, expand_problems = _expand_choices(data, bank_file, name)
+        problems += expand_problems
+        try:
+            section = Section.model_validate(data)
+        except ValidationError as error:
+            problems += _pydantic_problems(name, error)
+            continue
+        if section.id != ref.id:
+            problems.append(Problem(name, "id", f"is '{section.id}' but bank.yaml lists this file "
+                                                f"as '{ref.id}'"))
+        if section.kind == "profile" and ref.weight != 0:
+            problems.append(Problem(bank_name, f"sections[{i}].weight",
+                                    "the profile section is not scored; give it weight 0"))
+        if section.kind == "scored" and ref.weight <= 0:
+            problems.append(Problem(bank_name, f"sections[{i}].weight",
+                                    "a scored section needs a weight above 0"))
+        sections.append(section)
+    if problems:
+        raise BankError(problems)
+
+    problems += _check_questions(sections, names, frameworks)
+    if problems:
+        raise BankError(problems)
+    return Bank(
+        id=bank_file.id,
+        version=bank_file.version,
+        title=bank_file.title,
+        hash=hashlib.sha256(snapshot.encode()).hexdigest(),
+        snapshot=snapshot,
+        bands=bank_file.bands,
+        critical_cap=bank_file.critical_cap,
+        section_weights={ref.id: ref.weight for ref in bank_file.sections},
+        sections=tuple(sections),
+        provider_questions=bank_file.provider_questions,
+    )
+
+
+def _check_bank_file(bank: BankFile, name: str) -> list[Problem]:
+    problems = []
+    mins = [band.min for band in bank.bands]
+    if mins[0] != 0:
+        problems.append(Problem(name, "bands[0].min", "the lowest band must start at 0"))
+    if mins != sorted(mins) or len(set(mins)) != len(mins):
+        problems.append(Problem(name, "bands", "list bands from lowest to highest 'min', "
+                                               "each with a different 'min'"))
+    for what, ids in (("bands", [b.id for b in bank.bands]),
+                      ("sections", [s.id for s in bank.sections]),
+                      ("provider_questions", [p.id for p in bank.provider_questions])):
+        problems += [Problem(name, f"{what}[{i}].id", f"duplicate id '{ident}'")
+                     for i, ident in _duplicates(ids)]
+    if bank.critical_cap not in {b.id for b in bank.bands}:
+        problems.append(Problem(name, "critical_cap",
+                                f"'{bank.critical_cap}' is not one of the band ids"))
+    for set_id, choices in bank.choice_sets.items():
+        problems += [Problem(name, f"choice_sets.{set_id}[{i}].id", f"duplicate id '{ident}'")
+                     for i, ident in _duplicates([c.id for c in choices])]
+    return problems
+
+
+def _expand_choices(data: dict, bank: BankFile, name: str) -> tuple[dict, list[Problem]]:
+    """Fill in choices that come from a shared choice set or from the yes/no type."""
+    data = copy.deepcopy(data)
+    problems = []
+    for i, q in enumerate(data.get("questions") or []):
+        if not isinstance(q, dict):
+            continue
+        where = f"questions[{i}]"
+        if "choice_set" in q:
+            if "choices" in q:
+                problems.append(Problem(name, f"{where}.choice_set",
+                                        "give either 'choices' or 'choice_set', not both"))
+            elif q["choice_set"] not in bank.choice_sets:
+                problems.append(Problem(name, f"{where}.choice_set",
+                                        f"no choice set '{q['choice_set']}' in bank.yaml "
+                                        f"(known: {', '.join(sorted(bank.choice_sets)) or 'none'})"))
+            else:
+                q["choices"] = [c.model_dump() for c in bank.choice_sets[q["choice_set"]]]
+        if q.get("type") == "yesno":
+            if "choices" in q:
+                problems.append(Problem(name, f"{where}.choices",
+                                        "a yes/no question has its choices built in; use "
+                                        "'best: no' when No is the good answer"))
+            best = q.get("best", "yes")
+            q["choices"] = [{"id": c, "label": YES_NO_LABELS[c], "score": 10 if c == best else 0}
+                            for c in ("yes", "no")]
+        elif "best" in q:
+            problems.append(Problem(name, f"{where}.best", "'best' is only for yes/no questions"))
+    return data, problems
+
+
+def _check_questions(sections: list[Section], names: dict[str, str],
+                     frameworks: Frameworks | None) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, Question] = {}  # questions before the current one, in bank order
+    for section in sections:
+        name = names[section.id]
+        for i, q in enumerate(section.questions):
+            where = f"questions[{i}]"
+
+            def add(path: str, message: str, _where=where, _name=name) -> None:
+                problems.append(Problem(_name, f"{_where}.{path}" if path else _where, message))
+
+            if q.id in seen:
+                add("id", f"duplicate question id '{q.id}' (ids are permanent and unique)")
+            if not q.id.startswith(section.id + "."):
+                add("id", f"question ids in this section start with '{section.id}.'")
+            kind = QUESTION_TYPES.get(q.type)
+            if kind is None:
+                add("type", f"unknown type '{q.type}'; use one of {', '.join(QUESTION_TYPES)}")
+                seen[q.id] = q
+                continue
+            for path, message in kind.check(q):
+                add(path, message)
+            if q.scored and not kind.can_score:
+                add("weight", f"a '{q.type}' question is not scored; give it weight 0")
+            if section.kind == "profile" and q.scored:
+                add("weight", "profile questions are not scored; give them weight 0")
+            if q.critical and not q.scored:
+                add("critical", "only a scored question can have a critical rule")
+            for j, ident in _duplicates([c.id for c in q.choices]):
+                add(f"choices[{j}].id", f"duplicate choice id '{ident}'")
+            for j, ident in _duplicates([r.id for r in q.recommendations]):
+                add(f"recommendations[{j}].id", f"duplicate recommendation id '{ident}'")
+            problems += _check_feeds(q, name, where)
+            tokens = set(q.tokens())
+            rules = [("critical", q.critical)] if q.critical else []
+            rules += [(f"recommendations[{j}]", r) for j, r in enumerate(q.recommendations)]
+            rules += [(f"ask_provider[{j}]", r) for j, r in enumerate(q.ask_provider)]
+            for path, rule in rules:
+                for k, token in enumerate(rule.when):
+                    if token not in tokens:
+                        add(f"{path}.when[{k}]", _bad_token(token, q))
+            if q.show_if is not None:
+                for path, compare in q.show_if.comparisons():
+                    problems += _check_compare(compare, seen, name, f"{where}.show_if"
+                                               + (f".{path}" if path else ""))
+            if frameworks is not None:
+                for j, ident in enumerate(q.cis):
+                    if ident not in frameworks.cis_safeguards:
+                        add(f"cis[{j}]", f"'{ident}' is not a CIS Controls v8 safeguard id "
+                                         f"(like '11.2')")
+                for j, ident in enumerate(q.nist):
+                    if ident not in frameworks.nist_subcategories:
+                        add(f"nist[{j}]", f"'{ident}' is not a NIST CSF 2.0 subcategory id "
+                                          f"(like 'PR.DS-11')")
+            seen[q.id] = q
+    return problems
+
+
+def _bad_token(token: str, q: Question) -> str:
+    known = ", ".join(q.tokens()) or "none"
+    if token == "not_sure" and not q.not_sure:
+        return "'not_sure' is named but the question does not allow 'Not sure' (not_sure: true)"
+    return f"'{token}' is not an answer of {q.id} (its answers: {known})"
+
+
+def _check_compare(compare, seen: dict[str, Question], name: str, path: str) -> list[Problem]:
+    target = seen.get(compare.q)
+    if target is None:
+        return [Problem(name, f"{path}.q", f"'{compare.q}' is not a question that comes before "
+                                           "this one (a condition may only look back)")]
+    kind = QUESTION_TYPES.get(target.type)
+    if kind is None:
+        return []
+    if compare.op not in kind.operators:
+        return [Problem(name, f"{path}.{compare.op}",
+                        f"operator '{compare.op}' does not fit a '{target.type}' question; "
+                        f"use one of {', '.join(sorted(kind.operators))}")]
+    values = compare.value if isinstance(compare.value, tuple) else (compare.value,)
+    if compare.op in ("equals", "not_equals", "in", "not_in", "includes", "excludes"):
+        tokens = set(target.tokens())
+        return [Problem(name, f"{path}.{compare.op}", _bad_token(v, target))
+                for v in values if v not in tokens]
+    return []
+
+
+def _check_feeds(q: Question, name: str, where: str) -> list[Problem]:
+    if q.feeds is None:
+        return []
+    wanted = COST_INPUTS.get(q.feeds)
+    if wanted is None:
+        return [Problem(name, f"{where}.feeds", f"unknown cost-model input '{q.feeds}'; use one "
+                                                f"of {', '.join(COST_INPUTS)}")]
+    if wanted == "number":
+        if q.type not in ("number", "profile"):
+            return [Problem(name, f"{where}.feeds", f"'{q.feeds}' takes a number; use a "
+                                                    "'profile' or 'number' question")]
+        return []
+    if q.type != "single":
+        return [Problem(name, f"{where}.feeds", f"'{q.feeds}' takes a choice; use a 'single' "
+                                                "question")]
+    return [Problem(name, f"{where}.choices[{j}].id",
+                    f"'{c.id}' is not a value of '{q.feeds}' (use {', '.join(wanted)})")
+            for j, c in enumerate(q.choices) if c.id not in wanted]
+
+
+def _duplicates(ids: list[str]) -> list[tuple[int, str]]:
+    seen: set[str] = set()
+    out = []
+    for i, ident in enumerate(ids):
+        if ident in seen:
+            out.append((i, ident))
+        seen.add(ident)
+    return out

@@ -1,0 +1,234 @@
+"""The question bank as immutable models.
+
+Everything an owner reads and everything the scoring uses comes from these models, which are
+filled from the YAML files in `questions/` (see docs/bank-format.md). Unknown keys are refused, so a
+typo in a data file fails at load instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from .conditions import Condition, parse_condition
+
+# Answers that are not a choice of the question but still real answers.
+NOT_SURE = "not_sure"
+NOT_APPLICABLE = "na"
+RESERVED_TOKENS = frozenset({NOT_SURE, NOT_APPLICABLE})
+
+MAX_CHOICE_SCORE = 10
+MAX_WEIGHT = 10
+
+SectionId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$", max_length=80)]
+ChoiceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=40)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Priority = Literal["critical", "high", "medium", "low"]
+Effort = Literal["low", "medium", "high"]
+Timeframe = Literal[30, 60, 90]
+
+PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+EFFORT_ORDER = {"low": 0, "medium": 1, "high": 2}
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Choice(Model):
+    id: ChoiceId
+    label: Text
+    score: float = Field(default=0, ge=0, le=MAX_CHOICE_SCORE)
+
+    @field_validator("id")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in RESERVED_TOKENS:
+            raise ValueError(f"'{value}' is reserved for the built-in answer; use the question's "
+                             f"'not_sure'/'na' switches instead")
+        return value
+
+
+class NumberBand(Model):
+    """A range of a number answer; its id acts like a choice id in rules."""
+
+    id: ChoiceId
+    label: Text
+    up_to: float | None = None  # inclusive upper bound; the last band has none
+    score: float = Field(default=0, ge=0, le=MAX_CHOICE_SCORE)
+
+
+class Recommendation(Model):
+    id: ChoiceId
+    when: tuple[str, ...] = Field(min_length=1)
+    title: Text
+    text: Text
+    priority: Priority
+    effort: Effort
+    timeframe: Timeframe
+
+
+class CriticalRule(Model):
+    when: tuple[str, ...] = Field(min_length=1)
+    finding: Text
+
+
+class ProviderFollowUp(Model):
+    when: tuple[str, ...] = Field(min_length=1)
+    text: Text
+
+
+class Question(Model):
+    id: QuestionId
+    type: str
+    text: Text
+    consultant_text: Text | None = None
+    help: Text
+    hint: Text | None = None
+    choices: tuple[Choice, ...] = ()
+    choice_set: ChoiceId | None = None
+    best: Literal["yes", "no"] | None = None
+    min: float | None = None
+    max: float | None = None
+    unit: Literal["count", "money", "hours", "days", "percent"] | None = None
+    low_label: Text | None = None
+    high_label: Text | None = None
+    bands: tuple[NumberBand, ...] = ()
+    max_score: float | None = Field(default=None, gt=0)
+    feeds: str | None = None
+    not_sure: bool = False
+    na: bool = False
+    weight: float = Field(default=1, ge=0, le=MAX_WEIGHT)
+    critical: CriticalRule | None = None
+    recommendations: tuple[Recommendation, ...] = ()
+    ask_provider: tuple[ProviderFollowUp, ...] = ()
+    cis: tuple[str, ...] = ()
+    nist: tuple[str, ...] = ()
+    show_if: Condition | None = None
+
+    @field_validator("show_if", mode="before")
+    @classmethod
+    def _parse_condition(cls, value):
+        return None if value is None else parse_condition(value)
+
+    @property
+    def kind(self):
+        """The question type's behaviour (validation, scoring, widget); see types.py."""
+        from .types import QUESTION_TYPES
+
+        return QUESTION_TYPES[self.type]
+
+    @property
+    def scored(self) -> bool:
+        return self.weight > 0
+
+    @cached_property
+    def choice_by_id(self) -> dict[str, Choice]:
+        return {choice.id: choice for choice in self.choices}
+
+    def tokens(self) -> tuple[str, ...]:
+        """Every answer token a rule on this question may name."""
+        extra = (NOT_SURE,) if self.not_sure else ()
+        return self.kind.tokens(self) + extra
+
+    def label_for(self, token: str) -> str:
+        if token == NOT_SURE:
+            return "Not sure"
+        if token == NOT_APPLICABLE:
+            return "Does not apply"
+        for choice in self.choices:
+            if choice.id == token:
+                return choice.label
+        for band in self.bands:
+            if band.id == token:
+                return band.label
+        return token
+
+
+class Section(Model):
+    id: SectionId
+    title: Text
+    intro: Text
+    kind: Literal["scored", "profile"] = "scored"
+    questions: tuple[Question, ...] = Field(min_length=1)
+
+
+class Band(Model):
+    id: ChoiceId
+    label: Text
+    min: float = Field(ge=0, le=100)
+    summary: Text
+
+
+class SectionRef(Model):
+    id: SectionId
+    weight: float = Field(ge=0, le=MAX_WEIGHT)
+
+
+class ProviderQuestion(Model):
+    id: ChoiceId
+    text: Text
+    why: Text
+
+
+class BankFile(Model):
+    """The contents of questions/bank.yaml."""
+
+    id: ChoiceId
+    version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
+    title: Text
+    bands: tuple[Band, ...] = Field(min_length=2)
+    critical_cap: ChoiceId
+    choice_sets: dict[ChoiceId, tuple[Choice, ...]] = {}
+    sections: tuple[SectionRef, ...] = Field(min_length=1)
+    provider_questions: tuple[ProviderQuestion, ...] = ()
+
+
+class Bank(Model):
+    """A whole, validated bank: rubric plus sections in order."""
+
+    id: str
+    version: str
+    title: str
+    hash: str
+    snapshot: str = Field(repr=False)  # canonical JSON of the data, stored with assessments
+    bands: tuple[Band, ...]
+    critical_cap: str
+    section_weights: dict[str, float]
+    sections: tuple[Section, ...]
+    provider_questions: tuple[ProviderQuestion, ...]
+
+    @cached_property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(q for section in self.sections for q in section.questions)
+
+    @cached_property
+    def question_by_id(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
+
+    @cached_property
+    def section_of(self) -> dict[str, Section]:
+        return {q.id: section for section in self.sections for q in section.questions}
+
+    @cached_property
+    def section_by_id(self) -> dict[str, Section]:
+        return {section.id: section for section in self.sections}
+
+    def is_optional(self, q: Question) -> bool:
+        """Profile figures and free text may be left empty; every other question needs an answer
+        (which may be "Not sure") before the assessment is complete."""
+        return q.type in ("text", "profile") or self.section_of[q.id].kind == "profile"
+
+    def band_for(self, score: float) -> Band:
+        """The highest band whose minimum the score reaches (bands are stored ascending)."""
+        chosen = self.bands[0]
+        for band in self.bands:
+            if score >= band.min:
+                chosen = band
+        return chosen
+
+    def band_rank(self, band_id: str) -> int:
+        return [band.id for band in self.bands].index(band_id)

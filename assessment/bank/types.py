@@ -1,0 +1,292 @@
+"""Question types: one registry entry per type, holding everything that differs between types.
+
+A type knows how to check a question's definition, parse a raw answer (from a form or a JSON
+file), name the tokens an answer matches (for critical rules, recommendations and conditions),
+and score it. The web layer picks a form widget by `widget`. A new type is one new entry here.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+import re
+from typing import TYPE_CHECKING, Any
+
+from .answer import AnswerError, Value
+
+if TYPE_CHECKING:
+    from .models import Question
+
+Problems = list[tuple[str, str]]  # (key path inside the question, message)
+
+CHOICE_OPERATORS = frozenset({"equals", "not_equals", "in", "not_in", "answered"})
+NUMBER_OPERATORS = frozenset({"gt", "gte", "lt", "lte", "answered"})
+MAX_TEXT = 5000
+MISSING = "missing_"
+
+
+class QuestionType(ABC):
+    name = ""
+    widget = ""
+    operators: frozenset[str] = frozenset({"answered"})
+    can_score = True  # False: the question must have weight 0
+
+    def check(self, q: Question) -> Problems:
+        return []
+
+    def tokens(self, q: Question) -> tuple[str, ...]:
+        """Every token a rule may name for this question."""
+        return ()
+
+    def answer_tokens(self, q: Question, value: Value) -> frozenset[str]:
+        return frozenset()
+
+    @abstractmethod
+    def parse(self, q: Question, raw: Any) -> Value:
+        """The normalised value of a raw answer, or AnswerError saying how to fix it."""
+
+    def points(self, q: Question, value: Value) -> float:
+        """Share of the question's available points this answer earns, from 0 to 1."""
+        return 0.0
+
+    def display(self, q: Question, value: Value) -> str:
+        return str(value)
+
+
+class SingleChoice(QuestionType):
+    name = "single"
+    widget = "radio"
+    operators = CHOICE_OPERATORS
+
+    def check(self, q: Question) -> Problems:
+        problems: Problems = []
+        if len(q.choices) < 2:
+            problems.append(("choices", "a choice question needs at least two choices "
+                                        "(or a 'choice_set')"))
+        if q.scored and q.choices and max(c.score for c in q.choices) <= 0:
+            problems.append(("choices", "a scored question needs at least one choice with a "
+                                        "score above 0"))
+        return problems
+
+    def tokens(self, q: Question) -> tuple[str, ...]:
+        return tuple(c.id for c in q.choices)
+
+    def answer_tokens(self, q: Question, value: Value) -> frozenset[str]:
+        return frozenset({value}) if isinstance(value, str) else frozenset()
+
+    def parse(self, q: Question, raw: Any) -> Value:
+        if isinstance(raw, list) and len(raw) == 1:
+            raw = raw[0]
+        if not isinstance(raw, str) or raw not in q.choice_by_id:
+            raise AnswerError("Choose one of the options.")
+        return raw
+
+    def points(self, q: Question, value: Value) -> float:
+        best = max(c.score for c in q.choices)
+        return q.choice_by_id[value].score / best if best else 0.0
+
+    def display(self, q: Question, value: Value) -> str:
+        return q.choice_by_id[value].label
+
+
+class YesNo(SingleChoice):
+    """Yes or No; the loader fills in the two choices, `best: no` when No is the good answer."""
+
+    name = "yesno"
+
+
+class MultipleChoice(QuestionType):
+    name = "multi"
+    widget = "checkbox"
+    operators = frozenset({"includes", "excludes", "answered"})
+
+    def check(self, q: Question) -> Problems:
+        problems: Problems = []
+        if len(q.choices) < 2:
+            problems.append(("choices", "a multiple-choice question needs at least two choices"))
+        if q.scored and sum(c.score for c in q.choices) <= 0:
+            problems.append(("choices", "a scored question needs choices that score above 0"))
+        return problems
+
+    # A ticked choice is the token of its id; a scoring choice left unticked is 'missing_<id>',
+    # so a rule can say what to do about what is missing.
+    def tokens(self, q: Question) -> tuple[str, ...]:
+        return tuple(c.id for c in q.choices) + tuple(
+            MISSING + c.id for c in q.choices if c.score > 0)
+
+    def answer_tokens(self, q: Question, value: Value) -> frozenset[str]:
+        if not isinstance(value, tuple):
+            return frozenset()
+        return frozenset(value) | {MISSING + c.id for c in q.choices
+                                   if c.score > 0 and c.id not in value}
+
+    def parse(self, q: Question, raw: Any) -> Value:
+        items = [raw] if isinstance(raw, str) else raw
+        if not isinstance(items, (list, tuple)) or not items:
+            raise AnswerError("Tick at least one option (or the option that says none apply).")
+        if any(not isinstance(item, str) or item not in q.choice_by_id for item in items):
+            raise AnswerError("Tick only the options shown.")
+        chosen = set(items)
+        return tuple(c.id for c in q.choices if c.id in chosen)
+
+    def available(self, q: Question) -> float:
+        return q.max_score or sum(c.score for c in q.choices)
+
+    def points(self, q: Question, value: Value) -> float:
+        earned = sum(q.choice_by_id[item].score for item in value)
+        return min(earned, self.available(q)) / self.available(q)
+
+    def display(self, q: Question, value: Value) -> str:
+        return "; ".join(q.choice_by_id[item].label for item in value)
+
+
+_NUMBER_NOISE = re.compile(r"[\s,_$£€¥]")
+
+
+def parse_number(q: Question, raw: Any) -> float:
+    """Accept what people type: '1,200', '$1200', ' 3.5 ', or a JSON number."""
+    if isinstance(raw, bool):
+        raw = None
+    if isinstance(raw, (int, float)):
+        number = float(raw)
+    elif isinstance(raw, str) and raw.strip():
+        cleaned = _NUMBER_NOISE.sub("", raw.strip()).removesuffix("%")
+        if not re.fullmatch(r"-?\d+(\.\d+)?", cleaned):
+            raise AnswerError("Enter a number using digits, like 1200 or 1,200.")
+        number = float(cleaned)
+    else:
+        raise AnswerError("Enter a number using digits, like 1200 or 1,200.")
+    if not math.isfinite(number):
+        raise AnswerError("Enter a number using digits, like 1200 or 1,200.")
+    low = q.min if q.min is not None else 0
+    high = q.max if q.max is not None else 1e12
+    if not low <= number <= high:
+        raise AnswerError(f"Enter a number from {low:,g} to {high:,g}.")
+    return int(number) if number.is_integer() else number
+
+
+class Number(QuestionType):
+    """A number; scored by `bands` (ranges with a score each) when it has them."""
+
+    name = "number"
+    widget = "number"
+    operators = NUMBER_OPERATORS | CHOICE_OPERATORS
+
+    def check(self, q: Question) -> Problems:
+        problems: Problems = []
+        if q.scored and not q.bands:
+            problems.append(("bands", "a scored number question needs bands to score against"))
+        for i, band in enumerate(q.bands[:-1]):
+            if band.up_to is None:
+                problems.append((f"bands[{i}].up_to", "only the last band may leave out 'up_to'"))
+        uppers = [b.up_to for b in q.bands if b.up_to is not None]
+        if uppers != sorted(uppers) or len(set(uppers)) != len(uppers):
+            problems.append(("bands", "bands must be in increasing order of 'up_to'"))
+        if q.bands and q.bands[-1].up_to is not None:
+            problems.append((f"bands[{len(q.bands) - 1}].up_to",
+                             "the last band must leave out 'up_to' so every number has a band"))
+        return problems
+
+    def tokens(self, q: Question) -> tuple[str, ...]:
+        return tuple(b.id for b in q.bands)
+
+    def band(self, q: Question, value: Value):
+        for band in q.bands:
+            if band.up_to is None or value <= band.up_to:
+                return band
+        return None
+
+    def answer_tokens(self, q: Question, value: Value) -> frozenset[str]:
+        band = self.band(q, value)
+        return frozenset({band.id}) if band else frozenset()
+
+    def parse(self, q: Question, raw: Any) -> Value:
+        return parse_number(q, raw)
+
+    def points(self, q: Question, value: Value) -> float:
+        best = max(b.score for b in q.bands)
+        return self.band(q, value).score / best if best else 0.0
+
+    def display(self, q: Question, value: Value) -> str:
+        return f"{value:,g}"
+
+
+class Scale(QuestionType):
+    """A whole number from `min` to `max` (at most 11 steps), scored in proportion."""
+
+    name = "scale"
+    widget = "scale"
+    operators = NUMBER_OPERATORS | CHOICE_OPERATORS
+
+    def check(self, q: Question) -> Problems:
+        if q.min is None or q.max is None:
+            return [("min", "a scale needs 'min' and 'max'")]
+        if not (float(q.min).is_integer() and float(q.max).is_integer()) or not (
+            1 <= q.max - q.min <= 10
+        ):
+            return [("max", "a scale runs between whole numbers, 2 to 11 steps")]
+        return []
+
+    def tokens(self, q: Question) -> tuple[str, ...]:
+        if q.min is None or q.max is None:
+            return ()
+        return tuple(str(v) for v in range(int(q.min), int(q.max) + 1))
+
+    def answer_tokens(self, q: Question, value: Value) -> frozenset[str]:
+        return frozenset({str(value)})
+
+    def parse(self, q: Question, raw: Any) -> Value:
+        if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+            raw = int(raw.strip())
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw not in range(
+            int(q.min), int(q.max) + 1
+        ):
+            raise AnswerError(f"Pick a whole number from {q.min:g} to {q.max:g}.")
+        return int(raw)
+
+    def points(self, q: Question, value: Value) -> float:
+        return (value - q.min) / (q.max - q.min)
+
+
+class FreeText(QuestionType):
+    name = "text"
+    widget = "text"
+    can_score = False
+
+    def parse(self, q: Question, raw: Any) -> Value:
+        if not isinstance(raw, str) or not raw.strip():
+            raise AnswerError("Type an answer, or leave the question out.")
+        if len(raw) > MAX_TEXT:
+            raise AnswerError(f"Keep the answer under {MAX_TEXT:,} characters.")
+        return raw.strip()
+
+
+class ProfileFigure(Number):
+    """A figure about the business (staff, costs, hours) that feeds the cost model, unscored."""
+
+    name = "profile"
+    widget = "number"
+    operators = NUMBER_OPERATORS
+    can_score = False
+
+    def check(self, q: Question) -> Problems:
+        problems: Problems = []
+        if not q.feeds:
+            problems.append(("feeds", "a profile figure must name the cost-model input it feeds"))
+        if not q.unit:
+            problems.append(("unit", "a profile figure needs a unit (count, money, hours, "
+                                     "days or percent)"))
+        return problems
+
+    def tokens(self, q: Question) -> tuple[str, ...]:
+        return ()
+
+    def answer_tokens(self, q: Question, value: Value) -> frozenset[str]:
+        return frozenset()
+
+
+QUESTION_TYPES: dict[str, QuestionType] = {
+    t.name: t
+    for t in (SingleChoice(), YesNo(), MultipleChoice(), Number(), Scale(), FreeText(),
+              ProfileFigure())
+}

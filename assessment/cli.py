@@ -1,0 +1,169 @@
+"""Command-line tools for bank authors and operators (`flask --app app COMMAND`).
+
+Every error names the file and the field it is about and exits non-zero; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from . import storage
+from .bank import Bank, BankError, load_bank
+from .bank.frameworks import load_frameworks
+from .bank.coverage import coverage, coverage_report
+from .bank.loader import FRAMEWORKS_DIR
+from .scoring import parse_answers, result_to_dict, score
+
+bank_cli = AppGroup("bank", help="Check the question bank and its framework coverage.")
+db_cli = AppGroup("db", help="Create, back up and restore the database.")
+assess_cli = AppGroup("assess", help="Score answer files and export assessments.")
+
+
+def _bank_dir(directory: str | None) -> Path:
+    return Path(directory) if directory else Path(current_app.config["BANK_DIR"])
+
+
+def _load_or_fail(directory: Path) -> Bank:
+    try:
+        return load_bank(directory)
+    except BankError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise click.exceptions.Exit(1) from None
+
+
+def app_bank() -> Bank:
+    bank = current_app.extensions["bank"]
+    if bank is None:
+        raise click.ClickException(f"the question bank is not valid:\n"
+                                   f"{current_app.extensions['bank_error']}")
+    return bank
+
+
+@bank_cli.command("check")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+def bank_check(directory: str | None) -> None:
+    """Validate a bank folder (default: the app's questions/); exit 1 with every problem."""
+    bank = _load_or_fail(_bank_dir(directory))
+    scored = [s for s in bank.sections if s.kind == "scored"]
+    click.echo(f"ok: bank {bank.id} {bank.version}: {len(scored)} scored sections, "
+               f"{len(bank.questions)} questions, hash {bank.hash[:12]}")
+
+
+@bank_cli.command("coverage")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+def bank_coverage(directory: str | None) -> None:
+    """Print which CIS Controls v8 IG1 safeguards and NIST CSF 2.0 categories the bank maps."""
+    folder = _bank_dir(directory)
+    bank = _load_or_fail(folder)
+    frameworks_dir = folder / FRAMEWORKS_DIR
+    if not frameworks_dir.is_dir():
+        frameworks_dir = Path(current_app.config["BANK_DIR"]) / FRAMEWORKS_DIR
+    frameworks = load_frameworks(frameworks_dir)
+    click.echo(coverage_report(coverage(bank, frameworks), frameworks))
+
+
+@db_cli.command("init")
+def db_init() -> None:
+    """Create the instance folder, secret key and database, or bring the schema up to date."""
+    db = storage.connect(current_app.config["DATABASE"])
+    try:
+        applied = storage.migrate(db)
+    finally:
+        db.close()
+    note = f"applied {', '.join(applied)}" if applied else "schema up to date"
+    click.echo(f"Database ready at {current_app.config['DATABASE']} ({note}).")
+
+
+@db_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def db_backup(path: str) -> None:
+    """Write a consistent copy of the live database to PATH (VACUUM INTO, then checked)."""
+    db = storage.connect(current_app.config["DATABASE"])
+    try:
+        storage.backup(db, path)
+    except (FileExistsError, RuntimeError) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        db.close()
+    click.echo(f"Backup written to {path} (integrity check ok).")
+
+
+@db_cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def db_restore(path: str, yes: bool) -> None:
+    """Replace the database's contents with the backup at PATH, after checking it."""
+    if not yes:
+        click.confirm(f"Replace everything in {current_app.config['DATABASE']} with {path}?",
+                      abort=True)
+    db = storage.connect(current_app.config["DATABASE"])
+    try:
+        storage.restore(db, path)
+        storage.migrate(db)
+        ok = storage.integrity_ok(db)
+    except (FileNotFoundError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        db.close()
+    click.echo(f"Restored from {path} (integrity check {'ok' if ok else 'FAILED'}).")
+    if not ok:
+        raise click.exceptions.Exit(1)
+
+
+def read_answers_file(path: Path, bank: Bank) -> dict:
+    """Read an answers JSON file; any problem is a ClickException naming the file and field."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise click.ClickException(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path}: not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"{path}: line {error.lineno}, column {error.colno}: "
+                                   f"not valid JSON ({error.msg})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
+        raise click.ClickException(f"{path}: answers: expected an object "
+                                   '{"answers": {"question.id": value, ...}}')
+    if "bank" in data and data["bank"] != bank.id:
+        raise click.ClickException(f"{path}: bank: '{data['bank']}' does not match the loaded "
+                                   f"bank '{bank.id}'")
+    answers, errors = parse_answers(bank, data["answers"])
+    if errors:
+        raise click.ClickException("\n".join(f"{path}: {e}" for e in errors))
+    return answers
+
+
+@assess_cli.command("score")
+@click.argument("answers_file", type=click.Path(dir_okay=False, path_type=Path))
+def assess_score(answers_file: Path) -> None:
+    """Score an answers JSON file against the current bank and print the result as JSON."""
+    bank = app_bank()
+    result = score(bank, read_answers_file(answers_file, bank))
+    click.echo(json.dumps(result_to_dict(result), indent=2, ensure_ascii=False))
+
+
+@assess_cli.command("export")
+@click.argument("assessment_id")
+def assess_export(assessment_id: str) -> None:
+    """Print an assessment with its answers as JSON (the same format `assess score` reads)."""
+    db = storage.connect(current_app.config["DATABASE"])
+    try:
+        data = storage.export_assessment(db, assessment_id)
+    except storage.NotFound:
+        raise click.ClickException(f"no assessment with id '{assessment_id}'") from None
+    finally:
+        db.close()
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    click.echo()
+
+
+def init_app(app: Flask) -> None:
+    for group in (bank_cli, db_cli, assess_cli):
+        app.cli.add_command(group)

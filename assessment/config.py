@@ -1,0 +1,40 @@
+"""Configuration: defaults, then instance/config.py, then ITHEALTH_* environment variables, then
+the mapping a test passes. The README lists every variable."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECRET_FILE = "secret_key"
+
+
+def defaults(instance_path: str) -> dict:
+    return {
+        "SECRET_KEY": None,
+        "DATABASE": os.path.join(instance_path, "it-health.sqlite"),
+        "BANK_DIR": str(PROJECT_ROOT / "questions"),
+        # A CSRF token lives as long as the session: an owner who leaves a page open overnight
+        # must not lose answers to an expired token.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,  # set ITHEALTH_SESSION_COOKIE_SECURE=true behind HTTPS
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
+        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+    }
+
+
+def instance_secret(instance_path: str) -> str:
+    """The secret key kept in instance/secret_key, created on first start (readable by us only)."""
+    path = Path(instance_path) / SECRET_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -1,0 +1,230 @@
+"""Assessments and their answers: one function per operation, each taking the Database.
+
+Saving an answer is one small BEGIN IMMEDIATE transaction that returns the new version. A write
+names the version it was based on; if the stored answer has moved on since, it is refused with
+the current answer (the caller tells the user, nothing is overwritten). A write carrying a client
+key that was already applied changes nothing and returns the same version.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+from sqlite_utils import Database
+
+from ..bank import Answer, Bank, bank_from_snapshot
+from .db import write
+
+KEEP: Any = object()  # "leave this field as it is" in save_answer
+SOURCES = ("owner", "consultant")
+
+
+class NotFound(LookupError):
+    """No such assessment (or not one the caller may see)."""
+
+
+class Conflict(Exception):
+    """The answer changed since the writer last saw it."""
+
+    def __init__(self, current: StoredAnswer | None):
+        self.current = current
+        super().__init__("the answer was changed elsewhere since this page was loaded")
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    question_id: str
+    source: str
+    answer: Answer | None
+    note: str
+    verified: bool
+    reconfirm: bool
+    answered_by: int | None
+    version: int
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Saved:
+    version: int
+    replayed: bool  # True when the client key had been applied before
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def remember_bank(db: Database, bank: Bank) -> None:
+    if db.execute("SELECT 1 FROM banks WHERE hash = ?", [bank.hash]).fetchone() is None:
+        db["banks"].insert({"hash": bank.hash, "bank_id": bank.id, "version": bank.version,
+                            "snapshot": bank.snapshot, "created_at": now()}, ignore=True)
+
+
+def create_assessment(db: Database, bank: Bank, *, mode: str = "self",
+                      firm_id: int | None = None, client_id: int | None = None,
+                      created_by: int | None = None, copied_from: str | None = None,
+                      resume_token_hash: str | None = None) -> str:
+    assessment_id = new_id()
+    stamp = now()
+    with write(db):
+        remember_bank(db, bank)
+        db["assessments"].insert({
+            "id": assessment_id, "bank_hash": bank.hash, "status": "in_progress", "mode": mode,
+            "firm_id": firm_id, "client_id": client_id, "created_by": created_by,
+            "copied_from": copied_from, "resume_token_hash": resume_token_hash,
+            "created_at": stamp, "updated_at": stamp,
+        })
+    return assessment_id
+
+
+def get_assessment(db: Database, assessment_id: str) -> dict:
+    rows = list(db.query("SELECT * FROM assessments WHERE id = ?", [assessment_id]))
+    if not rows:
+        raise NotFound(assessment_id)
+    return rows[0]
+
+
+def bank_of(db: Database, assessment: dict) -> Bank:
+    """The bank this assessment was answered against, whatever questions/ says today."""
+    snapshot = db.execute("SELECT snapshot FROM banks WHERE hash = ?",
+                          [assessment["bank_hash"]]).fetchone()[0]
+    return _bank_from_snapshot(assessment["bank_hash"], snapshot)
+
+
+@lru_cache(maxsize=16)
+def _bank_from_snapshot(bank_hash: str, snapshot: str) -> Bank:
+    return bank_from_snapshot(snapshot)
+
+
+def _to_stored(row: dict) -> StoredAnswer:
+    answer = None
+    if row["state"] is not None:
+        value = json.loads(row["value"]) if row["value"] is not None else None
+        answer = Answer(row["state"], tuple(value) if isinstance(value, list) else value)
+    return StoredAnswer(row["question_id"], row["source"], answer, row["note"] or "",
+                        bool(row["verified"]), bool(row["reconfirm"]), row["answered_by"],
+                        row["version"], row["updated_at"])
+
+
+def _row(db: Database, assessment_id: str, question_id: str, source: str) -> dict | None:
+    rows = list(db.query(
+        "SELECT * FROM answers WHERE assessment_id = ? AND question_id = ? AND source = ?",
+        [assessment_id, question_id, source]))
+    return rows[0] if rows else None
+
+
+def save_answer(db: Database, assessment_id: str, question_id: str, *, base_version: int,
+                answer: Answer | None = KEEP, note: str = KEEP, verified: bool = KEEP,
+                source: str = "owner", client_key: str | None = None,
+                answered_by: int | None = None) -> Saved:
+    """Store one answer (and/or its note and verified flag); returns the new version.
+
+    base_version is the version the writer last saw (0 for a question never saved). Raises
+    Conflict when the stored version differs, NotFound when the assessment does not exist.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}")
+    with write(db):
+        if client_key is not None:
+            done = db.execute("SELECT version, assessment_id, question_id FROM answer_writes "
+                              "WHERE client_key = ?", [client_key]).fetchone()
+            if done is not None:
+                if done[1:] != (assessment_id, question_id):
+                    raise ValueError("this client key was used for another answer")
+                return Saved(done[0], replayed=True)
+        if db.execute("SELECT 1 FROM assessments WHERE id = ?", [assessment_id]).fetchone() \
+                is None:
+            raise NotFound(assessment_id)
+        row = _row(db, assessment_id, question_id, source)
+        current = row["version"] if row else 0
+        if current != base_version:
+            raise Conflict(_to_stored(row) if row else None)
+        stamp = now()
+        new = dict(row) if row else {
+            "assessment_id": assessment_id, "question_id": question_id, "source": source,
+            "state": None, "value": None, "note": "", "verified": 0, "reconfirm": 0,
+        }
+        if answer is not KEEP:
+            new["state"] = answer.state if answer else None
+            new["value"] = json.dumps(answer.value) if answer and answer.value is not None \
+                else None
+            new["reconfirm"] = 0
+        if note is not KEEP:
+            new["note"] = note
+        if verified is not KEEP:
+            new["verified"] = int(bool(verified))
+        new.update(version=current + 1, updated_at=stamp, answered_by=answered_by)
+        db["answers"].upsert(new, pk=("assessment_id", "question_id", "source"))
+        if client_key is not None:
+            db["answer_writes"].insert({"client_key": client_key, "assessment_id": assessment_id,
+                                        "question_id": question_id, "version": current + 1,
+                                        "created_at": stamp})
+        db.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", [stamp, assessment_id])
+    return Saved(current + 1, replayed=False)
+
+
+def stored_answers(db: Database, assessment_id: str,
+                   source: str | None = None) -> dict[str, StoredAnswer]:
+    """Answers by question id. Without a source: the consultant's where given, else the owner's."""
+    rows = db.query("SELECT * FROM answers WHERE assessment_id = ? ORDER BY source DESC",
+                    [assessment_id])
+    out: dict[str, StoredAnswer] = {}
+    for row in rows:  # 'owner' sorts after 'consultant' descending, so consultant wins
+        if source is not None and row["source"] != source:
+            continue
+        stored = _to_stored(row)
+        if source is None and row["question_id"] in out and out[row["question_id"]].answer:
+            continue
+        out[row["question_id"]] = stored
+    return out
+
+
+def answers_for_scoring(db: Database, assessment_id: str) -> dict[str, Answer]:
+    return {qid: s.answer for qid, s in stored_answers(db, assessment_id).items() if s.answer}
+
+
+def set_status(db: Database, assessment_id: str, status: str) -> None:
+    stamp = now()
+    with write(db):
+        cursor = db.execute(
+            "UPDATE assessments SET status = ?, updated_at = ?, finished_at = ? WHERE id = ?",
+            [status, stamp, stamp if status == "finished" else None, assessment_id])
+        if cursor.rowcount == 0:
+            raise NotFound(assessment_id)
+
+
+def export_assessment(db: Database, assessment_id: str) -> dict:
+    """An assessment with its answers as plain JSON data (the answers file format plus records)."""
+    assessment = get_assessment(db, assessment_id)
+    bank = bank_of(db, assessment)
+    effective = stored_answers(db, assessment_id)
+    return {
+        "bank": bank.id,
+        "bank_version": bank.version,
+        "bank_hash": bank.hash,
+        "assessment": {k: assessment[k] for k in ("id", "status", "mode", "created_at",
+                                                  "updated_at", "finished_at")},
+        "answers": {qid: _raw(s.answer) for qid, s in effective.items() if s.answer},
+        "records": [
+            {"question_id": s.question_id, "source": s.source,
+             "answer": _raw(s.answer) if s.answer else None, "note": s.note,
+             "verified": s.verified, "version": s.version, "updated_at": s.updated_at}
+            for source in SOURCES
+            for s in stored_answers(db, assessment_id, source).values()
+        ],
+    }
+
+
+def _raw(answer: Answer) -> Any:
+    if answer.state != "answered":
+        return {"state": answer.state}
+    return list(answer.value) if isinstance(answer.value, tuple) else answer.value

@@ -1,0 +1,90 @@
+"""The SQLite connection and its rules: WAL, a busy timeout, foreign keys, and write transactions
+that take the write lock up front (BEGIN IMMEDIATE), because a deferred BEGIN in WAL mode can fail
+with "database is locked" instead of waiting its turn."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlite_utils import Database
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def connect(path: str | Path) -> Database:
+    """Open the database with the project's pragmas; ':memory:' gives a throwaway one."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: no implicit transactions; we (and sqlite-utils) say BEGIN ourselves.
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                           check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if str(path) != ":memory:":
+        conn.execute("PRAGMA journal_mode = WAL")
+    # FULL: a commit is on disk before it is acknowledged, so an answer the user saw "saved"
+    # survives a power cut or a killed worker.
+    conn.execute("PRAGMA synchronous = FULL")
+    return Database(conn)
+
+
+@contextmanager
+def write(db: Database) -> Iterator[Database]:
+    """One write transaction. Nested use joins the outer transaction."""
+    if db.conn.in_transaction:
+        yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    try:
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+
+
+def integrity_ok(db: Database) -> bool:
+    return db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def backup(db: Database, target: str | Path) -> None:
+    """A consistent copy of the live database (VACUUM INTO), checked before it is trusted."""
+    target = Path(target)
+    if target.exists():
+        raise FileExistsError(f"{target} already exists; choose a new file name")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    db.execute("VACUUM INTO ?", [str(target)])
+    copy = sqlite3.connect(str(target))
+    try:
+        ok = copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        copy.close()
+    if not ok:
+        target.unlink()
+        raise RuntimeError(f"the backup at {target} failed its integrity check and was removed")
+
+
+def restore(db: Database, source: str | Path) -> None:
+    """Replace the live database's contents with a backup, after checking the backup."""
+    source = Path(source)
+    if not source.is_file():
+        raise FileNotFoundError(f"{source}: no such backup file")
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        try:
+            ok = src.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        except sqlite3.DatabaseError as error:
+            raise ValueError(f"{source}: not a SQLite database ({error})") from None
+        if not ok:
+            raise ValueError(f"{source}: failed its integrity check; not restored")
+        src.backup(db.conn)  # SQLite's online backup API: safe while others have it open
+    finally:
+        src.close()

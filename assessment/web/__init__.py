@@ -1,0 +1,52 @@
+"""The web layer: thin views that parse a form, call the layers below, and redirect."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf import CSRFProtect
+
+from . import db, security
+
+csrf = CSRFProtect()
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    db.init_app(app)
+    security.init_app(app)
+
+    from .public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+
+    @app.before_request
+    def refuse_without_bank():
+        if app.extensions["bank_error"] is not None:
+            return render_template(
+                "error.html", title="This service is being fixed",
+                message="The questions could not be loaded. The people running this site can "
+                        "see why with: flask bank check"), 503
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_template("error.html", title="Page not found",
+                               message="There is nothing at this address. Check the link, or "
+                                       "start from the home page."), 404
+
+    @app.errorhandler(405)
+    def not_allowed(error):
+        return render_template("error.html", title="That did not work",
+                               message="This page cannot be used that way. Go back and try "
+                                       "again from the form."), 405
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return render_template("error.html", title="That was too large",
+                               message="What you sent is larger than we accept. Try a smaller "
+                                       "file or shorter text."), 413
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return render_template("error.html", title="Something went wrong on our side",
+                               message="Your saved answers are safe. Please try again in a "
+                                       "moment."), 500
