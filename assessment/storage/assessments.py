@@ -175,10 +175,10 @@ def save_answer(db: Database, assessment_id: str, question_id: str, *, base_vers
 def stored_answers(db: Database, assessment_id: str,
                    source: str | None = None) -> dict[str, StoredAnswer]:
     """Answers by question id. Without a source: the consultant's where given, else the owner's."""
-    rows = db.query("SELECT * FROM answers WHERE assessment_id = ? ORDER BY source DESC",
+    rows = db.query("SELECT * FROM answers WHERE assessment_id = ? ORDER BY source",
                     [assessment_id])
     out: dict[str, StoredAnswer] = {}
-    for row in rows:  # 'owner' sorts after 'consultant' descending, so consultant wins
+    for row in rows:  # 'consultant' sorts before 'owner', so the consultant's answer wins
         if source is not None and row["source"] != source:
             continue
         stored = _to_stored(row)

@@ -1,0 +1,50 @@
+"""The application factory: configuration order, secret key, headers, error pages."""
+
+from __future__ import annotations
+
+from assessment import create_app
+
+
+def test_config_order_defaults_instance_env_test(tmp_path, monkeypatch):
+    """Environment variables override defaults; the test mapping overrides both."""
+    monkeypatch.setenv("ITHEALTH_DATABASE", str(tmp_path / "env.sqlite"))
+    app = create_app({"SECRET_KEY": "x"})
+    assert app.config["DATABASE"] == str(tmp_path / "env.sqlite")
+    app = create_app({"SECRET_KEY": "x", "DATABASE": str(tmp_path / "test.sqlite")})
+    assert app.config["DATABASE"] == str(tmp_path / "test.sqlite")
+    assert not app.debug
+
+
+def test_landing_page_explains_the_assessment(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "No account needed" in page
+    assert "Backup and recovery" in page
+
+
+def test_security_headers_on_pages_and_errors(client):
+    for path, status in (("/", 200), ("/no-such-page", 404)):
+        response = client.get(path)
+        assert response.status_code == status
+        csp = response.headers["Content-Security-Policy"]
+        assert "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
+        assert "'nonce-" in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_not_found_page_is_friendly(client):
+    page = client.get("/no-such-page").get_data(as_text=True)
+    assert "Page not found" in page and "Traceback" not in page
+
+
+def test_broken_bank_refuses_to_serve_but_says_how_to_check(tmp_path):
+    (tmp_path / "bank.yaml").write_text("id: [broken\n")
+    app = create_app({"SECRET_KEY": "x", "DATABASE": str(tmp_path / "d.sqlite"),
+                      "BANK_DIR": str(tmp_path)})
+    response = app.test_client().get("/")
+    assert response.status_code == 503
+    assert "flask bank check" in response.get_data(as_text=True)
+    result = app.test_cli_runner().invoke(args=["bank", "check"])
+    assert result.exit_code == 1 and "bank.yaml: line 2, column 1: not valid YAML" in result.output

@@ -1,0 +1,130 @@
+"""Properties the scoring must hold for any answers (docs/scoring.md, "Properties").
+
+Each runs on the shipped bank and on the small worked-example bank."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from assessment.bank import Answer, load_bank
+from assessment.scoring import score
+
+from .conftest import BANK_FIXTURES, QUESTIONS
+from .strategies import answers_strategy, value_strategy
+
+BANKS = {"shipped": load_bank(QUESTIONS), "mini": load_bank(BANK_FIXTURES / "mini")}
+SETTINGS = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def applicable(result) -> frozenset[str]:
+    return frozenset(o.question.id for o in result.outcomes if o.applicable)
+
+
+def asked_if_answered(bank) -> set[str]:
+    """Questions an `answered` condition looks at (there, N/A counts as an answer)."""
+    return {c.q for q in bank.questions if q.show_if for _, c in q.show_if.comparisons()
+            if c.op == "answered"}
+
+
+@pytest.mark.parametrize("name", BANKS)
+@SETTINGS
+@given(data=st.data())
+def test_scores_stay_between_0_and_100(name, data):
+    """A score outside 0-100 would make every chart and band meaningless."""
+    bank = BANKS[name]
+    result = score(bank, data.draw(answers_strategy(bank)))
+    for value in [result.score] + [s.score for s in result.sections] + \
+            [p.projected_score for p in result.roadmap]:
+        assert value is None or 0 <= value <= 100
+
+
+@pytest.mark.parametrize("name", BANKS)
+@SETTINGS
+@given(data=st.data())
+def test_improving_one_answer_never_lowers_the_score(name, data):
+    """An owner who fixes something must never see the score drop for it."""
+    bank = BANKS[name]
+    scored = [q for q in bank.questions if q.scored]
+    q = data.draw(st.sampled_from(scored))
+    answers = data.draw(answers_strategy(bank))
+    first = data.draw(value_strategy(q))
+    second = data.draw(value_strategy(q))
+    worse, better = sorted([first, second], key=lambda a: q.kind.points(q, a.value))
+    before = score(bank, {**answers, q.id: worse})
+    after = score(bank, {**answers, q.id: better})
+    assume(q.id in applicable(before))
+    assume(applicable(before) == applicable(after))
+    assert after.score >= before.score - 1e-9
+
+
+@pytest.mark.parametrize("name", BANKS)
+@SETTINGS
+@given(data=st.data())
+def test_not_sure_never_beats_a_real_answer(name, data):
+    """'Not sure' scores as a risk: no real answer scores lower than it."""
+    bank = BANKS[name]
+    q = data.draw(st.sampled_from([q for q in bank.questions if q.scored and q.not_sure]))
+    answers = data.draw(answers_strategy(bank))
+    unsure = score(bank, {**answers, q.id: Answer.not_sure()})
+    known = score(bank, {**answers, q.id: data.draw(value_strategy(q))})
+    assume(q.id in applicable(unsure) and applicable(unsure) == applicable(known))
+    assert known.score >= unsure.score - 1e-9
+
+
+@pytest.mark.parametrize("name", BANKS)
+@SETTINGS
+@given(data=st.data())
+def test_answers_to_hidden_questions_change_nothing(name, data):
+    """A stale answer behind a condition that no longer holds must not count."""
+    bank = BANKS[name]
+    answers = data.draw(answers_strategy(bank))
+    result = score(bank, answers)
+    hidden = [q for q in bank.questions if q.id not in applicable(result)]
+    assume(hidden)
+    extra = {q.id: data.draw(value_strategy(q)) for q in hidden}
+    again = score(bank, {**answers, **extra})
+    assert again.score == result.score
+    assert again.band == result.band
+
+
+@pytest.mark.parametrize("name", BANKS)
+@SETTINGS
+@given(data=st.data())
+def test_not_applicable_scores_like_no_answer(name, data):
+    """N/A leaves the denominator: it neither helps nor hurts."""
+    bank = BANKS[name]
+    candidates = [q for q in bank.questions if q.na and q.id not in asked_if_answered(bank)]
+    if not candidates:
+        return  # this bank has no N/A question to check; the mini bank always has one
+    q = data.draw(st.sampled_from(candidates))
+    answers = {k: v for k, v in data.draw(answers_strategy(bank)).items() if k != q.id}
+    assert score(bank, {**answers, q.id: Answer.na()}).score == score(bank, answers).score
+
+
+@pytest.mark.parametrize("name", BANKS)
+@SETTINGS
+@given(data=st.data())
+def test_a_critical_finding_always_caps_the_band(name, data):
+    """A high score must never hide an exposure such as untested backups."""
+    bank = BANKS[name]
+    result = score(bank, data.draw(answers_strategy(bank)))
+    if result.critical_findings and result.band is not None:
+        assert bank.band_rank(result.band.id) <= bank.band_rank(bank.critical_cap)
+
+
+@pytest.mark.parametrize("name", BANKS)
+@SETTINGS
+@given(data=st.data())
+def test_projected_scores_never_go_down(name, data):
+    """Following the plan can only help: each phase is at least as good as the one before."""
+    bank = BANKS[name]
+    result = score(bank, data.draw(answers_strategy(bank)))
+    if result.score is None:
+        return
+    previous = result.score
+    for phase in result.roadmap:
+        assert phase.projected_score >= previous - 1e-9
+        previous = phase.projected_score

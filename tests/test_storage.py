@@ -1,0 +1,173 @@
+"""Storage on real SQLite files: durability settings, versioned idempotent saves, bank snapshots,
+backup and restore."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+
+import pytest
+
+from assessment.bank import Answer, load_bank
+from assessment.storage import (Conflict, NotFound, answers_for_scoring, backup, bank_of,
+                                connect, create_assessment, export_assessment, get_assessment,
+                                integrity_ok, migrate, restore, save_answer, stored_answers)
+
+DAILY = Answer("answered", "daily")
+WEEKLY = Answer("answered", "weekly")
+
+
+def test_connection_uses_wal_full_sync_and_foreign_keys(db):
+    """The durability rules: an acknowledged answer survives a crash, writers wait their turn."""
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+
+
+def test_migrations_run_once(db):
+    assert migrate(db) == []
+    assert {"banks", "assessments", "answers", "answer_writes"} <= set(db.table_names())
+
+
+def test_save_returns_increasing_versions_and_keeps_the_answer(db, mini_bank):
+    aid = create_assessment(db, mini_bank)
+    assert save_answer(db, aid, "backup.automatic", base_version=0, answer=WEEKLY).version == 1
+    assert save_answer(db, aid, "backup.automatic", base_version=1, answer=DAILY).version == 2
+    assert answers_for_scoring(db, aid) == {"backup.automatic": DAILY}
+
+
+def test_stale_write_is_refused_with_the_current_answer(db, mini_bank):
+    """Two tabs: the second, based on an old version, must not silently overwrite the first."""
+    aid = create_assessment(db, mini_bank)
+    save_answer(db, aid, "backup.automatic", base_version=0, answer=DAILY)
+    with pytest.raises(Conflict) as caught:
+        save_answer(db, aid, "backup.automatic", base_version=0, answer=WEEKLY)
+    assert caught.value.current.answer == DAILY
+    assert caught.value.current.version == 1
+    assert answers_for_scoring(db, aid)["backup.automatic"] == DAILY
+
+
+def test_replayed_write_changes_nothing(db, mini_bank):
+    """A retried request (same client key) must not bump the version or apply twice."""
+    aid = create_assessment(db, mini_bank)
+    first = save_answer(db, aid, "backup.automatic", base_version=0, answer=DAILY, client_key="k1")
+    again = save_answer(db, aid, "backup.automatic", base_version=0, answer=DAILY, client_key="k1")
+    assert (first.version, first.replayed, again.version, again.replayed) == (1, False, 1, True)
+    assert stored_answers(db, aid)["backup.automatic"].version == 1
+
+
+def test_unknown_assessment_is_not_found(db):
+    with pytest.raises(NotFound):
+        save_answer(db, "nope", "backup.automatic", base_version=0, answer=DAILY)
+    with pytest.raises(NotFound):
+        get_assessment(db, "nope")
+
+
+def test_values_round_trip(db, mini_bank):
+    aid = create_assessment(db, mini_bank)
+    save_answer(db, aid, "backup.scope", base_version=0,
+                answer=Answer("answered", ("files", "systems")))
+    save_answer(db, aid, "security.patch_days", base_version=0, answer=Answer("answered", 7))
+    save_answer(db, aid, "backup.tested", base_version=0, answer=Answer.not_sure())
+    assert answers_for_scoring(db, aid) == {
+        "backup.scope": Answer("answered", ("files", "systems")),
+        "security.patch_days": Answer("answered", 7),
+        "backup.tested": Answer.not_sure(),
+    }
+
+
+def test_note_and_verified_keep_the_answer(db, mini_bank):
+    aid = create_assessment(db, mini_bank)
+    save_answer(db, aid, "backup.automatic", base_version=0, answer=DAILY)
+    save_answer(db, aid, "backup.automatic", base_version=1, note="Checked the console")
+    stored = stored_answers(db, aid)["backup.automatic"]
+    assert (stored.answer, stored.note, stored.version) == (DAILY, "Checked the console", 2)
+
+
+def test_consultant_answer_stands_beside_the_owners(db, mini_bank):
+    """The client's own answer stays on record; the consultant's verified one is what scores."""
+    aid = create_assessment(db, mini_bank)
+    save_answer(db, aid, "backup.automatic", base_version=0, answer=DAILY, source="owner")
+    save_answer(db, aid, "backup.automatic", base_version=0, answer=WEEKLY,
+                source="consultant", verified=True)
+    assert answers_for_scoring(db, aid)["backup.automatic"] == WEEKLY
+    assert stored_answers(db, aid, "owner")["backup.automatic"].answer == DAILY
+    assert stored_answers(db, aid, "consultant")["backup.automatic"].verified
+
+
+def test_old_assessment_keeps_its_bank_after_the_bank_changes(db, mini_bank_dir):
+    """Changing questions/ never changes an existing assessment's answers or score."""
+    old_bank = load_bank(mini_bank_dir)
+    aid = create_assessment(db, old_bank)
+    save_answer(db, aid, "backup.automatic", base_version=0, answer=WEEKLY)
+    text = (mini_bank_dir / "backup.yaml").read_text()
+    (mini_bank_dir / "backup.yaml").write_text(
+        text.replace("{id: weekly, label: Every week, score: 5}",
+                     "{id: weekly, label: Every week, score: 1}"))
+    new_bank = load_bank(mini_bank_dir)
+    assert new_bank.hash != old_bank.hash
+    kept = bank_of(db, get_assessment(db, aid))
+    assert kept.hash == old_bank.hash
+    assert kept.question_by_id["backup.automatic"].choice_by_id["weekly"].score == 5
+
+
+def test_concurrent_writers_do_not_see_locked_errors(tmp_path, mini_bank):
+    """Several connections saving at once wait for the lock instead of failing."""
+    path = tmp_path / "busy.sqlite"
+    setup = connect(path)
+    migrate(setup)
+    aid = create_assessment(setup, mini_bank)
+    setup.close()
+    errors = []
+
+    def worker(n):
+        db = connect(path)
+        try:
+            for i in range(30):
+                save_answer(db, aid, f"q.w{n}_{i}", base_version=0, answer=DAILY)
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    check = connect(path)
+    assert check.execute("SELECT count(*) FROM answers").fetchone()[0] == 120
+    check.close()
+
+
+def test_backup_and_restore(tmp_path, db, mini_bank):
+    """A backup is a checked, consistent copy; restoring it brings back exactly what it held."""
+    aid = create_assessment(db, mini_bank)
+    save_answer(db, aid, "backup.automatic", base_version=0, answer=DAILY)
+    target = tmp_path / "backups" / "copy.sqlite"
+    backup(db, target)
+    with pytest.raises(FileExistsError):
+        backup(db, target)
+    save_answer(db, aid, "backup.automatic", base_version=1, answer=WEEKLY)
+    restore(db, target)
+    assert integrity_ok(db)
+    assert answers_for_scoring(db, aid) == {"backup.automatic": DAILY}
+
+
+def test_restore_refuses_a_file_that_is_not_a_database(tmp_path, db):
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(ValueError, match="not a SQLite database"):
+        restore(db, junk)
+
+
+def test_export_holds_answers_and_records(db, mini_bank):
+    aid = create_assessment(db, mini_bank)
+    save_answer(db, aid, "backup.tested", base_version=0, answer=Answer.not_sure(), note="ask")
+    data = export_assessment(db, aid)
+    assert data["bank"] == "example"
+    assert data["answers"] == {"backup.tested": {"state": "not_sure"}}
+    assert data["records"][0]["note"] == "ask"
