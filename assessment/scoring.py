@@ -17,7 +17,7 @@ The method is stated in docs/scoring.md; in short:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from .bank import Answer, AnswerError, Bank, Question
 from .bank.models import (EFFORT_ORDER, NOT_APPLICABLE, NOT_SURE, PRIORITY_ORDER, Band,
@@ -27,9 +27,11 @@ from .costs import CostExposure, cost_exposure
 PHASES = (30, 60, 90)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one question: shown or not, answered how, and what it earns."""
+class Outcome(NamedTuple):
+    """What became of one question: shown or not, answered how, and what it earns.
+
+    A NamedTuple rather than a dataclass: one is built per question per scoring, and this is
+    the hot path of every page that shows a score."""
 
     question: Question
     section_id: str
@@ -128,17 +130,18 @@ class Result:
 
 def score(bank: Bank, answers: Mapping[str, Answer]) -> Result:
     outcomes = tuple(_outcomes(bank, answers))
-    sections, overall = _aggregate(bank, outcomes, full=frozenset())
+    sections, overall = _aggregate(bank, outcomes)
     actions = tuple(sorted(
         (Action(o, r) for o in outcomes if o.applicable
-         for r in o.question.recommendations if o.tokens & set(r.when)),
+         for r in o.question.recommendations if not o.tokens.isdisjoint(r.when)),
         key=lambda a: a.sort_key,
     ))
     findings = tuple(
         Finding(o, o.question.critical.finding,
                 tuple(a for a in actions if a.outcome is o))
         for o in outcomes
-        if o.applicable and o.question.critical and o.tokens & set(o.question.critical.when)
+        if o.applicable and o.question.critical
+        and not o.tokens.isdisjoint(o.question.critical.when)
     )
     uncapped = bank.band_for(overall) if overall is not None else None
     profile = {o.question.feeds: o.answer.value for o in outcomes
@@ -165,6 +168,11 @@ def score(bank: Bank, answers: Mapping[str, Answer]) -> Result:
     )
 
 
+NOT_SURE_TOKENS = frozenset({NOT_SURE})
+NA_TOKENS = frozenset({NOT_APPLICABLE})
+NO_TOKENS: frozenset[str] = frozenset()
+
+
 def _outcomes(bank: Bank, answers: Mapping[str, Answer]) -> Iterable[Outcome]:
     shown: dict[str, Outcome] = {}
 
@@ -174,46 +182,66 @@ def _outcomes(bank: Bank, answers: Mapping[str, Answer]) -> Iterable[Outcome]:
             return None
         return outcome.answer, outcome.tokens
 
-    for index, q in enumerate(bank.questions):
+    for index, (q, section_id) in enumerate(bank.question_sections):
         applicable = q.show_if is None or q.show_if.evaluate(lookup)
         answer = answers.get(q.id) if applicable else None
-        tokens, share = frozenset(), None
+        tokens, share = NO_TOKENS, None
         if answer is not None:
             if answer.state == "not_sure":
-                tokens, share = frozenset({NOT_SURE}), 0.0
+                tokens, share = NOT_SURE_TOKENS, 0.0
             elif answer.state == "na":
-                tokens = frozenset({NOT_APPLICABLE})
+                tokens = NA_TOKENS
             else:
                 tokens = q.kind.answer_tokens(q, answer.value)
-                share = q.kind.points(q, answer.value) if q.scored else None
-        outcome = Outcome(q, bank.section_of[q.id].id, index, applicable, answer, tokens,
-                          share if q.scored else None)
+                if q.weight > 0:
+                    share = q.kind.points(q, answer.value)
+        outcome = Outcome(q, section_id, index, applicable, answer, tokens,
+                          share if q.weight > 0 else None)
         if applicable:
             shown[q.id] = outcome
         yield outcome
 
 
-def _aggregate(bank: Bank, outcomes: tuple[Outcome, ...], full: frozenset[str]):
-    """Section scores and the overall score; questions in `full` earn all their points."""
-    sections = []
-    for section in bank.sections:
-        mine = [o for o in outcomes if o.section_id == section.id]
-        counted = [o for o in mine if o.counts]
-        total = sum(o.question.weight for o in counted)
-        earned = sum(o.question.weight * (1.0 if o.question.id in full else o.share)
-                     for o in counted)
-        sections.append(SectionScore(
+def _aggregate(bank: Bank, outcomes: tuple[Outcome, ...]):
+    """Section scores and the overall score as the answers stand."""
+    scores, overall = _weighted(bank, outcomes, full=frozenset())
+    by_section: dict[str, list[Outcome]] = {section.id: [] for section in bank.sections}
+    for o in outcomes:
+        by_section[o.section_id].append(o)
+    sections = tuple(
+        SectionScore(
             section=section,
             weight=bank.section_weights[section.id],
-            score=100 * earned / total if total else None,
-            applicable=sum(1 for o in mine if o.applicable),
-            answered=sum(1 for o in mine if o.applicable and o.answer is not None),
-            not_sure=sum(1 for o in mine if o.answer and o.answer.state == "not_sure"),
-        ))
-    weighted = [(s.weight, s.score) for s in sections if s.score is not None and s.weight > 0]
-    total_weight = sum(w for w, _ in weighted)
-    overall = sum(w * s for w, s in weighted) / total_weight if total_weight else None
-    return tuple(sections), overall
+            score=scores[section.id],
+            applicable=sum(1 for o in by_section[section.id] if o.applicable),
+            answered=sum(1 for o in by_section[section.id]
+                         if o.applicable and o.answer is not None),
+            not_sure=sum(1 for o in by_section[section.id]
+                         if o.answer and o.answer.state == "not_sure"),
+        )
+        for section in bank.sections
+    )
+    return sections, overall
+
+
+def _weighted(bank: Bank, outcomes: tuple[Outcome, ...], full: frozenset[str]):
+    """Section scores by id and the overall score; questions in `full` earn all their points."""
+    totals = {section.id: [0.0, 0.0] for section in bank.sections}  # [weight, earned]
+    for o in outcomes:
+        if o.share is not None:
+            weight = o.question.weight
+            pair = totals[o.section_id]
+            pair[0] += weight
+            pair[1] += weight * (1.0 if o.question.id in full else o.share)
+    scores = {sid: 100 * earned / total if total else None
+              for sid, (total, earned) in totals.items()}
+    weight_sum = weighted_sum = 0.0
+    for sid, value in scores.items():
+        weight = bank.section_weights[sid]
+        if value is not None and weight > 0:
+            weight_sum += weight
+            weighted_sum += weight * value
+    return scores, (weighted_sum / weight_sum if weight_sum else None)
 
 
 def _capped(bank: Bank, band: Band | None, findings) -> Band | None:
@@ -232,7 +260,7 @@ def _roadmap(bank, outcomes, actions, findings) -> tuple[Phase, ...]:
     phases = []
     for days in PHASES:
         fixed = frozenset(q for q, due in done_by.items() if due <= days)
-        _, projected = _aggregate(bank, outcomes, fixed)
+        _, projected = _weighted(bank, outcomes, fixed)
         standing = [f for f in findings if f.outcome.question.id not in fixed]
         band = bank.band_for(projected) if projected is not None else None
         phases.append(Phase(
@@ -248,7 +276,7 @@ def _provider_questions(bank: Bank, outcomes) -> tuple[str, ...]:
     texts = [p.text for p in bank.provider_questions]
     for o in outcomes:
         if o.applicable:
-            texts += [f.text for f in o.question.ask_provider if o.tokens & set(f.when)]
+            texts += [f.text for f in o.question.ask_provider if not o.tokens.isdisjoint(f.when)]
     return tuple(dict.fromkeys(texts))
 
 

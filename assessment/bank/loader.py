@@ -21,7 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..costs import COST_INPUTS
-from .frameworks import Frameworks, load_frameworks
+from .frameworks import Frameworks, SafeLoader, load_frameworks
 from .models import Bank, BankFile, Question, Section
 from .types import QUESTION_TYPES
 
@@ -103,7 +103,7 @@ def read_bank_dir(directory: Path) -> tuple[dict[str, Any], dict[str, str]]:
 
 def _read_yaml(path: Path, name: str) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

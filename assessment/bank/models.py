@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from .conditions import Condition, parse_condition
+from .types import QUESTION_TYPES, QuestionType
 
 # Answers that are not a choice of the question but still real answers.
 NOT_SURE = "not_sure"
@@ -114,11 +115,9 @@ class Question(Model):
     def _parse_condition(cls, value):
         return None if value is None else parse_condition(value)
 
-    @property
-    def kind(self):
+    @cached_property
+    def kind(self) -> QuestionType:
         """The question type's behaviour (validation, scoring, widget); see types.py."""
-        from .types import QUESTION_TYPES
-
         return QUESTION_TYPES[self.type]
 
     @property
@@ -128,6 +127,10 @@ class Question(Model):
     @cached_property
     def choice_by_id(self) -> dict[str, Choice]:
         return {choice.id: choice for choice in self.choices}
+
+    @cached_property
+    def best_choice_score(self) -> float:
+        return max((choice.score for choice in self.choices), default=0.0)
 
     def tokens(self) -> tuple[str, ...]:
         """Every answer token a rule on this question may name."""
@@ -204,6 +207,11 @@ class Bank(Model):
     @cached_property
     def questions(self) -> tuple[Question, ...]:
         return tuple(q for section in self.sections for q in section.questions)
+
+    @cached_property
+    def question_sections(self) -> tuple[tuple[Question, str], ...]:
+        """Each question with its section id, in bank order (the scoring's walk)."""
+        return tuple((q, section.id) for section in self.sections for q in section.questions)
 
     @cached_property
     def question_by_id(self) -> dict[str, Question]:

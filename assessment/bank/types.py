@@ -82,7 +82,7 @@ class SingleChoice(QuestionType):
         return raw
 
     def points(self, q: Question, value: Value) -> float:
-        best = max(c.score for c in q.choices)
+        best = q.best_choice_score
         return q.choice_by_id[value].score / best if best else 0.0
 
     def display(self, q: Question, value: Value) -> str:
