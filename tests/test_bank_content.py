@@ -1,0 +1,268 @@
+"""Content checks on the question bank in questions/: what the format cannot enforce by itself.
+
+The loader already refuses a bank that is malformed. These tests guard the content: every weak
+answer leads somewhere, the frameworks are covered, owners can read the questions, and worked
+answer sets in tests/fixtures/ land where a consultant would expect them to.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from pathlib import Path
+
+import pytest
+import textstat
+
+from assessment.bank import load_bank
+from assessment.bank.coverage import coverage
+from assessment.bank.frameworks import load_frameworks
+from assessment.bank.models import NOT_SURE
+from assessment.scoring import parse_answers, score
+
+QUESTIONS = Path(__file__).resolve().parents[1] / "questions"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+REQUIRED_SECTIONS = (
+    "monitoring", "patching", "backup", "security", "identity", "roadmap", "provider", "costs",
+    "continuity", "compliance", "network", "incidents",
+)
+MIN_QUESTIONS, MAX_QUESTIONS = 50, 70
+MIN_READING_EASE, MIN_MEDIAN_READING_EASE = 40, 60
+MIN_NIST_CATEGORIES = 18
+FIND_OUT = "Find out"
+
+# The exposures the product brief says must cap the band when present.
+REQUIRED_CRITICAL = {
+    "security.mfa_email": "no two-step login on email",
+    "security.admin_daily": "admin accounts used for daily work",
+    "security.endpoint": "no protection against viruses",
+    "network.old_systems": "unsupported operating systems in use",
+    "patching.who": "nobody installs security updates",
+    "identity.former_staff": "former staff can still log in",
+}
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return load_bank(Path(__file__).resolve().parents[1] / "questions")
+
+
+def non_best_tokens(q) -> set[str]:
+    """Every answer token of a scored question that earns less than full marks."""
+    if q.type in ("single", "yesno"):
+        best = max(c.score for c in q.choices)
+        tokens = {c.id for c in q.choices if c.score < best}
+    elif q.type == "multi":
+        tokens = {f"missing_{c.id}" for c in q.choices if c.score > 0}
+    elif q.type == "number":
+        best = max(b.score for b in q.bands)
+        tokens = {b.id for b in q.bands if b.score < best}
+    elif q.type == "scale":
+        tokens = {str(v) for v in range(int(q.min), int(q.max))}
+    else:
+        raise AssertionError(f"{q.id}: no rule for scored questions of type '{q.type}'")
+    if q.not_sure:
+        tokens.add(NOT_SURE)
+    return tokens
+
+
+def load_fixture(bank, name: str):
+    data = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    answers, errors = parse_answers(bank, data["answers"])
+    assert not errors, f"{name} does not fit the bank:\n" + "\n".join(errors)
+    return data, score(bank, answers)
+
+
+# --- (a) recommendations --------------------------------------------------------------
+
+
+def test_every_weak_answer_has_a_recommendation(bank):
+    """A weak answer that triggers no recommendation is a gap the report stays silent about: the
+    owner would lose points and never be told what to do. Every answer short of the best, and
+    every 'Not sure', must be named by at least one recommendation."""
+    gaps = {}
+    for q in bank.questions:
+        if not q.scored:
+            continue
+        named = {token for r in q.recommendations for token in r.when}
+        missing = non_best_tokens(q) - named
+        if missing:
+            gaps[q.id] = sorted(missing)
+    report = "\n".join(f"  {qid}: {', '.join(tokens)}" for qid, tokens in gaps.items())
+    assert not gaps, f"answers with no recommendation:\n{report}"
+
+
+def test_not_sure_leads_to_a_find_out_step(bank):
+    """'Not sure' is reported as something to find out, because not knowing is itself the
+    finding. Each question that allows it needs a recommendation aimed at not knowing, titled
+    'Find out ...', rather than only the fix for a bad answer."""
+    offenders = []
+    for q in bank.questions:
+        if not q.not_sure:
+            continue
+        titles = [r.title for r in q.recommendations if NOT_SURE in r.when]
+        if not any(title.startswith(FIND_OUT) for title in titles):
+            offenders.append(f"  {q.id}: {titles or 'no recommendation names not_sure'}")
+    assert not offenders, "questions without a 'Find out' recommendation:\n" + "\n".join(offenders)
+
+
+def test_required_exposures_are_critical(bank):
+    """The brief names answers that mean the business is exposed right now; each must carry a
+    critical rule, or a business in that state would not see the band capped or the finding
+    lead the report."""
+    missing = [f"  {qid} ({why})" for qid, why in REQUIRED_CRITICAL.items()
+               if qid not in bank.question_by_id or bank.question_by_id[qid].critical is None]
+    assert not missing, "exposures without a critical rule:\n" + "\n".join(missing)
+
+
+def test_owner_facing_text_has_no_invented_figures(bank):
+    """Money in a report must only ever come from the business's own profile figures, and the
+    bank must not quote statistics it cannot source. A percentage or a currency amount in the
+    wording would be exactly that."""
+    pattern = re.compile(r"\d\s*%|percent|[$£€¥]\s*\d|\d\s*(?:dollars|pounds|euros)\b",
+                         re.IGNORECASE)
+    offenders = []
+    for q in bank.questions:
+        texts = [q.text, q.help, q.hint or "", q.consultant_text or ""]
+        texts += [c.label for c in q.choices if q.type != "profile"]
+        texts += [f"{r.title} {r.text}" for r in q.recommendations]
+        texts += [f.text for f in q.ask_provider]
+        for text in texts:
+            if pattern.search(text):
+                offenders.append(f"  {q.id}: {text[:90]}")
+    assert not offenders, "wording with figures that do not come from the business:\n" + \
+        "\n".join(offenders)
+
+
+# --- (b) framework coverage -----------------------------------------------------------
+
+
+def test_framework_coverage(bank):
+    """The report claims a mapping to CIS Controls v8 and NIST CSF 2.0. Every Implementation
+    Group 1 safeguard (the basics for a small business) must be checked by some question, and
+    every NIST function and most of its categories must be reached."""
+    frameworks = load_frameworks(QUESTIONS / "frameworks")
+    cov = coverage(bank, frameworks)
+    functions = cov.nist_covered(cov.nist_functions)
+    categories = cov.nist_covered(cov.nist_categories)
+    missing_categories = [c for c, n in cov.nist_categories.items() if not n]
+    summary = (f"CIS IG1 {len(cov.cis_ig1_covered)}/"
+               f"{len(cov.cis_ig1_covered) + len(cov.cis_ig1_missing)} "
+               f"(missing: {', '.join(cov.cis_ig1_missing) or 'none'}); "
+               f"NIST CSF {functions}/{len(cov.nist_functions)} functions, "
+               f"{categories}/{len(cov.nist_categories)} categories "
+               f"(missing: {', '.join(missing_categories) or 'none'})")
+    print(summary)
+    assert not cov.cis_ig1_missing, summary
+    assert functions == len(cov.nist_functions), summary
+    assert categories >= MIN_NIST_CATEGORIES, summary
+
+
+# --- (c) size and shape ---------------------------------------------------------------
+
+
+def test_bank_size_and_sections(bank):
+    """Twenty minutes is the promise to an owner: too many questions and they give up, too few
+    and the report cannot cover what the brief lists. All twelve required topics must exist."""
+    count = len(bank.questions)
+    missing = [s for s in REQUIRED_SECTIONS if s not in bank.section_by_id]
+    print(f"{len(bank.sections)} sections, {count} questions")
+    assert MIN_QUESTIONS <= count <= MAX_QUESTIONS, f"{count} questions"
+    assert not missing, f"missing sections: {missing}"
+
+
+# --- (d) readability ------------------------------------------------------------------
+
+
+def test_owner_wording_is_readable(bank):
+    """Owners answer alone, often on a phone. Each question must be plain enough to answer
+    without help (Flesch reading ease of at least 40), and the bank as a whole easy (median at
+    least 60)."""
+    ease = {q.id: textstat.flesch_reading_ease(q.text) for q in bank.questions}
+    median = statistics.median(ease.values())
+    lowest = min(ease, key=ease.get)
+    print(f"reading ease: median {median:.1f}, lowest {ease[lowest]:.1f} ({lowest})")
+    offenders = [f"  {qid}: {value:.1f}" for qid, value in ease.items()
+                 if value < MIN_READING_EASE]
+    assert not offenders, "questions too hard to read:\n" + "\n".join(offenders)
+    assert median >= MIN_MEDIAN_READING_EASE, f"median reading ease {median:.1f}"
+
+
+# --- (e) worked answer sets -----------------------------------------------------------
+
+
+FIXTURE_NAMES = (
+    "break_fix_untested_backups.json",
+    "well_run_managed.json",
+    "unsure_mixed.json",
+    "single_critical_exposure.json",
+)
+
+
+@pytest.mark.parametrize("name", FIXTURE_NAMES)
+def test_fixture_is_valid_and_complete(bank, name):
+    """A worked answer set is only evidence if it fits the current bank and answers every
+    question that applies; otherwise a band check below would pass on a half-empty assessment."""
+    data, result = load_fixture(bank, name)
+    assert data["bank"] == bank.id
+    assert 2 <= data["rationale"].count(". ") + 1 <= 6, "rationale should be a few sentences"
+    unanswered = [o.question.id for o in result.unanswered]
+    assert result.complete, f"{name} leaves questions unanswered: {unanswered}"
+
+
+def test_break_fix_shop_lands_in_a_high_risk_band(bank):
+    """The article's case: hourly break-fix, nothing prevented, backups never restored. If this
+    answer set did not land in a high-risk band with the untested backups called out, and its
+    own money figures in the report, the product would fail its main purpose."""
+    _, result = load_fixture(bank, "break_fix_untested_backups.json")
+    findings = [f.title for f in result.critical_findings]
+    print(f"break-fix: score {result.score:.1f}, band {result.band.id}, findings {findings}")
+    assert result.band.id in ("critical", "high")
+    assert "Backups have never been proven to work" in findings
+    costs = result.costs
+    assert costs is not None, "full profile figures should give a cost section"
+    assert costs.downtime_cost_12m and costs.downtime_cost_12m > 0
+    assert costs.reactive_share is not None and costs.break_even_monthly_fee is not None
+    assert costs.billing_model == "hourly"
+
+
+def test_well_run_client_lands_in_low_band(bank):
+    """A client doing the right things must be told so. A well-run set landing anywhere but
+    low, or raising a critical finding, would mean the rubric punishes good practice."""
+    _, result = load_fixture(bank, "well_run_managed.json")
+    print(f"well-run: score {result.score:.1f}, band {result.band.id}")
+    assert result.band.id == "low", f"score {result.score:.1f}, band {result.band.id}"
+    assert not result.critical_findings, [f.title for f in result.critical_findings]
+
+
+def test_unsure_owner_is_told_what_to_find_out(bank):
+    """An owner who does not know is the most common case. Every 'Not sure' must count as a
+    risk and turn into a 'Find out' step in the report, or the report hides what is unknown."""
+    _, result = load_fixture(bank, "unsure_mixed.json")
+    assert len(result.not_sure) >= 10, f"only {len(result.not_sure)} not-sure answers"
+    without = []
+    for outcome in result.not_sure:
+        assert outcome.share == 0 or outcome.share is None
+        steps = [a for a in result.actions if a.outcome is outcome
+                 and NOT_SURE in a.recommendation.when
+                 and a.recommendation.title.startswith(FIND_OUT)]
+        if not steps:
+            without.append(outcome.question.id)
+    print(f"unsure: {len(result.not_sure)} not sure, score {result.score:.1f}, "
+          f"band {result.band.id}")
+    assert not without, f"not-sure answers with no 'Find out' step: {without}"
+
+
+def test_single_critical_exposure_caps_the_band(bank):
+    """One critical exposure must lead the report even when everything else is excellent: the
+    score alone would say low risk, so the band has to be capped at the rubric's cap."""
+    _, result = load_fixture(bank, "single_critical_exposure.json")
+    findings = [f.title for f in result.critical_findings]
+    print(f"single critical: score {result.score:.1f}, uncapped {result.uncapped_band.id}, "
+          f"band {result.band.id}, findings {findings}")
+    assert len(findings) == 1, findings
+    assert result.capped
+    assert result.uncapped_band.id in ("low", "moderate")
+    assert result.band.id == bank.critical_cap == "high"
