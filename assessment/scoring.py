@@ -47,13 +47,7 @@ class Outcome(NamedTuple):
 
     @property
     def answer_label(self) -> str:
-        if self.answer is None:
-            return "Not answered"
-        if self.answer.state == "not_sure":
-            return "Not sure"
-        if self.answer.state == "na":
-            return "Does not apply"
-        return self.question.kind.display(self.question, self.answer.value)
+        return self.question.describe(self.answer)
 
 
 @dataclass(frozen=True)
@@ -66,8 +60,7 @@ class SectionScore:
     not_sure: int
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     """A recommendation triggered by an answer."""
 
     outcome: Outcome
@@ -128,53 +121,71 @@ class Result:
         return self.band != self.uncapped_band
 
 
-def score(bank: Bank, answers: Mapping[str, Answer]) -> Result:
-    outcomes = tuple(_outcomes(bank, answers))
-    sections, overall = _aggregate(bank, outcomes)
-    actions = tuple(sorted(
-        (Action(o, r) for o in outcomes if o.applicable
-         for r in o.question.recommendations if not o.tokens.isdisjoint(r.when)),
-        key=lambda a: a.sort_key,
-    ))
-    findings = tuple(
-        Finding(o, o.question.critical.finding,
-                tuple(a for a in actions if a.outcome is o))
-        for o in outcomes
-        if o.applicable and o.question.critical
-        and not o.tokens.isdisjoint(o.question.critical.when)
-    )
-    uncapped = bank.band_for(overall) if overall is not None else None
-    profile = {o.question.feeds: o.answer.value for o in outcomes
-               if o.question.feeds and o.applicable and o.answer and o.answer.state == "answered"}
-    return Result(
-        bank_id=bank.id,
-        bank_version=bank.version,
-        bank_hash=bank.hash,
-        score=overall,
-        band=_capped(bank, uncapped, findings),
-        uncapped_band=uncapped,
-        sections=sections,
-        outcomes=outcomes,
-        critical_findings=findings,
-        not_sure=tuple(o for o in outcomes
-                       if o.applicable and o.answer and o.answer.state == "not_sure"),
-        actions=actions,
-        roadmap=_roadmap(bank, outcomes, actions, findings),
-        provider_questions=_provider_questions(bank, outcomes),
-        profile=profile,
-        costs=cost_exposure(profile),
-        unanswered=tuple(o for o in outcomes if o.applicable and o.answer is None
-                         and not bank.is_optional(o.question)),
-    )
-
-
 NOT_SURE_TOKENS = frozenset({NOT_SURE})
 NA_TOKENS = frozenset({NOT_APPLICABLE})
 NO_TOKENS: frozenset[str] = frozenset()
 
 
-def _outcomes(bank: Bank, answers: Mapping[str, Answer]) -> Iterable[Outcome]:
+@dataclass(frozen=True)
+class _Step:
+    """What the scoring needs of one question, worked out once per bank (see _plan)."""
+
+    question: Question
+    section_id: str
+    index: int
+    weight: float
+    optional: bool
+    # For single and yes/no questions: choice id -> (tokens, share); other types ask their kind.
+    by_choice: dict[str, tuple[frozenset[str], float]] | None
+    actions_by_token: dict[str, tuple[tuple[tuple, Recommendation], ...]]
+    critical_when: frozenset[str]
+
+
+_PLANS: dict[str, tuple[_Step, ...]] = {}
+
+
+def _plan(bank: Bank) -> tuple[_Step, ...]:
+    """Per-question lookups for a bank, built on first use. Scoring runs on every page that
+    shows a score, and dictionary lookups keep it cheap however large the bank grows."""
+    plan = _PLANS.get(bank.hash)
+    if plan is not None:
+        return plan
+    steps = []
+    for index, (q, section_id) in enumerate(bank.question_sections):
+        by_choice = None
+        if q.type in ("single", "yesno"):
+            by_choice = {c.id: (frozenset({c.id}), q.kind.points(q, c.id) if q.scored else 0.0)
+                         for c in q.choices}
+        actions: dict[str, list] = {}
+        for r in q.recommendations:
+            key = (PRIORITY_ORDER[r.priority], EFFORT_ORDER[r.effort], index, r.id)
+            for token in r.when:
+                actions.setdefault(token, []).append((key, r))
+        steps.append(_Step(
+            question=q, section_id=section_id, index=index, weight=q.weight,
+            optional=bank.is_optional(q), by_choice=by_choice,
+            actions_by_token={t: tuple(v) for t, v in actions.items()},
+            critical_when=frozenset(q.critical.when) if q.critical else frozenset(),
+        ))
+    plan = tuple(steps)
+    if len(_PLANS) > 32:
+        _PLANS.clear()
+    _PLANS[bank.hash] = plan
+    return plan
+
+
+def score(bank: Bank, answers: Mapping[str, Answer]) -> Result:
+    """Score the answers against the bank (one pass over the questions, in bank order)."""
+    # Per section: [weight counted, weighted points earned, applicable, answered, not sure]
+    totals = {section.id: [0.0, 0.0, 0, 0, 0] for section in bank.sections}
     shown: dict[str, Outcome] = {}
+    walked: list[Outcome] = []
+    keyed: list[tuple[tuple, Action]] = []
+    findings: list[Outcome] = []
+    asked = [p.text for p in bank.provider_questions]
+    not_sure: list[Outcome] = []
+    unanswered: list[Outcome] = []
+    profile: dict[str, object] = {}
 
     def lookup(question_id: str):
         outcome = shown.get(question_id)
@@ -182,66 +193,113 @@ def _outcomes(bank: Bank, answers: Mapping[str, Answer]) -> Iterable[Outcome]:
             return None
         return outcome.answer, outcome.tokens
 
-    for index, (q, section_id) in enumerate(bank.question_sections):
-        applicable = q.show_if is None or q.show_if.evaluate(lookup)
-        answer = answers.get(q.id) if applicable else None
-        tokens, share = NO_TOKENS, None
-        if answer is not None:
-            if answer.state == "not_sure":
-                tokens, share = NOT_SURE_TOKENS, 0.0
-            elif answer.state == "na":
-                tokens = NA_TOKENS
+    for step in _plan(bank):
+        q = step.question
+        if q.show_if is not None and not q.show_if.evaluate(lookup):
+            walked.append(Outcome(q, step.section_id, step.index, False, None, NO_TOKENS, None))
+            continue
+        row = totals[step.section_id]
+        row[2] += 1
+        answer = answers.get(q.id)
+        if answer is None:
+            o = Outcome(q, step.section_id, step.index, True, None, NO_TOKENS, None)
+            walked.append(o)
+            shown[q.id] = o
+            if not step.optional:
+                unanswered.append(o)
+            continue
+        row[3] += 1
+        state = answer.state
+        share = None
+        if state == "answered":
+            if step.by_choice is not None:
+                tokens, share = step.by_choice[answer.value]
             else:
                 tokens = q.kind.answer_tokens(q, answer.value)
-                if q.weight > 0:
+                if step.weight > 0:
                     share = q.kind.points(q, answer.value)
-        outcome = Outcome(q, section_id, index, applicable, answer, tokens,
-                          share if q.weight > 0 else None)
-        if applicable:
-            shown[q.id] = outcome
-        yield outcome
+            if q.feeds:
+                profile[q.feeds] = answer.value
+        elif state == "not_sure":
+            tokens, share = NOT_SURE_TOKENS, 0.0
+            row[4] += 1
+        else:
+            tokens = NA_TOKENS
+        if step.weight <= 0:
+            share = None
+        o = Outcome(q, step.section_id, step.index, True, answer, tokens, share)
+        walked.append(o)
+        shown[q.id] = o
+        if share is not None:
+            row[0] += step.weight
+            row[1] += step.weight * share
+        if state == "not_sure":
+            not_sure.append(o)
+        if step.actions_by_token:
+            seen = set()
+            for token in tokens:
+                for key, r in step.actions_by_token.get(token, ()):
+                    if r.id not in seen:
+                        seen.add(r.id)
+                        keyed.append((key, Action(o, r)))
+        if q.ask_provider:
+            asked.extend(f.text for f in q.ask_provider if not tokens.isdisjoint(f.when))
+        if not step.critical_when.isdisjoint(tokens):
+            findings.append(o)
 
-
-def _aggregate(bank: Bank, outcomes: tuple[Outcome, ...]):
-    """Section scores and the overall score as the answers stand."""
-    scores, overall = _weighted(bank, outcomes, full=frozenset())
-    by_section: dict[str, list[Outcome]] = {section.id: [] for section in bank.sections}
-    for o in outcomes:
-        by_section[o.section_id].append(o)
-    sections = tuple(
-        SectionScore(
-            section=section,
-            weight=bank.section_weights[section.id],
-            score=scores[section.id],
-            applicable=sum(1 for o in by_section[section.id] if o.applicable),
-            answered=sum(1 for o in by_section[section.id]
-                         if o.applicable and o.answer is not None),
-            not_sure=sum(1 for o in by_section[section.id]
-                         if o.answer and o.answer.state == "not_sure"),
-        )
-        for section in bank.sections
+    keyed.sort(key=_first)
+    actions = tuple(action for _, action in keyed)
+    by_question: dict[str, list[Action]] = {}
+    for action in actions:
+        by_question.setdefault(action.outcome.question.id, []).append(action)
+    critical = tuple(Finding(o, o.question.critical.finding,
+                             tuple(by_question.get(o.question.id, ()))) for o in findings)
+    overall = _overall(bank, totals)
+    uncapped = bank.band_for(overall) if overall is not None else None
+    return Result(
+        bank_id=bank.id,
+        bank_version=bank.version,
+        bank_hash=bank.hash,
+        score=overall,
+        band=_capped(bank, uncapped, critical),
+        uncapped_band=uncapped,
+        sections=tuple(
+            SectionScore(section, bank.section_weights[section.id], _percent(totals[section.id]),
+                         *totals[section.id][2:])
+            for section in bank.sections),
+        outcomes=tuple(walked),
+        critical_findings=critical,
+        not_sure=tuple(not_sure),
+        actions=actions,
+        roadmap=_roadmap(bank, actions, by_question, critical, totals),
+        provider_questions=tuple(dict.fromkeys(asked)),
+        profile=profile,
+        costs=cost_exposure(profile),
+        unanswered=tuple(unanswered),
     )
-    return sections, overall
 
 
-def _weighted(bank: Bank, outcomes: tuple[Outcome, ...], full: frozenset[str]):
-    """Section scores by id and the overall score; questions in `full` earn all their points."""
-    totals = {section.id: [0.0, 0.0] for section in bank.sections}  # [weight, earned]
-    for o in outcomes:
-        if o.share is not None:
-            weight = o.question.weight
-            pair = totals[o.section_id]
-            pair[0] += weight
-            pair[1] += weight * (1.0 if o.question.id in full else o.share)
-    scores = {sid: 100 * earned / total if total else None
-              for sid, (total, earned) in totals.items()}
+def _first(pair):
+    return pair[0]
+
+
+def outcomes(bank: Bank, answers: Mapping[str, Answer]) -> tuple[Outcome, ...]:
+    """Which questions apply and what each answer earns."""
+    return score(bank, answers).outcomes
+
+
+def _percent(row) -> float | None:
+    return 100 * row[1] / row[0] if row[0] else None
+
+
+def _overall(bank: Bank, totals) -> float | None:
     weight_sum = weighted_sum = 0.0
-    for sid, value in scores.items():
-        weight = bank.section_weights[sid]
-        if value is not None and weight > 0:
+    for section_id, row in totals.items():
+        weight = bank.section_weights[section_id]
+        if row[0] and weight > 0:
             weight_sum += weight
-            weighted_sum += weight * value
-    return scores, (weighted_sum / weight_sum if weight_sum else None)
+            weighted_sum += weight * 100 * row[1] / row[0]
+    return weighted_sum / weight_sum if weight_sum else None
 
 
 def _capped(bank: Bank, band: Band | None, findings) -> Band | None:
@@ -251,33 +309,34 @@ def _capped(bank: Bank, band: Band | None, findings) -> Band | None:
     return bank.bands[cap] if bank.band_rank(band.id) > cap else band
 
 
-def _roadmap(bank, outcomes, actions, findings) -> tuple[Phase, ...]:
-    # A question is fixed once the last of its triggered recommendations is done.
-    done_by: dict[str, int] = {}
-    for action in actions:
-        qid = action.outcome.question.id
-        done_by[qid] = max(done_by.get(qid, 0), action.recommendation.timeframe)
+def _roadmap(bank, ordered, by_question, findings, totals) -> tuple[Phase, ...]:
+    # A question is fixed once the last of its triggered recommendations is done; from then on
+    # it earns its full points. Phases are cumulative.
+    fixing: dict[int, list[Outcome]] = {days: [] for days in PHASES}
+    in_phase: dict[int, list[Action]] = {days: [] for days in PHASES}
+    for qid, actions in by_question.items():
+        due = max(a.recommendation.timeframe for a in actions)
+        fixing[due].append(actions[0].outcome)
+    for action in ordered:  # already in priority order
+        in_phase[action.recommendation.timeframe].append(action)
+    projected = {sid: list(row) for sid, row in totals.items()}
+    fixed: set[str] = set()
     phases = []
     for days in PHASES:
-        fixed = frozenset(q for q, due in done_by.items() if due <= days)
-        _, projected = _weighted(bank, outcomes, fixed)
+        for o in fixing[days]:
+            fixed.add(o.question.id)
+            if o.share is not None:
+                projected[o.section_id][1] += o.question.weight * (1.0 - o.share)
+        overall = _overall(bank, projected)
         standing = [f for f in findings if f.outcome.question.id not in fixed]
-        band = bank.band_for(projected) if projected is not None else None
+        band = bank.band_for(overall) if overall is not None else None
         phases.append(Phase(
             days=days,
-            actions=tuple(a for a in actions if a.recommendation.timeframe == days),
-            projected_score=projected,
+            actions=tuple(in_phase[days]),
+            projected_score=overall,
             projected_band=_capped(bank, band, standing),
         ))
     return tuple(phases)
-
-
-def _provider_questions(bank: Bank, outcomes) -> tuple[str, ...]:
-    texts = [p.text for p in bank.provider_questions]
-    for o in outcomes:
-        if o.applicable:
-            texts += [f.text for f in o.question.ask_provider if not o.tokens.isdisjoint(f.when)]
-    return tuple(dict.fromkeys(texts))
 
 
 def parse_answer(q: Question, raw: object) -> Answer:

@@ -66,6 +66,10 @@ class Compare:
     def comparisons(self) -> Iterator[tuple[str, Compare]]:
         yield "", self
 
+    def as_data(self) -> dict:
+        return {"q": self.q, self.op: list(self.value) if isinstance(self.value, tuple)
+                else self.value}
+
 
 @dataclass(frozen=True)
 class AllOf:
@@ -79,6 +83,9 @@ class AllOf:
             for path, compare in part.comparisons():
                 yield f"all[{i}]{'.' + path if path else ''}", compare
 
+    def as_data(self) -> dict:
+        return {"all": [part.as_data() for part in self.parts]}
+
 
 @dataclass(frozen=True)
 class AnyOf(AllOf):
@@ -89,6 +96,9 @@ class AnyOf(AllOf):
         for i, part in enumerate(self.parts):
             for path, compare in part.comparisons():
                 yield f"any[{i}]{'.' + path if path else ''}", compare
+
+    def as_data(self) -> dict:
+        return {"any": [part.as_data() for part in self.parts]}
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,9 @@ class Not:
     def comparisons(self) -> Iterator[tuple[str, Compare]]:
         for path, compare in self.part.comparisons():
             yield f"not{'.' + path if path else ''}", compare
+
+    def as_data(self) -> dict:
+        return {"not": self.part.as_data()}
 
 
 Condition = Compare | AllOf | AnyOf | Not

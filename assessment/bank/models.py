@@ -137,6 +137,16 @@ class Question(Model):
         extra = (NOT_SURE,) if self.not_sure else ()
         return self.kind.tokens(self) + extra
 
+    def describe(self, answer) -> str:
+        """An answer in words, as the owner chose it."""
+        if answer is None:
+            return "Not answered"
+        if answer.state == NOT_SURE:
+            return "Not sure"
+        if answer.state == NOT_APPLICABLE:
+            return "Does not apply"
+        return self.kind.display(self, answer.value)
+
     def label_for(self, token: str) -> str:
         if token == NOT_SURE:
             return "Not sure"

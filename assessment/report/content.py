@@ -86,6 +86,7 @@ def plural(count: int, one: str, many: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class ActionView:
+    number: int  # position in the prioritised list, from 1
     id: str
     title: str
     text: str
@@ -124,17 +125,20 @@ def build_context(report: ReportInput) -> dict:
     symbol = result.costs.symbol if result.costs else ""
     section_titles = {s.section.id: s.section.title for s in result.sections}
 
-    def action_view(action: Action) -> ActionView:
+    def action_view(number: int, action: Action) -> ActionView:
         r = action.recommendation
         return ActionView(
-            id=action.id, title=r.title, text=r.text, priority=r.priority,
+            number=number, id=action.id, title=r.title, text=r.text, priority=r.priority,
             priority_text=PRIORITY_TEXT[r.priority], effort_text=EFFORT_TEXT[r.effort],
             timeframe=r.timeframe, timeframe_text=TIMEFRAME_TEXT[r.timeframe],
             question=action.outcome.question.text,
             section=section_titles.get(action.outcome.section_id, ""),
         )
 
-    actions = [action_view(a) for a in result.actions]
+    actions = [action_view(i, a) for i, a in enumerate(result.actions, start=1)]
+    action_groups = [{"label": f"{PRIORITY_TEXT[p]} priority",
+                      "actions": [a for a in actions if a.priority == p]}
+                     for p in PRIORITY_TEXT if any(a.priority == p for a in actions)]
     actions_by_question: dict[str, list[ActionView]] = {}
     for action, view in zip(result.actions, actions):
         actions_by_question.setdefault(action.outcome.question.id, []).append(view)
@@ -225,9 +229,11 @@ def build_context(report: ReportInput) -> dict:
         "critical_findings": findings,
         "register": register,
         "actions": actions,
+        "action_groups": action_groups,
         "roadmap": roadmap,
         "costs": _costs(result),
         "provider_questions": list(result.provider_questions),
+        "standing_questions": _standing_questions(result),
         "find_out": find_out,
         "appendix": appendix,
         "summary": summary,
@@ -243,7 +249,7 @@ def build_context(report: ReportInput) -> dict:
             "unanswered": len(result.unanswered),
             "complete": result.complete,
         },
-        "charts": {
+        "charts_data": {
             "gauge": charts.gauge(score),
             "sections": charts.section_bars(sections),
             "roadmap": charts.projection(score, roadmap),
@@ -357,6 +363,29 @@ def _costs(result: Result) -> dict | None:
             "currency_note": None if costs.symbol else "Amounts are in your own currency."}
 
 
+def _standing_questions(result: Result) -> int:
+    """How many of the provider questions lead the list because every business gets them."""
+    follow_ups = {f.text for o in result.outcomes if o.applicable
+                  for f in o.question.ask_provider if not o.tokens.isdisjoint(f.when)}
+    count = 0
+    for text in result.provider_questions:
+        if text in follow_ups:
+            break
+        count += 1
+    return count
+
+
+def _section_summary(result: Result, section_id: str) -> str | None:
+    s = next(s for s in result.sections if s.section.id == section_id)
+    if s.section.kind != "scored":
+        return None
+    parts = [f"Score {whole(s.score)} out of 100" if s.score is not None else "Not scored",
+             f"{s.answered} of {s.applicable} questions answered"]
+    if s.not_sure:
+        parts.append(f"{s.not_sure} not sure")
+    return ", ".join(parts) + "."
+
+
 def _appendix(report: ReportInput, symbol: str) -> dict:
     result = report.result
     groups, current, differences = [], None, []
@@ -364,7 +393,8 @@ def _appendix(report: ReportInput, symbol: str) -> dict:
     for o in result.outcomes:
         if current is None or current["id"] != o.section_id:
             section = next(s.section for s in result.sections if s.section.id == o.section_id)
-            current = {"id": section.id, "title": section.title, "rows": []}
+            current = {"id": section.id, "title": section.title, "rows": [],
+                       "summary": _section_summary(result, section.id)}
             groups.append(current)
         number += 1
         qid = o.question.id
@@ -375,7 +405,7 @@ def _appendix(report: ReportInput, symbol: str) -> dict:
         owner = report.owner_answers.get(qid)
         row = {
             "number": number, "id": qid, "question": o.question.text,
-            "applicable": o.applicable, "answer": text, "items": items,
+            "applicable": o.applicable, "answer": text, "choices": items,
             "not_sure": bool(o.answer and o.answer.state == "not_sure"),
             "note": report.notes.get(qid), "verified": verified, "owner_answer": owner,
         }

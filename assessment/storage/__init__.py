@@ -1,14 +1,15 @@
 """Storage: SQLite through sqlite-utils. Every function takes the Database it works on."""
 
 from .assessments import (KEEP, Conflict, NotFound, Saved, StoredAnswer, answers_for_scoring,
-                          bank_of, create_assessment, export_assessment, get_assessment,
+                          bank_of, create_assessment, export_assessment, find_by_resume_hash,
+                          get_assessment,
                           remember_bank, save_answer, set_status, stored_answers)
 from .db import backup, connect, integrity_ok, restore, write
 from .migrations import migrate
 
 __all__ = [
     "KEEP", "Conflict", "NotFound", "Saved", "StoredAnswer", "answers_for_scoring", "backup",
-    "bank_of", "connect", "create_assessment", "export_assessment", "get_assessment",
+    "bank_of", "connect", "create_assessment", "export_assessment", "find_by_resume_hash", "get_assessment",
     "integrity_ok", "migrate", "remember_bank", "restore", "save_answer", "set_status",
     "stored_answers", "write",
 ]

@@ -93,6 +93,11 @@ def get_assessment(db: Database, assessment_id: str) -> dict:
     return rows[0]
 
 
+def find_by_resume_hash(db: Database, token_hash: str) -> dict | None:
+    rows = list(db.query("SELECT * FROM assessments WHERE resume_token_hash = ?", [token_hash]))
+    return rows[0] if rows else None
+
+
 def bank_of(db: Database, assessment: dict) -> Bank:
     """The bank this assessment was answered against, whatever questions/ says today."""
     snapshot = db.execute("SELECT snapshot FROM banks WHERE hash = ?",

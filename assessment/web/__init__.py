@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_wtf import CSRFProtect
+from flask_wtf.csrf import CSRFError
 
 from . import db, security
 
@@ -15,9 +16,12 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
     security.init_app(app)
 
+    from . import wizard
     from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(wizard.bp)
+    app.register_error_handler(CSRFError, wizard.handle_csrf_error)
 
     @app.before_request
     def refuse_without_bank():

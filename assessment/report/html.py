@@ -1,0 +1,105 @@
+"""ReportInput -> HTML, with Jinja2 autoescaping everything. No WeasyPrint here.
+
+Two flavours of the same document:
+- the print HTML handed to WeasyPrint: the stylesheet and fonts are not in it (each worker parses
+  report.css once and reuses it), only the two brand colours as CSS custom properties;
+- the browser HTML (`render_html`): standalone, with the stylesheet inline and the fonts as data:
+  URLs, every <style> carrying the CSP nonce when one is given.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from .content import build_context
+from .models import ReportInput
+
+TEMPLATES_DIR = (Path(__file__).resolve().parent.parent.parent / "report_templates").resolve()
+PACKAGE_DIR = Path(__file__).resolve().parent
+STYLESHEET = "report.css"
+FONT_FACES = (  # file, weight, style
+    ("Inter-Regular.otf", 400, "normal"),
+    ("Inter-Italic.otf", 400, "italic"),
+    ("Inter-SemiBold.otf", 600, "normal"),
+    ("Inter-Bold.otf", 700, "normal"),
+)
+NONCE_RE = re.compile(r"[A-Za-z0-9+/=_-]{8,200}")
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    # autoescape for every template name, not only *.html: nothing rendered here is ever unescaped.
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=False,
+        lstrip_blocks=False,
+        auto_reload=False,
+    )
+
+
+def font_faces_css(data_urls: bool) -> str:
+    """@font-face rules for the shipped fonts: relative URLs (print) or data: URLs (browser)."""
+    rules = []
+    for name, weight, style in FONT_FACES:
+        if data_urls:
+            encoded = base64.b64encode((TEMPLATES_DIR / "fonts" / name).read_bytes())
+            src = f"url(data:font/otf;base64,{encoded.decode('ascii')}) format('opentype')"
+        else:
+            src = f"url('fonts/{name}') format('opentype')"
+        rules.append(f"@font-face {{ font-family: Inter; font-weight: {weight}; "
+                     f"font-style: {style}; src: {src}; }}")
+    return "\n".join(rules)
+
+
+def stylesheet_text() -> str:
+    return (TEMPLATES_DIR / STYLESHEET).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _screen_css() -> Markup:
+    """Our own stylesheet, trusted (it is a file of the product, never user data)."""
+    css = font_faces_css(data_urls=True) + "\n" + stylesheet_text()
+    if "</" in css:
+        raise ValueError("the report stylesheet must not contain '</'")
+    return Markup(css)
+
+
+@lru_cache(maxsize=1)
+def template_version() -> str:
+    """A hash of every file that shapes a report: templates, CSS, fonts and this package's code."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in TEMPLATES_DIR.rglob("*") if p.is_file())
+    files += sorted(PACKAGE_DIR.glob("*.py"))
+    for path in files:
+        rel = path.relative_to(TEMPLATES_DIR if path.is_relative_to(TEMPLATES_DIR)
+                               else PACKAGE_DIR.parent.parent)
+        digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _render(report: ReportInput, *, screen: bool, nonce: str | None) -> str:
+    if nonce is not None and not NONCE_RE.fullmatch(nonce):
+        raise ValueError("nonce must be 8 to 200 characters of base64 or base64url")
+    context = build_context(report)
+    template = environment().get_template("report.html")
+    return template.render(**context, screen=screen, nonce=nonce,
+                           screen_css=_screen_css() if screen else "")
+
+
+def render_html(report: ReportInput, nonce: str | None = None) -> str:
+    """The report as a standalone HTML page for a browser; `nonce` goes on every <style>."""
+    return _render(report, screen=True, nonce=nonce)
+
+
+def render_print_html(report: ReportInput) -> str:
+    """The HTML WeasyPrint lays out (the stylesheet is supplied separately)."""
+    return _render(report, screen=False, nonce=None)

@@ -1,0 +1,211 @@
+// The wizard's enhancements. Everything works without this file: it adds saving each answer as
+// it changes, showing follow-up questions as answers change, focus handling and a copy button.
+(function () {
+  "use strict";
+
+  const form = document.querySelector("form[data-autosave]");
+
+  // Focus: the error summary if there is one, else the question in the address, else the heading.
+  function placeFocus() {
+    const summary = document.querySelector("[data-error-summary]");
+    if (summary) { summary.focus(); return; }
+    const target = location.hash && document.getElementById(location.hash.slice(1));
+    if (target) {
+      const input = target.querySelector("input:not([type=hidden]), textarea");
+      if (input) { input.focus(); return; }
+    }
+    const heading = document.querySelector("[data-focus-heading]");
+    if (heading) heading.focus();
+  }
+
+  // Copy the private link.
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    const input = document.querySelector(button.dataset.copy);
+    const status = document.querySelector("[data-copy-status]");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      const done = function () { if (status) status.textContent = "Link copied."; };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(done, function () {
+          input.select(); if (status) status.textContent = "Press Ctrl+C (or Cmd+C) to copy.";
+        });
+      } else {
+        input.select();
+        try { document.execCommand("copy"); done(); } catch (e) { /* selected for manual copy */ }
+      }
+    });
+  });
+
+  if (!form) { placeFocus(); return; }
+
+  const csrf = form.querySelector("input[name=csrf_token]").value;
+  const questions = Array.from(form.querySelectorAll("[data-question]"));
+  const byId = {};
+  questions.forEach(function (el) { byId[el.dataset.question] = el; });
+
+  // The answer in a question block, in the shape the server reads (null: no answer).
+  function readAnswer(el) {
+    const name = el.dataset.field;
+    const widget = el.dataset.widget;
+    if (widget === "radios") {
+      const checked = el.querySelector("input[name='" + name + "']:checked");
+      if (!checked) return null;
+      return (checked.value === "not_sure" || checked.value === "na") ? { state: checked.value } : checked.value;
+    }
+    if (widget === "checkboxes") {
+      const values = Array.from(el.querySelectorAll("input[name='" + name + "']:checked")).map(function (i) { return i.value; });
+      const special = values.filter(function (v) { return v === "not_sure" || v === "na"; });
+      if (special.length && values.length > 1) return undefined; // contradictory: let Save explain
+      if (special.length) return { state: special[0] };
+      return values.length ? values : null;
+    }
+    if (widget === "number") {
+      const unsure = document.getElementById(name + "__not_sure");
+      const na = document.getElementById(name + "__na");
+      if (unsure && unsure.checked) return { state: "not_sure" };
+      if (na && na.checked) return { state: "na" };
+      const value = el.querySelector("input[name='" + name + "']").value.trim();
+      return value === "" ? null : value;
+    }
+    const text = el.querySelector("textarea[name='" + name + "']").value;
+    return text.trim() === "" ? null : text;
+  }
+
+  // Tokens of an answer, as the server names them for conditions.
+  function tokens(el) {
+    const answer = readAnswer(el);
+    if (answer === null || answer === undefined) return null;
+    if (typeof answer === "object" && !Array.isArray(answer)) return { tokens: [answer.state], value: null };
+    if (Array.isArray(answer)) {
+      const scoring = JSON.parse(el.dataset.scoring || "[]");
+      const missing = scoring.filter(function (id) { return answer.indexOf(id) < 0; }).map(function (id) { return "missing_" + id; });
+      return { tokens: answer.concat(missing), value: null };
+    }
+    const number = parseFloat(String(answer).replace(/[\s,_$£€¥%]/g, ""));
+    return { tokens: [String(answer)], value: isNaN(number) ? null : number };
+  }
+
+  function holds(condition) {
+    if (condition.all) return condition.all.every(holds);
+    if (condition.any) return condition.any.some(holds);
+    if (condition.not) return !holds(condition.not);
+    const el = byId[condition.q];
+    const found = el && !el.hidden ? tokens(el) : null;
+    if ("answered" in condition) return (found !== null) === condition.answered;
+    if (found === null) return false;
+    const t = found.tokens;
+    if ("equals" in condition) return t.indexOf(condition.equals) >= 0;
+    if ("includes" in condition) return t.indexOf(condition.includes) >= 0;
+    if ("not_equals" in condition) return t.indexOf(condition.not_equals) < 0;
+    if ("excludes" in condition) return t.indexOf(condition.excludes) < 0;
+    if ("in" in condition) return condition.in.some(function (v) { return t.indexOf(v) >= 0; });
+    if ("not_in" in condition) return !condition.not_in.some(function (v) { return t.indexOf(v) >= 0; });
+    if (found.value === null) return false;
+    if ("gt" in condition) return found.value > condition.gt;
+    if ("gte" in condition) return found.value >= condition.gte;
+    if ("lt" in condition) return found.value < condition.lt;
+    if ("lte" in condition) return found.value <= condition.lte;
+    return true;
+  }
+
+  function applyConditions() {
+    questions.forEach(function (el) {
+      if (el.dataset.showIf) el.hidden = !holds(JSON.parse(el.dataset.showIf));
+    });
+  }
+
+  function setStatus(el, text, kind) {
+    const status = el.querySelector("[data-status]");
+    status.textContent = text;
+    status.className = "save-status" + (kind ? " save-" + kind : "");
+  }
+
+  function versionInput(el) { return el.querySelector("input[data-version]"); }
+
+  function clientKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return String(Date.now()) + "-" + Math.random().toString(36).slice(2);
+  }
+
+  // Put an answer the server holds back into the inputs of a question.
+  function showAnswer(el, answer) {
+    const name = el.dataset.field;
+    const values = answer === null ? [] : (typeof answer === "object" && !Array.isArray(answer)) ? [answer.state] : [].concat(answer).map(String);
+    el.querySelectorAll("input[name='" + name + "']").forEach(function (input) {
+      if (input.type === "radio" || input.type === "checkbox") input.checked = values.indexOf(input.value) >= 0;
+      else input.value = values.length && values[0] !== "not_sure" && values[0] !== "na" ? values[0] : "";
+    });
+    ["__not_sure", "__na"].forEach(function (suffix) {
+      const box = document.getElementById(name + suffix);
+      if (box) box.checked = values.indexOf(suffix.slice(2)) >= 0;
+    });
+    const area = el.querySelector("textarea[name='" + name + "']");
+    if (area) area.value = values.length ? values[0] : "";
+  }
+
+  function save(el, baseVersion) {
+    const answer = readAnswer(el);
+    if (answer === undefined) {
+      setStatus(el, "Tick either the options that apply or the last option, not both.", "error");
+      return;
+    }
+    const version = versionInput(el);
+    const base = baseVersion === undefined ? parseInt(version.value || "0", 10) : baseVersion;
+    setStatus(el, "Saving…", "pending");
+    fetch(form.dataset.autosave, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify({ question: el.dataset.question, answer: answer, base_version: base, client_key: clientKey() })
+    }).then(function (response) {
+      return response.json().then(function (body) { return { status: response.status, body: body }; });
+    }).then(function (reply) {
+      if (reply.status === 200) {
+        version.value = reply.body.version;
+        setStatus(el, "Saved", "ok");
+      } else if (reply.status === 409) {
+        conflict(el, reply.body);
+      } else {
+        setStatus(el, reply.body.message || "Not saved. Press Save at the bottom of the page.", "error");
+      }
+    }).catch(function () {
+      setStatus(el, "Not saved yet (no connection). Press Save at the bottom of the page when you are back online.", "error");
+    });
+  }
+
+  function conflict(el, body) {
+    const status = el.querySelector("[data-status]");
+    status.className = "save-status save-error";
+    status.textContent = "This answer was changed in another window to “" + body.label + "”. Yours is not saved. ";
+    const keepTheirs = document.createElement("button");
+    keepTheirs.type = "button";
+    keepTheirs.className = "button-link";
+    keepTheirs.textContent = "Keep “" + body.label + "”";
+    keepTheirs.addEventListener("click", function () {
+      versionInput(el).value = body.version;
+      showAnswer(el, body.answer);
+      applyConditions();
+      setStatus(el, "Kept the other answer.", "ok");
+    });
+    const useMine = document.createElement("button");
+    useMine.type = "button";
+    useMine.className = "button-link";
+    useMine.textContent = "Use my answer";
+    useMine.addEventListener("click", function () { save(el, body.version); });
+    status.appendChild(keepTheirs);
+    status.appendChild(document.createTextNode(" · "));
+    status.appendChild(useMine);
+  }
+
+  questions.forEach(function (el) {
+    el.addEventListener("change", function (event) {
+      if (event.target.name && event.target.name.indexOf("n_") === 0) return; // notes: saved with the page
+      if (event.target.name && event.target.name.indexOf("c_") === 0) return;
+      applyConditions();
+      save(el);
+    });
+  });
+
+  applyConditions();
+  placeFocus();
+})();
