@@ -8,10 +8,8 @@ question can only ever shrink what is left: the bar never jumps backwards as the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
-
-from .bank import Answer, Bank, Question, Section
-from .scoring import Outcome, outcomes
+from .bank import Bank, Question, Section
+from .scoring import Outcome, Result
 
 
 @dataclass(frozen=True)
@@ -63,9 +61,9 @@ class Progress:
         return None
 
 
-def progress(bank: Bank, answers: Mapping[str, Answer]) -> Progress:
-    walked = outcomes(bank, answers)
-    by_id = {o.question.id: o for o in walked}
+def progress(bank: Bank, result: Result) -> Progress:
+    """Progress of a scored set of answers (score once, use the result for both)."""
+    by_id = {o.question.id: o for o in result.outcomes}
     sections = []
     for section in bank.sections:
         done = todo = not_sure = optional_answered = 0

@@ -1,0 +1,36 @@
+"""The report: a scoring result plus branding in, a branded HTML page or PDF out.
+
+Public API (the web layer and the CLI use only these):
+
+- `Branding`, `DEFAULT_BRANDING`, `BrandingError`, `ReportInput`: the inputs (models.py);
+- `render_html(report, nonce=None) -> str`: the standalone browser page;
+- `render_pdf(report, timeout=None) -> bytes`: the PDF, rendered in the worker pool;
+- `ReportCache(directory)`: `get_or_render(report) -> bytes`, `prerender(report)` (background);
+- `content_disposition(business_name) -> str`: the download header;
+- `configure_pool(...)`, `get_pool()`, `shutdown_pool()`, `RenderError`, `RenderTimeout`.
+
+WeasyPrint is never imported in the calling process: only the render workers import it.
+"""
+
+from __future__ import annotations
+
+from .cache import ReportCache, cache_key
+from .download import content_disposition, download_filename
+from .html import render_html, render_print_html, template_version
+from .models import (DEFAULT_BRANDING, PRODUCT_NAME, Branding, BrandingError, ReportInput,
+                     check_colour)
+from .pool import (RenderError, RenderPool, RenderTimeout, configure_pool, get_pool,
+                   shutdown_pool)
+
+
+def render_pdf(report: ReportInput, timeout: float | None = None) -> bytes:
+    """The report as PDF bytes, rendered by a worker of the default pool (waits for it)."""
+    return get_pool().render(render_print_html(report), timeout=timeout)
+
+
+__all__ = [
+    "Branding", "BrandingError", "DEFAULT_BRANDING", "PRODUCT_NAME", "RenderError",
+    "RenderPool", "RenderTimeout", "ReportCache", "ReportInput", "cache_key", "check_colour",
+    "configure_pool", "content_disposition", "download_filename", "get_pool", "render_html",
+    "render_pdf", "render_print_html", "shutdown_pool", "template_version",
+]

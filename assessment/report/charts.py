@@ -66,8 +66,9 @@ def section_bars(sections: list[dict]) -> dict:
         lines = _wrap(s["title"], BAR_LABEL_CHARS)
         height = 16.0 * len(lines) + 10
         score = s["score"]
+        middle = y + height / 2
         rows.append({
-            "lines": [{"text": text, "y": round(y + 15 + 15 * i - 7.5 * (len(lines) - 1), 2)}
+            "lines": [{"text": text, "y": round(middle + 4 - 7.5 * (len(lines) - 1) + 15 * i, 2)}
                       for i, text in enumerate(lines)],
             "bar_y": round(y + height / 2 - 8, 2),
             "width": 0.0 if score is None else round(BAR_W * score / 100, 2),

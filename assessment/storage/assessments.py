@@ -12,7 +12,6 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Any
 
 from sqlite_utils import Database
@@ -21,6 +20,8 @@ from ..bank import Answer, Bank, bank_from_snapshot
 from .db import write
 
 KEEP: Any = object()  # "leave this field as it is" in save_answer
+ANSWER_COLUMNS = ("assessment_id", "question_id", "source", "state", "value", "note", "verified",
+                  "reconfirm", "answered_by", "version", "updated_at")
 SOURCES = ("owner", "consultant")
 
 
@@ -98,16 +99,22 @@ def find_by_resume_hash(db: Database, token_hash: str) -> dict | None:
     return rows[0] if rows else None
 
 
+_BANKS: dict[str, Bank] = {}
+
+
 def bank_of(db: Database, assessment: dict) -> Bank:
-    """The bank this assessment was answered against, whatever questions/ says today."""
-    snapshot = db.execute("SELECT snapshot FROM banks WHERE hash = ?",
-                          [assessment["bank_hash"]]).fetchone()[0]
-    return _bank_from_snapshot(assessment["bank_hash"], snapshot)
-
-
-@lru_cache(maxsize=16)
-def _bank_from_snapshot(bank_hash: str, snapshot: str) -> Bank:
-    return bank_from_snapshot(snapshot)
+    """The bank this assessment was answered against, whatever questions/ says today. Banks
+    are immutable and named by their hash, so each is rebuilt from its snapshot only once."""
+    bank_hash = assessment["bank_hash"]
+    bank = _BANKS.get(bank_hash)
+    if bank is None:
+        snapshot = db.execute("SELECT snapshot FROM banks WHERE hash = ?",
+                              [bank_hash]).fetchone()[0]
+        bank = bank_from_snapshot(snapshot)
+        if len(_BANKS) > 16:
+            _BANKS.clear()
+        _BANKS[bank_hash] = bank
+    return bank
 
 
 def _to_stored(row: dict) -> StoredAnswer:
@@ -168,11 +175,20 @@ def save_answer(db: Database, assessment_id: str, question_id: str, *, base_vers
         if verified is not KEEP:
             new["verified"] = int(bool(verified))
         new.update(version=current + 1, updated_at=stamp, answered_by=answered_by)
-        db["answers"].upsert(new, pk=("assessment_id", "question_id", "source"))
+        # Plain SQL on this hot path: sqlite-utils' upsert inspects the table on every call.
+        db.execute(
+            "INSERT INTO answers (assessment_id, question_id, source, state, value, note, "
+            "verified, reconfirm, answered_by, version, updated_at) "
+            "VALUES (:assessment_id, :question_id, :source, :state, :value, :note, :verified, "
+            ":reconfirm, :answered_by, :version, :updated_at) "
+            "ON CONFLICT (assessment_id, question_id, source) DO UPDATE SET state = :state, "
+            "value = :value, note = :note, verified = :verified, reconfirm = :reconfirm, "
+            "answered_by = :answered_by, version = :version, updated_at = :updated_at",
+            {key: new[key] for key in ANSWER_COLUMNS})
         if client_key is not None:
-            db["answer_writes"].insert({"client_key": client_key, "assessment_id": assessment_id,
-                                        "question_id": question_id, "version": current + 1,
-                                        "created_at": stamp})
+            db.execute("INSERT INTO answer_writes (client_key, assessment_id, question_id, "
+                       "version, created_at) VALUES (?, ?, ?, ?, ?)",
+                       [client_key, assessment_id, question_id, current + 1, stamp])
         db.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", [stamp, assessment_id])
     return Saved(current + 1, replayed=False)
 

@@ -5,6 +5,7 @@ with "database is locked" instead of waiting its turn."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -31,24 +32,30 @@ def connect(path: str | Path) -> Database:
     return Database(conn)
 
 
+# Threads of one process queue here for the write lock instead of polling SQLite's busy handler,
+# which sleeps in growing steps and turns contention into long tail latencies.
+_WRITERS = threading.Lock()
+
+
 @contextmanager
 def write(db: Database) -> Iterator[Database]:
     """One write transaction. Nested use joins the outer transaction."""
     if db.conn.in_transaction:
         yield db
         return
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.conn.execute("ROLLBACK")
-        raise
-    try:
-        db.conn.execute("COMMIT")
-    except BaseException:
-        if db.conn.in_transaction:
+    with _WRITERS:
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
             db.conn.execute("ROLLBACK")
-        raise
+            raise
+        try:
+            db.conn.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
 
 
 def integrity_ok(db: Database) -> bool:

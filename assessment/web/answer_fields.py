@@ -1,21 +1,24 @@
-"""Form fields for questions: one entry per widget, chosen by the question type's `widget`.
+"""Form widgets for questions: one entry per widget, chosen by the question type's `widget`.
 
-A widget builds the WTForms field for a question and reads the raw answer back out of a submitted
-form, in the same shape a JSON answers file uses (a value, a list, or {"state": ...}). Checking
-the value is the question type's job (bank/types.py), so forms, autosave and files agree.
+A widget names its template macro, lists the options it shows, reads the raw answer back out of
+submitted form data (in the same shape a JSON answers file uses: a value, a list, or
+{"state": ...}), and turns a raw answer into what the page shows. Checking the value is the
+question type's job (bank/types.py), so forms, autosave and answer files all agree.
+
+Question pages are built from the bank at request time, so they read the form data directly
+rather than through a WTForms class made per request; CSRF is checked for every POST by
+Flask-WTF's CSRFProtect, and the fixed forms elsewhere are FlaskForm classes.
 """
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, Field, HiddenField, RadioField, SelectMultipleField,
-                     StringField, TextAreaField)
-from wtforms.widgets import CheckboxInput, ListWidget
+from werkzeug.datastructures import MultiDict
 
 from ..bank import NOT_APPLICABLE, NOT_SURE, Question
 
 NOT_SURE_LABEL = "Not sure"
 NA_LABEL = "Does not apply to us"
+SPECIAL = (NOT_SURE, NOT_APPLICABLE)
 MAX_NOTE = 5000
 
 
@@ -28,110 +31,103 @@ def extra_choices(q: Question) -> list[tuple[str, str]]:
         ([(NOT_APPLICABLE, NA_LABEL)] if q.na else [])
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 class Widget:
     template = ""
 
-    def fields(self, q: Question) -> dict[str, Field]:
-        return {}
+    def choices(self, q: Question) -> tuple[tuple[str, str], ...]:
+        return ()
 
-    def raw(self, form: FlaskForm, q: Question):
-        """The raw answer in the form, None when the question was left empty."""
+    def raw(self, form: MultiDict, q: Question):
+        """The raw answer in the submitted form, None when the question was left empty."""
         return None
 
-    def fill(self, form: FlaskForm, q: Question, raw) -> None:
-        """Put a raw answer (from storage or a failed submission) back into the form."""
+    def shown(self, raw) -> object:
+        """What the inputs show for a raw answer: a value, a list of values, or text."""
+        return raw
 
 
 class Radios(Widget):
     template = "radios"
 
-    def choices(self, q: Question) -> list[tuple[str, str]]:
-        if q.type == "scale":
-            labels = {int(q.min): q.low_label, int(q.max): q.high_label}
-            return [(str(v), f"{v}" + (f" – {labels[v]}" if labels.get(v) else ""))
-                    for v in range(int(q.min), int(q.max) + 1)]
-        return [(c.id, c.label) for c in q.choices]
-
-    def fields(self, q):
-        return {field_name(q): RadioField(q.text, choices=self.choices(q) + extra_choices(q),
-                                          validate_choice=False)}
+    def choices(self, q):
+        return _choices(q)
 
     def raw(self, form, q):
-        value = form[field_name(q)].data
+        value = form.get(field_name(q))
         if not value:
             return None
-        return {"state": value} if value in (NOT_SURE, NOT_APPLICABLE) else value
+        return {"state": value} if value in SPECIAL else value
 
-    def fill(self, form, q, raw):
-        form[field_name(q)].data = raw["state"] if isinstance(raw, dict) else str(raw)
+    def shown(self, raw):
+        if raw is None:
+            return None
+        return raw["state"] if isinstance(raw, dict) else str(raw)
 
 
 class Checkboxes(Widget):
     template = "checkboxes"
 
-    def fields(self, q):
-        return {field_name(q): MultiCheckboxField(
-            q.text, choices=[(c.id, c.label) for c in q.choices] + extra_choices(q),
-            validate_choice=False)}
+    def choices(self, q):
+        return _choices(q)
 
     def raw(self, form, q):
-        values = form[field_name(q)].data or []
-        special = [v for v in values if v in (NOT_SURE, NOT_APPLICABLE)]
+        values = form.getlist(field_name(q))
+        special = [v for v in values if v in SPECIAL]
         if special and len(values) > 1:
             return {"conflicting": True}
         if special:
             return {"state": special[0]}
         return values or None
 
-    def fill(self, form, q, raw):
-        form[field_name(q)].data = [raw["state"]] if isinstance(raw, dict) else list(raw)
+    def shown(self, raw):
+        if raw is None or (isinstance(raw, dict) and "state" not in raw):
+            return []
+        return [raw["state"]] if isinstance(raw, dict) else [str(v) for v in raw]
 
 
 class NumberInput(Widget):
+    """A text box (so "1,200" and "$1200" work) plus "Not sure" / N/A boxes where allowed."""
+
     template = "number"
 
-    def fields(self, q):
-        fields = {field_name(q): StringField(q.text)}
-        if q.not_sure:
-            fields[field_name(q) + "__not_sure"] = BooleanField(NOT_SURE_LABEL)
-        if q.na:
-            fields[field_name(q) + "__na"] = BooleanField(NA_LABEL)
-        return fields
+    def choices(self, q):
+        return tuple(extra_choices(q))
 
     def raw(self, form, q):
         name = field_name(q)
-        if q.not_sure and form[name + "__not_sure"].data:
-            return {"state": NOT_SURE}
-        if q.na and form[name + "__na"].data:
-            return {"state": NOT_APPLICABLE}
-        value = (form[name].data or "").strip()
+        for state in SPECIAL:
+            if form.get(f"{name}__{state}"):
+                return {"state": state}
+        value = (form.get(name) or "").strip()
         return value or None
 
-    def fill(self, form, q, raw):
-        name = field_name(q)
+    def shown(self, raw):
+        if raw is None:
+            return ""
         if isinstance(raw, dict):
-            form[name + ("__not_sure" if raw["state"] == NOT_SURE else "__na")].data = True
-        else:
-            form[name].data = f"{raw:,}" if isinstance(raw, (int, float)) else str(raw)
+            return raw["state"]
+        return f"{raw:,}" if isinstance(raw, (int, float)) else str(raw)
 
 
 class TextArea(Widget):
     template = "text"
 
-    def fields(self, q):
-        return {field_name(q): TextAreaField(q.text)}
-
     def raw(self, form, q):
-        value = form[field_name(q)].data or ""
+        value = form.get(field_name(q)) or ""
         return value if value.strip() else None
 
-    def fill(self, form, q, raw):
-        form[field_name(q)].data = raw
+    def shown(self, raw):
+        return raw or ""
+
+
+def _choices(q: Question) -> tuple[tuple[str, str], ...]:
+    if q.type == "scale":
+        labels = {int(q.min): q.low_label, int(q.max): q.high_label}
+        own = [(str(v), f"{v}" + (f" – {labels[v]}" if labels.get(v) else ""))
+               for v in range(int(q.min), int(q.max) + 1)]
+    else:
+        own = [(c.id, c.label) for c in q.choices]
+    return tuple(own + extra_choices(q))
 
 
 WIDGETS: dict[str, Widget] = {
@@ -145,17 +141,3 @@ WIDGETS: dict[str, Widget] = {
 
 def widget_for(q: Question) -> Widget:
     return WIDGETS[q.kind.widget]
-
-
-def section_form(questions: list[Question], *, notes: bool = False, verify: bool = False):
-    """A FlaskForm class with the fields of these questions, their base versions, and in the
-    consultant's interview a note and a "verified" box per question."""
-    attrs: dict[str, Field] = {}
-    for q in questions:
-        attrs.update(widget_for(q).fields(q))
-        attrs["v_" + field_name(q)] = HiddenField(default="0")
-        if notes:
-            attrs["n_" + field_name(q)] = TextAreaField("Note")
-        if verify:
-            attrs["c_" + field_name(q)] = BooleanField("Verified")
-    return type("SectionForm", (FlaskForm,), attrs)

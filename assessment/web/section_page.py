@@ -1,8 +1,9 @@
-"""One section of questions as a page: what to show, the form, and saving what was submitted.
+"""One section of questions as a page: what to show, and saving what was submitted.
 
 Shared by the owner's wizard and the consultant's interview, so both save answers the same way:
 each answer that changed is one versioned save; a value that does not fit is an error message for
-that question; an answer changed elsewhere in the meantime is a conflict shown to the user.
+that question; an answer changed elsewhere in the meantime is a conflict shown to the user, and
+what the user typed stays on the page.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 
 from ..bank import Answer, AnswerError, Bank, Question, Section
-from ..scoring import outcomes, parse_answer
+from ..scoring import Result, parse_answer
 from ..storage import KEEP, Conflict, StoredAnswer, save_answer
-from .answer_fields import MAX_NOTE, field_name, section_form, widget_for
+from .answer_fields import MAX_NOTE, field_name, widget_for
 from .db import get_db
 
 
@@ -33,17 +34,29 @@ class QuestionView:
     shown: bool  # applies given the saved answers
     condition: str | None  # JSON for the page script when it depends on this page's answers
     stored: StoredAnswer | None
+    value: object = None  # what the inputs show
+    version: int = 0
+    note: str = ""
+    verified: bool = False
     error: str | None = None
     conflict: StoredAnswer | None = None
+
+    @property
+    def widget(self) -> str:
+        return widget_for(self.question).template
+
+    @property
+    def choices(self):
+        return widget_for(self.question).choices(self.question)
+
+    @property
+    def scoring_choices(self) -> str:
+        return json.dumps([c.id for c in self.question.choices if c.score > 0])
 
     @property
     def conflict_label(self) -> str:
         answer = self.conflict.answer if self.conflict else None
         return self.question.describe(answer) if answer else "no answer"
-
-    @property
-    def widget(self) -> str:
-        return widget_for(self.question).template
 
 
 @dataclass
@@ -51,13 +64,13 @@ class SectionPage:
     bank: Bank
     section: Section
     stored: dict[str, StoredAnswer]
+    result: Result  # the saved answers, scored: which questions apply
     notes: bool = False
     verify: bool = False
     views: list[QuestionView] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        answers = {qid: s.answer for qid, s in self.stored.items() if s.answer}
-        applies = {o.question.id: o.applicable for o in outcomes(self.bank, answers)}
+        applies = {o.question.id: o.applicable for o in self.result.outcomes}
         here = {q.id for q in self.section.questions}
         self.views = []
         for q in self.section.questions:
@@ -65,62 +78,52 @@ class SectionPage:
             on_page = bool(refs & here)
             if not applies[q.id] and not on_page:
                 continue  # decided by an earlier section's answer
+            stored = self.stored.get(q.id)
             self.views.append(QuestionView(
                 question=q, name=field_name(q), shown=applies[q.id],
                 condition=json.dumps(q.show_if.as_data()) if on_page else None,
-                stored=self.stored.get(q.id)))
-        self.form_class = section_form([v.question for v in self.views], notes=self.notes,
-                                       verify=self.verify)
+                stored=stored,
+                value=widget_for(q).shown(raw_of(stored.answer) if stored and stored.answer
+                                          else None),
+                version=stored.version if stored else 0,
+                note=stored.note if stored else "",
+                verified=bool(stored and stored.verified)))
 
-    def blank_form(self) -> FlaskForm:
-        """The form filled from what is saved (for a GET)."""
-        form = self.form_class(formdata=None)
-        for view in self.views:
-            self._fill_saved(form, view)
-        return form
-
-    def _fill_saved(self, form: FlaskForm, view: QuestionView) -> None:
-        stored = view.stored
-        form["v_" + view.name].data = str(stored.version if stored else 0)
-        if stored and stored.answer:
-            widget_for(view.question).fill(form, view.question, raw_of(stored.answer))
-        if self.notes:
-            form["n_" + view.name].data = stored.note if stored else ""
-        if self.verify:
-            form["c_" + view.name].data = bool(stored and stored.verified)
-
-    def save(self, form: FlaskForm, assessment_id: str, *, source: str,
+    def save(self, form: MultiDict, assessment_id: str, *, source: str,
              answered_by: int | None = None) -> bool:
-        """Save every changed answer in the submitted form; True when all went through."""
+        """Save every changed answer in the submitted form; True when all went through. The
+        views keep what was submitted, so a page shown again after a problem loses nothing."""
         ok = True
         for view in self.views:
             q = view.question
             raw = widget_for(q).raw(form, q)
+            view.value = widget_for(q).shown(raw)
             stored = view.stored
+            changes = {}
             try:
                 answer = self._answer(q, raw, stored)
             except AnswerError as error:
                 view.error = str(error)
                 ok = False
                 continue
-            changes = {}
             if answer is not KEEP:
                 changes["answer"] = answer
             if self.notes:
-                note = (form["n_" + view.name].data or "").strip()
-                if len(note) > MAX_NOTE:
+                view.note = (form.get("n_" + view.name) or "").strip()
+                if len(view.note) > MAX_NOTE:
                     view.error = f"Keep the note under {MAX_NOTE:,} characters."
                     ok = False
                     continue
-                if note != (stored.note if stored else ""):
-                    changes["note"] = note
-            if self.verify and bool(form["c_" + view.name].data) != bool(stored and
-                                                                            stored.verified):
-                changes["verified"] = bool(form["c_" + view.name].data)
+                if view.note != (stored.note if stored else ""):
+                    changes["note"] = view.note
+            if self.verify:
+                view.verified = bool(form.get("c_" + view.name))
+                if view.verified != bool(stored and stored.verified):
+                    changes["verified"] = view.verified
             if not changes:
                 continue
             try:
-                base = int(form["v_" + view.name].data or 0)
+                base = int(form.get("v_" + view.name) or 0)
             except ValueError:
                 base = -1  # unreadable: treated as stale, so nothing is overwritten blindly
             try:
@@ -128,12 +131,19 @@ class SectionPage:
                                     source=source, answered_by=answered_by, **changes)
             except Conflict as conflict:
                 view.conflict = conflict.current
-                form["v_" + view.name].data = str(conflict.current.version if conflict.current
-                                                  else 0)
+                view.version = conflict.current.version if conflict.current else 0
                 ok = False
                 continue
-            form["v_" + view.name].data = str(saved.version)
+            view.version = saved.version
         return ok
+
+    def keep_submitted(self, form: MultiDict) -> None:
+        """Show what was submitted, unsaved (after an expired session or token)."""
+        for view in self.views:
+            view.value = widget_for(view.question).shown(widget_for(view.question).raw(
+                form, view.question))
+            if self.notes:
+                view.note = form.get("n_" + view.name) or ""
 
     @staticmethod
     def _answer(q: Question, raw, stored: StoredAnswer | None):

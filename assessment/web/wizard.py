@@ -67,7 +67,7 @@ def resume(token: str):
                                title="This link does not open an assessment"), 404
     owner.begin(assessment["id"], token)
     bank = bank_of(get_db(), assessment)
-    where = progress(bank, _answers(_owner_answers(assessment))).next_open()
+    where = progress(bank, score(bank, _answers(_owner_answers(assessment)))).next_open()
     if where is None:
         return redirect(url_for("wizard.review"), 303)
     section, question = where
@@ -86,7 +86,7 @@ def hub():
     if away:
         return away
     bank = bank_of(get_db(), assessment)
-    state = progress(bank, _answers(_owner_answers(assessment)))
+    state = progress(bank, score(bank, _answers(_owner_answers(assessment))))
     resume_url = url_for("wizard.resume", token=session.get("resume_token", ""), _external=True)
     return render_template("wizard/hub.html", title="Your assessment", progress=state,
                            assessment=assessment, resume_url=resume_url)
@@ -97,15 +97,16 @@ def _section_page(assessment, section_id: str) -> SectionPage:
     section = bank.section_by_id.get(section_id)
     if section is None:
         abort(404)
-    return SectionPage(bank, section, _owner_answers(assessment))
+    stored = _owner_answers(assessment)
+    return SectionPage(bank, section, stored, score(bank, _answers(stored)))
 
 
-def _render_section(page: SectionPage, form, status: int = 200, notice: str | None = None):
+def _render_section(page: SectionPage, status: int = 200, notice: str | None = None):
     bank = page.bank
     ids = [s.id for s in bank.sections]
-    state = progress(bank, _answers(page.stored))
+    state = progress(bank, page.result)
     return render_template(
-        "wizard/section.html", title=page.section.title, page=page, form=form,
+        "wizard/section.html", title=page.section.title, page=page,
         position=ids.index(page.section.id) + 1, count=len(ids), progress=state,
         notice=notice, resume_token=session.get("resume_token", "")), status
 
@@ -117,13 +118,11 @@ def section(section_id: str):
         return away
     page = _section_page(assessment, section_id)
     if request.method == "GET":
-        return _render_section(page, page.blank_form())
+        return _render_section(page)
 
-    form = page.form_class()
     before = {v.question.id for v in page.views if v.shown}
-    if not page.save(form, assessment["id"], source=SOURCE):
-        status = 422 if page.errors else 409
-        return _render_section(page, form, status)
+    if not page.save(request.form, assessment["id"], source=SOURCE):
+        return _render_section(page, 422 if page.errors else 409)
 
     # Answers may have revealed follow-up questions on this page (without JavaScript they were
     # not visible yet): come back to them instead of moving on.
@@ -190,7 +189,7 @@ def review():
     stored = _owner_answers(assessment)
     result = score(bank, _answers(stored))
     return render_template("wizard/review.html", title="Check your answers", bank=bank,
-                           result=result, stored=stored, progress=progress(bank, _answers(stored)),
+                           result=result, stored=stored, progress=progress(bank, result),
                            assessment=assessment)
 
 
@@ -200,7 +199,7 @@ def finish():
     if away:
         return away
     bank = bank_of(get_db(), assessment)
-    state = progress(bank, _answers(_owner_answers(assessment)))
+    state = progress(bank, score(bank, _answers(_owner_answers(assessment))))
     if not state.complete:
         left = state.total - state.done
         flash(f"{left} question{'s' if left != 1 else ''} still need an answer. "
@@ -259,9 +258,9 @@ def handle_csrf_error(error: CSRFError):
             if owner.current() is None:
                 owner.begin(assessment["id"], request.form.get("resume", ""))
             page = _section_page(assessment, request.view_args["section_id"])
-            form = page.form_class()
+            page.keep_submitted(request.form)
             return _render_section(
-                page, form, 400,
+                page, 400,
                 notice="Your session had expired, so this page is not saved yet. Your answers "
                        "are still below: check them and press Save again.")
     if request.endpoint == "wizard.autosave":

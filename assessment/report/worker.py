@@ -1,0 +1,48 @@
+"""The render worker: a separate process that imports WeasyPrint once and renders many reports.
+
+Started by pool.py with the "spawn" method (a fresh interpreter per worker, never a fork of a
+threaded web process). The memory limit is applied first thing, before WeasyPrint is imported,
+so everything the worker ever allocates counts against it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+
+
+def apply_memory_limit(limit_bytes: int | None) -> None:
+    if limit_bytes:
+        resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+
+
+def main(conn, memory_limit_bytes: int | None) -> None:
+    """Serve ("render", html) requests on `conn` until told to stop (None) or the pipe closes."""
+    try:
+        apply_memory_limit(memory_limit_bytes)
+        from .engine import PdfEngine
+
+        logging.getLogger("weasyprint").setLevel(logging.ERROR)
+        engine = PdfEngine()
+    except BaseException as error:  # report why, then exit: the pool replaces this worker
+        conn.send(("fatal", f"{type(error).__name__}: {error}"))
+        return
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        kind, payload = job
+        try:
+            if kind != "render":
+                raise ValueError(f"unknown job {kind!r}")
+            conn.send(("ok", engine.render(payload)))
+        except MemoryError:
+            conn.send(("error", "the report needed more memory than a render may use"))
+            return  # a fresh worker is cleaner than one that hit its limit
+        except Exception as error:
+            conn.send(("error", f"{type(error).__name__}: {error}"))

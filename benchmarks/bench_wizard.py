@@ -1,0 +1,102 @@
+"""Wizard speed: a section page GET and an answer save at 50 concurrent users, under gunicorn.
+
+    .venv/bin/python benchmarks/bench_wizard.py [--users 50] [--seconds 20]
+
+50 concurrent users means 50 keep-alive connections, each sending its next request as soon as
+the last is answered. The same run measures a minimal Flask page served the same way: the ratio
+of throughputs shows what our code costs. Targets (issue "Wizard"): p99 under 50 ms, 0 errors,
+at least a third of the minimal page's throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from loadgen import CSRF_INPUT, Client, Stats, json_body, run_users
+from serve import ROOT, gunicorn
+
+SECTION = "/assessment/section/backup"
+
+
+async def new_owner(port: int) -> tuple[Client, str]:
+    client = Client("127.0.0.1", port)
+    _, page = await client.request("GET", "/")
+    token = CSRF_INPUT.search(page.decode()).group(1)
+    body = f"csrf_token={token}".encode()
+    await client.request("POST", "/assessment/start", body,
+                         {"Content-Type": "application/x-www-form-urlencoded"})
+    _, page = await client.request("GET", SECTION)
+    return client, CSRF_INPUT.search(page.decode()).group(1)
+
+
+def section_gets(port: int):
+    async def scenario(stats: Stats, deadline: float) -> None:
+        client, _ = await new_owner(port)
+        while time.perf_counter() < deadline:
+            await client.timed(stats, "section page GET", "GET", SECTION)
+    return scenario
+
+
+def answer_saves(port: int):
+    async def scenario(stats: Stats, deadline: float) -> None:
+        client, token = await new_owner(port)
+        version, choices, i = 0, ("daily", "weekly"), 0
+        headers = {"Content-Type": "application/json", "X-CSRFToken": token}
+        while time.perf_counter() < deadline:
+            body = json_body({"question": "backup.automatic", "answer": choices[i % 2],
+                              "base_version": version, "client_key": uuid.uuid4().hex})
+            status, data = await client.timed(stats, "answer save POST", "POST",
+                                              "/assessment/answer", body, headers)
+            if status == 200:
+                version += 1
+            i += 1
+    return scenario
+
+
+def minimal_gets(port: int):
+    async def scenario(stats: Stats, deadline: float) -> None:
+        client = Client("127.0.0.1", port)
+        while time.perf_counter() < deadline:
+            await client.timed(stats, "minimal Flask page GET", "GET", "/")
+    return scenario
+
+
+def measure(make, port: int, users: int, seconds: float) -> tuple[Stats, float]:
+    asyncio.run(run_users(users, 2, make(port)))  # warm up
+    return asyncio.run(run_users(users, seconds, make(port)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        env = {"ITHEALTH_DATABASE": str(Path(folder) / "bench.sqlite"),
+               "ITHEALTH_SECRET_KEY": "benchmark"}
+        results = {}
+        with gunicorn("app:app", env) as port:
+            results["section page GET"] = measure(section_gets, port, args.users, args.seconds)
+            results["answer save POST"] = measure(answer_saves, port, args.users, args.seconds)
+        with gunicorn("minimal_app:app", chdir=ROOT / "benchmarks") as port:
+            results["minimal Flask page GET"] = measure(minimal_gets, port, args.users,
+                                                        args.seconds)
+    print(f"gunicorn gthread, 2 workers x 16 threads; {args.users} concurrent users, "
+          f"{args.seconds:g} s each")
+    for name, (stats, elapsed) in results.items():
+        print(stats.report(name, elapsed))
+    minimal = len(results["minimal Flask page GET"][0].latencies["minimal Flask page GET"]) / \
+        results["minimal Flask page GET"][1]
+    for name in ("section page GET", "answer save POST"):
+        stats, elapsed = results[name]
+        ours = len(stats.latencies[name]) / elapsed
+        print(f"{name}: {ours / minimal:.2f} of the minimal page's throughput (target >= 0.33)")
+
+
+if __name__ == "__main__":
+    main()
