@@ -76,3 +76,66 @@ def migrate(db: Database) -> list[str]:
         pending = [m.name for m in migrations.pending(db)]
         migrations.apply(db)
     return pending
+
+
+@migrations()
+def workspace_tables(db: Database) -> None:
+    # A firm is the tenant: every client, member, assessment and logo belongs to exactly one.
+    db["firms"].create(
+        {"id": int, "name": str, "primary_colour": str, "accent_colour": str,
+         "contact_line": str, "disclaimer": str, "logo": bytes, "logo_type": str,
+         "require_totp": int, "created_at": str, "updated_at": str},
+        pk="id", not_null={"name", "created_at", "updated_at"},
+        defaults={"require_totp": 0, "contact_line": "", "disclaimer": ""},
+    )
+    db["users"].create(
+        {"id": int, "firm_id": int, "email": str, "name": str, "role": str,
+         "password_hash": str, "totp_secret": str, "totp_enabled": int, "active": int,
+         "failed_logins": int, "locked_until": str, "created_at": str, "last_login_at": str},
+        pk="id", not_null={"firm_id", "email", "name", "role", "password_hash", "created_at"},
+        defaults={"totp_enabled": 0, "active": 1, "failed_logins": 0},
+        foreign_keys=[("firm_id", "firms", "id")],
+    )
+    db["users"].create_index(["email"], unique=True)
+    # One row per signed-in browser: sign-out deletes it, disabling a member deletes them all,
+    # so an old session cookie is refused on the server, not only forgotten by the browser.
+    db["logins"].create(
+        {"token_hash": str, "user_id": int, "second_factor_ok": int, "created_at": str,
+         "last_seen_at": str},
+        pk="token_hash", not_null={"user_id", "created_at", "last_seen_at"},
+        defaults={"second_factor_ok": 0}, foreign_keys=[("user_id", "users", "id")],
+    )
+    db["invites"].create(
+        {"token_hash": str, "firm_id": int, "role": str, "created_by": int, "created_at": str,
+         "expires_at": str, "used_at": str, "used_by": int},
+        pk="token_hash", not_null={"firm_id", "role", "created_by", "created_at", "expires_at"},
+        foreign_keys=[("firm_id", "firms", "id"), ("created_by", "users", "id")],
+    )
+    db["rate_limits"].create({"key": str, "window_start": str, "count": int}, pk="key",
+                             not_null={"window_start", "count"})
+    db["clients"].create(
+        {"id": int, "firm_id": int, "name": str, "sector": str, "size": str, "contacts": str,
+         "notes": str, "created_at": str, "updated_at": str},
+        pk="id", not_null={"firm_id", "name", "created_at", "updated_at"},
+        defaults={"sector": "", "size": "", "contacts": "", "notes": ""},
+        foreign_keys=[("firm_id", "firms", "id")],
+    )
+    db["clients"].create_index(["firm_id", "name"])
+    # A one-time link a firm gives an owner who assessed alone, to hand the assessment over.
+    db["claim_links"].create(
+        {"token_hash": str, "firm_id": int, "client_id": int, "created_by": int,
+         "created_at": str, "expires_at": str, "used_at": str, "assessment_id": str},
+        pk="token_hash", not_null={"firm_id", "created_by", "created_at", "expires_at"},
+        foreign_keys=[("firm_id", "firms", "id"), ("client_id", "clients", "id"),
+                      ("created_by", "users", "id"), ("assessment_id", "assessments", "id")],
+    )
+    db["assessments"].transform(add_foreign_keys=[("firm_id", "firms", "id"),
+                                                  ("client_id", "clients", "id")])
+    db["assessments"].add_column("title", str)
+    db["assessments"].add_column("shared_at", str)  # when an owner handed it to a firm
+
+
+@migrations()
+def accounts_totp_counter(db: Database) -> None:
+    # The last TOTP time step a member signed in with, so one code cannot be used twice.
+    db["users"].add_column("totp_last_counter", int)

@@ -67,6 +67,8 @@ class SectionPage:
     result: Result  # the saved answers, scored: which questions apply
     notes: bool = False
     verify: bool = False
+    # In the interview: the client's own answers, shown beside the consultant's.
+    client_answers: dict[str, StoredAnswer] = field(default_factory=dict)
     views: list[QuestionView] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -32,6 +32,11 @@ def _assessment_or_redirect():
     return assessment, None
 
 
+def _shared(assessment) -> bool:
+    """Handed to a firm through a claim link: the owner keeps reading, the firm edits."""
+    return assessment["shared_at"] is not None
+
+
 def _owner_answers(assessment):
     return stored_answers(get_db(), assessment["id"], SOURCE)
 
@@ -108,7 +113,8 @@ def _render_section(page: SectionPage, status: int = 200, notice: str | None = N
     return render_template(
         "wizard/section.html", title=page.section.title, page=page,
         position=ids.index(page.section.id) + 1, count=len(ids), progress=state,
-        notice=notice, resume_token=session.get("resume_token", "")), status
+        notice=notice, resume_token=session.get("resume_token", ""),
+        read_only=_shared(owner.current() or {"shared_at": None})), status
 
 
 @bp.route("/section/<section_id>", methods=["GET", "POST"])
@@ -119,6 +125,10 @@ def section(section_id: str):
     page = _section_page(assessment, section_id)
     if request.method == "GET":
         return _render_section(page)
+    if _shared(assessment):
+        flash("This assessment now belongs to the firm you shared it with: you can read it here, "
+              "and changes are made with them.", "warning")
+        return redirect(url_for("wizard.section", section_id=section_id), 303)
 
     before = {v.question.id for v in page.views if v.shown}
     if not page.save(request.form, assessment["id"], source=SOURCE):
@@ -147,6 +157,9 @@ def autosave():
     if assessment is None:
         return jsonify(error="session", message="Your session has ended. Press Save at the "
                                                 "bottom of the page to keep your answers."), 401
+    if _shared(assessment):
+        return jsonify(error="read_only", message="This assessment was shared with a firm; "
+                                                  "changes are made with them."), 403
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("question"), str):
         return jsonify(error="invalid", message="Send a question id and an answer."), 400

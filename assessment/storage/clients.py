@@ -1,0 +1,150 @@
+"""A firm's clients, their assessments, claim links and copies. Every function that takes an id
+also takes the firm id, and finds nothing (None or False) for another firm's object."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlite_utils import Database
+
+from ..bank import Bank
+from .assessments import create_assessment, now
+from .db import write
+
+CLIENT_FIELDS = ("name", "sector", "size", "contacts", "notes")
+CLAIM_DAYS = 14
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _one(db: Database, sql: str, params: list) -> dict | None:
+    rows = list(db.query(sql, params))
+    return rows[0] if rows else None
+
+
+def create_client(db: Database, firm_id: int, **fields: str) -> int:
+    stamp = now()
+    with write(db):
+        return db["clients"].insert(
+            {"firm_id": firm_id, "created_at": stamp, "updated_at": stamp,
+             **{k: fields.get(k, "") for k in CLIENT_FIELDS}}).last_pk
+
+
+def update_client(db: Database, firm_id: int, client_id: int, **fields: str) -> bool:
+    changes = {k: fields[k] for k in CLIENT_FIELDS if k in fields}
+    with write(db):
+        cursor = db.execute(
+            f"UPDATE clients SET {', '.join(f'{k} = :{k}' for k in changes)}, updated_at = :at "
+            "WHERE id = :id AND firm_id = :firm", {**changes, "at": now(), "id": client_id,
+                                                   "firm": firm_id})
+        return cursor.rowcount == 1
+
+
+def get_client(db: Database, firm_id: int, client_id: int) -> dict | None:
+    return _one(db, "SELECT * FROM clients WHERE id = ? AND firm_id = ?", [client_id, firm_id])
+
+
+def list_clients(db: Database, firm_id: int) -> list[dict]:
+    """Clients with their number of assessments and the date of the latest, newest first."""
+    return list(db.query(
+        "SELECT c.*, count(a.id) AS assessments, max(a.updated_at) AS last_activity "
+        "FROM clients c LEFT JOIN assessments a ON a.client_id = c.id AND a.firm_id = c.firm_id "
+        "WHERE c.firm_id = ? GROUP BY c.id ORDER BY coalesce(max(a.updated_at), c.updated_at) DESC",
+        [firm_id]))
+
+
+def client_assessments(db: Database, firm_id: int, client_id: int) -> list[dict]:
+    return list(db.query(
+        "SELECT * FROM assessments WHERE firm_id = ? AND client_id = ? ORDER BY created_at",
+        [firm_id, client_id]))
+
+
+def firm_assessment(db: Database, firm_id: int, assessment_id: str) -> dict | None:
+    return _one(db, "SELECT * FROM assessments WHERE id = ? AND firm_id = ?",
+                [assessment_id, firm_id])
+
+
+def firm_assessments(db: Database, firm_id: int) -> list[dict]:
+    return list(db.query("SELECT * FROM assessments WHERE firm_id = ? ORDER BY created_at",
+                         [firm_id]))
+
+
+def start_client_assessment(db: Database, bank: Bank, firm_id: int, client_id: int, *,
+                            mode: str, created_by: int, resume_token_hash: str | None = None,
+                            copy_from: str | None = None) -> str:
+    """A new assessment for a client: an interview, or a self-assessment link for the client.
+    With copy_from, the effective answers and notes of that (same firm's) assessment are
+    copied and marked to be re-confirmed."""
+    with write(db):
+        assessment_id = create_assessment(db, bank, mode=mode, firm_id=firm_id,
+                                          client_id=client_id, created_by=created_by,
+                                          copied_from=copy_from,
+                                          resume_token_hash=resume_token_hash)
+        if copy_from is not None:
+            stamp = now()
+            # Consultant's answer where there is one, else the owner's; scores are never copied.
+            db.execute(
+                "INSERT INTO answers (assessment_id, question_id, source, state, value, note, "
+                "verified, reconfirm, answered_by, version, updated_at) "
+                "SELECT ?, question_id, 'consultant', state, value, note, 0, 1, NULL, 1, ? "
+                "FROM answers a WHERE assessment_id = ? AND (source = 'consultant' OR NOT EXISTS "
+                "(SELECT 1 FROM answers b WHERE b.assessment_id = a.assessment_id AND "
+                "b.question_id = a.question_id AND b.source = 'consultant'))",
+                [assessment_id, stamp, copy_from])
+    return assessment_id
+
+
+def set_resume_hash(db: Database, firm_id: int, assessment_id: str, token_hash: str) -> bool:
+    with write(db):
+        cursor = db.execute("UPDATE assessments SET resume_token_hash = ? WHERE id = ? AND "
+                            "firm_id = ?", [token_hash, assessment_id, firm_id])
+        return cursor.rowcount == 1
+
+
+def create_claim_link(db: Database, firm_id: int, created_by: int,
+                      client_id: int | None = None) -> str:
+    """A one-time link an owner opens to hand their own assessment to this firm."""
+    if client_id is not None and get_client(db, firm_id, client_id) is None:
+        raise LookupError("no such client in this firm")
+    token = secrets.token_urlsafe(32)
+    stamp = datetime.now(timezone.utc)
+    with write(db):
+        db["claim_links"].insert({
+            "token_hash": _hash(token), "firm_id": firm_id, "client_id": client_id,
+            "created_by": created_by, "created_at": stamp.isoformat(timespec="seconds"),
+            "expires_at": (stamp + timedelta(days=CLAIM_DAYS)).isoformat(timespec="seconds")})
+    return token
+
+
+def open_claim_link(db: Database, token: str) -> dict | None:
+    """The unused, unexpired claim link with its firm's name, or None."""
+    row = _one(db, "SELECT l.*, f.name AS firm_name, c.name AS client_name FROM claim_links l "
+                   "JOIN firms f ON f.id = l.firm_id LEFT JOIN clients c ON c.id = l.client_id "
+                   "WHERE l.token_hash = ?", [_hash(token or "")])
+    if row is None or row["used_at"] or row["expires_at"] < now():
+        return None
+    return row
+
+
+def claim(db: Database, token: str, assessment_id: str, new_client_name: str) -> int | None:
+    """Attach an owner's unshared assessment to the link's firm, once. Returns the client id,
+    or None when the link or the assessment cannot be used (nothing is changed then)."""
+    with write(db):
+        link = open_claim_link(db, token)
+        assessment = _one(db, "SELECT * FROM assessments WHERE id = ?", [assessment_id])
+        if link is None or assessment is None or assessment["firm_id"] is not None:
+            return None
+        client_id = link["client_id"]
+        if client_id is None:
+            client_id = create_client(db, link["firm_id"], name=new_client_name)
+        stamp = now()
+        db.execute("UPDATE assessments SET firm_id = ?, client_id = ?, shared_at = ?, "
+                   "updated_at = ? WHERE id = ? AND firm_id IS NULL",
+                   [link["firm_id"], client_id, stamp, stamp, assessment_id])
+        db.execute("UPDATE claim_links SET used_at = ?, assessment_id = ? WHERE token_hash = ?",
+                   [stamp, assessment_id, link["token_hash"]])
+    return client_id
