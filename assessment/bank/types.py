@@ -143,8 +143,19 @@ class MultipleChoice(QuestionType):
 _NUMBER_NOISE = re.compile(r"[\s,_$£€¥]")
 
 
+def format_number(value: float) -> str:
+    """1234567 -> '1,234,567'; 2.5 -> '2.5' (never scientific notation)."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
 def parse_number(q: Question, raw: Any) -> float:
     """Accept what people type: '1,200', '$1200', ' 3.5 ', or a JSON number."""
+    low = q.min if q.min is not None else 0
+    high = q.max if q.max is not None else 1e12
+    example = "14" if high <= 1000 else "1200 or 1,200"
+    wrong = f"Enter a number using digits, like {example}."
     if isinstance(raw, bool):
         raw = None
     if isinstance(raw, (int, float)):
@@ -152,16 +163,14 @@ def parse_number(q: Question, raw: Any) -> float:
     elif isinstance(raw, str) and raw.strip():
         cleaned = _NUMBER_NOISE.sub("", raw.strip()).removesuffix("%")
         if not re.fullmatch(r"-?\d+(\.\d+)?", cleaned):
-            raise AnswerError("Enter a number using digits, like 1200 or 1,200.")
+            raise AnswerError(wrong)
         number = float(cleaned)
     else:
-        raise AnswerError("Enter a number using digits, like 1200 or 1,200.")
+        raise AnswerError(wrong)
     if not math.isfinite(number):
-        raise AnswerError("Enter a number using digits, like 1200 or 1,200.")
-    low = q.min if q.min is not None else 0
-    high = q.max if q.max is not None else 1e12
+        raise AnswerError(wrong)
     if not low <= number <= high:
-        raise AnswerError(f"Enter a number from {low:,g} to {high:,g}.")
+        raise AnswerError(f"Enter a number from {format_number(low)} to {format_number(high)}.")
     return int(number) if number.is_integer() else number
 
 
@@ -208,7 +217,7 @@ class Number(QuestionType):
         return self.band(q, value).score / best if best else 0.0
 
     def display(self, q: Question, value: Value) -> str:
-        return f"{value:,g}"
+        return format_number(value)
 
 
 class Scale(QuestionType):

@@ -36,7 +36,11 @@
     });
   });
 
-  if (!form) { placeFocus(); return; }
+  if (!form) {
+    if (document.readyState === "complete") setTimeout(placeFocus, 0);
+    else window.addEventListener("load", function () { setTimeout(placeFocus, 0); });
+    return;
+  }
 
   const csrf = form.querySelector("input[name=csrf_token]").value;
   const questions = Array.from(form.querySelectorAll("[data-question]"));
@@ -143,7 +147,21 @@
     if (area) area.value = values.length ? values[0] : "";
   }
 
+  // One save at a time per question: a change made while a save is on its way is sent when
+  // that save has answered, with the version it returned, so quick changes never conflict
+  // with each other and "Saved" means the last change is saved.
   function save(el, baseVersion) {
+    if (el.dataset.saving === "1") { el.dataset.again = "1"; setStatus(el, "Saving…", "pending"); return; }
+    send(el, baseVersion);
+  }
+
+  function finished(el) {
+    el.dataset.saving = "0";
+    if (el.dataset.again === "1") { el.dataset.again = "0"; send(el); return true; }
+    return false;
+  }
+
+  function send(el, baseVersion) {
     const answer = readAnswer(el);
     if (answer === undefined) {
       setStatus(el, "Tick either the options that apply or the last option, not both.", "error");
@@ -152,6 +170,7 @@
     const version = versionInput(el);
     const base = baseVersion === undefined ? parseInt(version.value || "0", 10) : baseVersion;
     setStatus(el, "Saving…", "pending");
+    el.dataset.saving = "1";
     fetch(form.dataset.autosave, {
       method: "POST",
       credentials: "same-origin",
@@ -162,15 +181,28 @@
     }).then(function (reply) {
       if (reply.status === 200) {
         version.value = reply.body.version;
-        setStatus(el, "Saved", "ok");
+        if (reply.body.progress) showProgress(reply.body.progress);
+        if (!finished(el)) setStatus(el, "Saved", "ok");
       } else if (reply.status === 409) {
+        el.dataset.saving = "0";
+        el.dataset.again = "0";
         conflict(el, reply.body);
       } else {
-        setStatus(el, reply.body.message || "Not saved. Press Save at the bottom of the page.", "error");
+        if (!finished(el)) setStatus(el, reply.body.message || "Not saved. Press Save at the bottom of the page.", "error");
       }
     }).catch(function () {
-      setStatus(el, "Not saved yet (no connection). Press Save at the bottom of the page when you are back online.", "error");
+      if (!finished(el)) setStatus(el, "Not saved yet (no connection). Press Save at the bottom of the page when you are back online.", "error");
     });
+  }
+
+  function showProgress(p) {
+    const bar = document.querySelector(".progress progress");
+    const label = document.querySelector(".progress-label");
+    if (!bar || !label) return;
+    bar.value = p.percent;
+    bar.textContent = p.percent + "%";
+    label.children[0].textContent = p.done + " of " + p.total + " questions answered";
+    label.children[1].textContent = p.percent + "%";
   }
 
   function conflict(el, body) {
@@ -207,5 +239,7 @@
   });
 
   applyConditions();
-  placeFocus();
+  // After load: the browser's own jump to the #fragment would otherwise take focus away again.
+  if (document.readyState === "complete") setTimeout(placeFocus, 0);
+  else window.addEventListener("load", function () { setTimeout(placeFocus, 0); });
 })();

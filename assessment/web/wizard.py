@@ -109,7 +109,10 @@ def _section_page(assessment, section_id: str) -> SectionPage:
 def _render_section(page: SectionPage, status: int = 200, notice: str | None = None):
     bank = page.bank
     ids = [s.id for s in bank.sections]
-    state = progress(bank, page.result)
+    # After a submission the valid answers are saved: count them, not the page's starting point.
+    saved = page.result if status == 200 else score(bank, _answers(
+        stored_answers(get_db(), owner.current()["id"], SOURCE)))
+    state = progress(bank, saved)
     return render_template(
         "wizard/section.html", title=page.section.title, page=page,
         position=ids.index(page.section.id) + 1, count=len(ids), progress=state,
@@ -190,7 +193,10 @@ def autosave():
         ), 409
     except ValueError as error:
         return jsonify(error="invalid", message=str(error)), 400
-    return jsonify(version=saved.version, replayed=saved.replayed)
+    state = progress(bank, score(bank, _answers(_owner_answers(assessment))))
+    return jsonify(version=saved.version, replayed=saved.replayed,
+                   progress={"done": state.done, "total": state.total,
+                             "percent": state.percent})
 
 
 @bp.get("/review")
