@@ -165,5 +165,8 @@ def assess_export(assessment_id: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (bank_cli, db_cli, assess_cli):
+    from .accounts_cli import users_cli
+    from .report.cli import report_cli  # imports this module: registered here, not at the top
+
+    for group in (bank_cli, db_cli, assess_cli, users_cli, report_cli):
         app.cli.add_command(group)

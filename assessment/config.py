@@ -16,6 +16,7 @@ def defaults(instance_path: str) -> dict:
         "SECRET_KEY": None,
         "DATABASE": os.path.join(instance_path, "it-health.sqlite"),
         "BANK_DIR": str(PROJECT_ROOT / "questions"),
+        "REPORT_DIR": os.path.join(instance_path, "reports"),  # rendered PDFs, by content hash
         # A CSRF token lives as long as the session: an owner who leaves a page open overnight
         # must not lose answers to an expired token.
         "WTF_CSRF_TIME_LIMIT": None,

@@ -10,7 +10,9 @@ import pytest
 from assessment.bank import models
 from assessment.bank.conditions import OPERATORS
 from assessment.bank.types import QUESTION_TYPES
+from assessment.accounts_cli import users_cli
 from assessment.cli import assess_cli, bank_cli, db_cli
+from assessment.report.cli import report_cli
 from assessment.costs import COST_INPUTS
 
 from .conftest import ROOT
@@ -42,7 +44,7 @@ def test_every_question_type_operator_and_cost_input_is_documented():
 
 
 def test_every_cli_command_is_in_the_readme():
-    for group in (bank_cli, db_cli, assess_cli):
+    for group in (bank_cli, db_cli, assess_cli, users_cli, report_cli):
         for command in group.commands:
             assert f"flask --app app {group.name} {command}" in README, (group.name, command)
 

@@ -17,10 +17,15 @@ from __future__ import annotations
 from .cache import ReportCache, cache_key
 from .download import content_disposition, download_filename
 from .html import render_html, render_print_html, template_version
-from .models import (DEFAULT_BRANDING, PRODUCT_NAME, Branding, BrandingError, ReportInput,
-                     check_colour)
-from .pool import (RenderError, RenderPool, RenderTimeout, configure_pool, get_pool,
-                   shutdown_pool)
+from .models import (
+    DEFAULT_BRANDING,
+    PRODUCT_NAME,
+    Branding,
+    BrandingError,
+    ReportInput,
+    check_colour,
+)
+from .pool import RenderError, RenderPool, RenderTimeout, configure_pool, get_pool, shutdown_pool
 
 
 def render_pdf(report: ReportInput, timeout: float | None = None) -> bytes:
@@ -29,8 +34,24 @@ def render_pdf(report: ReportInput, timeout: float | None = None) -> bytes:
 
 
 __all__ = [
-    "Branding", "BrandingError", "DEFAULT_BRANDING", "PRODUCT_NAME", "RenderError",
-    "RenderPool", "RenderTimeout", "ReportCache", "ReportInput", "cache_key", "check_colour",
-    "configure_pool", "content_disposition", "download_filename", "get_pool", "render_html",
-    "render_pdf", "render_print_html", "shutdown_pool", "template_version",
+    "DEFAULT_BRANDING",
+    "PRODUCT_NAME",
+    "Branding",
+    "BrandingError",
+    "RenderError",
+    "RenderPool",
+    "RenderTimeout",
+    "ReportCache",
+    "ReportInput",
+    "cache_key",
+    "check_colour",
+    "configure_pool",
+    "content_disposition",
+    "download_filename",
+    "get_pool",
+    "render_html",
+    "render_pdf",
+    "render_print_html",
+    "shutdown_pool",
+    "template_version",
 ]

@@ -16,8 +16,15 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .models import (DEFAULT_ACCENT, DEFAULT_DISCLAIMER, DEFAULT_PRIMARY, MAX_LOGO_BYTES,
-                     PRODUCT_NAME, Branding, BrandingError)
+from .models import (
+    DEFAULT_ACCENT,
+    DEFAULT_DISCLAIMER,
+    DEFAULT_PRIMARY,
+    MAX_LOGO_BYTES,
+    PRODUCT_NAME,
+    Branding,
+    BrandingError,
+)
 
 MAX_LOGO_PIXELS = 25_000_000
 
@@ -46,7 +53,7 @@ def load_logo(path: Path) -> bytes:
     data = path.read_bytes()
     if len(data) > MAX_LOGO_BYTES:
         raise BrandingError("logo", "must be at most 2 MB")
-    if not (data.startswith(b"\x89PNG\r\n\x1a\n") or data.startswith(b"\xff\xd8\xff")):
+    if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
         raise BrandingError("logo", "must be a PNG or JPEG image")
     previous = ImageFile.LOAD_TRUNCATED_IMAGES
     ImageFile.LOAD_TRUNCATED_IMAGES = False  # WeasyPrint turns this on; we never want it here
@@ -64,7 +71,7 @@ def load_logo(path: Path) -> bytes:
             image.save(out, format="PNG", optimize=True)
     except BrandingError:
         raise
-    except Exception as error:  # Pillow raises many kinds for a damaged file
+    except Exception as error:  # noqa: BLE001 (Pillow raises many kinds for a damaged file)
         raise BrandingError("logo", f"is not a readable PNG or JPEG image ({error})") from None
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = previous

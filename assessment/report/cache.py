@@ -17,10 +17,10 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from importlib.metadata import version
 from pathlib import Path
-from typing import Callable
 
 from ..scoring import result_to_dict
 from .html import render_print_html, template_version

@@ -116,7 +116,7 @@ def cost_bars(costs) -> dict | None:
     """Last year's support spend (repairs highlighted) next to the cost of downtime."""
     spend, reactive, downtime = costs.it_spend_12m, costs.reactive_spend_12m, costs.downtime_cost_12m
     values = [v for v in (spend, downtime) if v]
-    if len(values) < 1 or (spend is None and downtime is None):
+    if not values:
         return None
     top = max(values)
     rows, y = [], 10.0

@@ -266,7 +266,9 @@ def _summary(report, sections, score, findings, actions, roadmap, symbol) -> dic
     best_answers = sum(1 for o in result.outcomes if o.counts and o.share >= 1)
     counted = sum(1 for o in result.outcomes if o.counts)
     if counted:
-        good.append(f"{best_answers} of {counted} scored answers are already at best practice.")
+        verb = "is" if best_answers == 1 else "are"
+        good.append(f"{best_answers} of {counted} scored answers {verb} already at best "
+                    f"practice.")
     if not any(s["score"] >= GOOD_SECTION for s in scored) and by_score:
         top = by_score[0]
         good.insert(0, f"No area reaches {GOOD_SECTION} yet; the strongest is {top['title']} "
@@ -389,14 +391,12 @@ def _section_summary(result: Result, section_id: str) -> str | None:
 def _appendix(report: ReportInput, symbol: str) -> dict:
     result = report.result
     groups, current, differences = [], None, []
-    number = 0
-    for o in result.outcomes:
+    for number, o in enumerate(result.outcomes, start=1):
         if current is None or current["id"] != o.section_id:
             section = next(s.section for s in result.sections if s.section.id == o.section_id)
             current = {"id": section.id, "title": section.title, "rows": [],
                        "summary": _section_summary(result, section.id)}
             groups.append(current)
-        number += 1
         qid = o.question.id
         text, items = _answer_text(o, symbol) if o.applicable else ("Not asked: did not apply",
                                                                     [])

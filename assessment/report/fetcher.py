@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import mimetypes
+from collections import deque
 from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
@@ -79,7 +80,7 @@ class ReportURLFetcher(URLFetcher):
         super().__init__(timeout=1, allowed_protocols=("data", "file"), allow_redirects=False,
                          fail_on_errors=False)
         self.root = Path(root).resolve()
-        self.refused: list[str] = []
+        self.refused: deque[str] = deque(maxlen=100)  # the latest refusals, for debugging
 
     def fetch(self, url, headers=None):
         scheme = url.split(":", 1)[0].lower() if ":" in url else ""

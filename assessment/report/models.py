@@ -8,9 +8,9 @@ fields have length limits. Text is never trusted, only escaped (see html.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Mapping
 
 from ..scoring import Result
 

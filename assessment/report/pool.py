@@ -47,7 +47,7 @@ class _Job:
 class _Slot:
     """One worker process and the parent-side thread that feeds it."""
 
-    def __init__(self, pool: "RenderPool", number: int):
+    def __init__(self, pool: RenderPool, number: int):
         self.pool = pool
         self.number = number
         self.process = None
@@ -102,7 +102,7 @@ class _Slot:
                 continue
             try:
                 job.future.set_result(self._run(job))
-            except BaseException as error:
+            except BaseException as error:  # noqa: BLE001 (handed to the caller)
                 job.future.set_exception(error)
 
     def _run(self, job: _Job) -> bytes:

@@ -16,11 +16,13 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
     security.init_app(app)
 
-    from . import wizard
+    from . import auth, wizard, workspace
     from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(wizard.bp)
+    auth.init_app(app)  # the login manager and the auth blueprint
+    app.register_blueprint(workspace.bp)
     app.register_error_handler(CSRFError, wizard.handle_csrf_error)
 
     @app.before_request

@@ -17,7 +17,7 @@ from ..progress import progress
 from ..scoring import parse_answer, score
 from ..storage import (Conflict, bank_of, create_assessment, export_assessment, save_answer,
                        set_status, stored_answers)
-from . import owner
+from . import owner, reports
 from .db import current_bank, get_db
 from .section_page import SectionPage, raw_of
 
@@ -28,7 +28,9 @@ SOURCE = "owner"
 def _assessment_or_redirect():
     assessment = owner.current()
     if assessment is None:
-        return None, redirect(url_for("wizard.no_session"), 303)
+        # Friendly, and a 404: without its session nobody learns anything about an assessment.
+        return None, (render_template("wizard/no_session.html",
+                                      title="No assessment open in this browser"), 404)
     return assessment, None
 
 
@@ -226,6 +228,7 @@ def finish():
         return redirect(url_for("wizard.review"), 303)
     if assessment["status"] != "finished":
         set_status(get_db(), assessment["id"], "finished")
+    reports.prerender(owner.current())
     return redirect(url_for("wizard.results"), 303)
 
 
@@ -247,6 +250,22 @@ def results():
 def _business_name(stored) -> str:
     answer = stored.get("profile.business_name")
     return answer.answer.value if answer and answer.answer else ""
+
+
+@bp.get("/report.pdf")
+def report_pdf():
+    assessment, away = _assessment_or_redirect()
+    if away:
+        return away
+    return reports.pdf_response(assessment)
+
+
+@bp.get("/report")
+def report_html():
+    assessment, away = _assessment_or_redirect()
+    if away:
+        return away
+    return reports.html_response(assessment)
 
 
 @bp.get("/answers.json")

@@ -1,0 +1,105 @@
+"""`flask users ...`: create a firm's first admin (and other members) from the command line.
+
+Errors name the option they are about and exit non-zero; no tracebacks. The password is read
+with a hidden prompt (twice), or from standard input with --password-stdin for scripts; it is
+never echoed or logged.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from . import storage
+from .storage import accounts
+from .storage.accounts import AccountError
+
+users_cli = AppGroup("users", help="Create firm members (the first admin of a firm).")
+
+
+def _fail(field: str, message: str) -> click.ClickException:
+    return click.ClickException(f"--{field.replace('_', '-')}: {message}")
+
+
+def _read_password(from_stdin: bool, email: str) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.removesuffix("\n")
+        password = password.removesuffix("\r")
+        if not password:
+            raise _fail("password-stdin", "no password on standard input; send it as the "
+                                          "first line")
+    else:
+        password = click.prompt("Password", hide_input=True,
+                                confirmation_prompt="Type the password again")
+    problem = accounts.password_problem(password, email)
+    if problem:
+        raise _fail("password", problem)
+    return password
+
+
+@users_cli.command("create")
+@click.option("--admin", is_flag=True,
+              help="Make the member an admin; creates the firm if it does not exist yet.")
+@click.option("--firm", required=True, help="The firm's name.")
+@click.option("--email", required=True, help="The member's email address; they sign in with it.")
+@click.option("--name", required=True, help="The member's name, as others will see it.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (for scripts).")
+def users_create(admin: bool, firm: str, email: str, name: str, password_stdin: bool) -> None:
+    """Create a member of a firm: `--admin` for a firm's first admin."""
+    problem = accounts.email_problem(email)
+    if problem:
+        raise _fail("email", problem)
+    problem = accounts.name_problem(name)
+    if problem:
+        raise _fail("name", problem)
+    if not firm.strip():
+        raise _fail("firm", "Enter the firm's name.")
+    db = storage.connect(current_app.config["DATABASE"])
+    try:
+        if accounts.find_user_by_email(db, email):
+            raise _fail("email", "a member with this email address already exists; choose "
+                                 "another address")
+        existing = accounts.find_firm_by_name(db, firm)
+        if existing is None and not admin:
+            raise _fail("firm", f"there is no firm called '{firm.strip()}'; create its first "
+                                "admin with --admin, or check the spelling")
+        password = _read_password(password_stdin, email)
+        with storage.write(db):
+            firm_id = existing["id"] if existing else accounts.create_firm(db, firm)
+            user_id = accounts.create_user(db, firm_id, email, name, password,
+                                           role="admin" if admin else "consultant")
+    except AccountError as error:
+        raise _fail(error.field, error.message) from None
+    finally:
+        db.close()
+    role = "admin" if admin else "consultant"
+    firm_note = "existing firm" if existing else "new firm"
+    click.echo(f"Created {role} {name.strip()} <{accounts.normalise_email(email)}> "
+               f"(member {user_id}) in {firm_note} '{firm.strip()}' (firm {firm_id}).")
+    click.echo("They can now sign in at /account/sign-in.")
+
+
+@users_cli.command("set-password")
+@click.option("--email", required=True, help="The member's email address.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (for scripts).")
+def users_set_password(email: str, password_stdin: bool) -> None:
+    """Give a member a new password (a forgotten one); ends their sign-ins and any lockout."""
+    db = storage.connect(current_app.config["DATABASE"])
+    try:
+        member = accounts.find_user_by_email(db, email)
+        if member is None:
+            raise _fail("email", "no member has this email address; check the spelling")
+        password = _read_password(password_stdin, member.email)
+        accounts.set_password(db, member.firm_id, member.id, password)
+    except AccountError as error:
+        raise _fail(error.field, error.message) from None
+    finally:
+        db.close()
+    click.echo(f"New password set for {member.name} <{member.email}>; they were signed out "
+               "everywhere.")

@@ -1,0 +1,110 @@
+"""Reports for the web: what goes into an assessment's report, and serving it (PDF or HTML).
+
+Everything the report shows comes from the stored answers, the assessment's own bank and the
+firm's branding. PDFs are kept in instance/reports keyed by a hash of all of that, so an unchanged
+report downloads from disk, and finishing an assessment starts its render in the background.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from flask import Response, current_app, render_template
+from sqlite_utils import Database
+
+from ..report import (DEFAULT_BRANDING, Branding, BrandingError, RenderError, ReportCache,
+                      ReportInput, content_disposition, render_html)
+from ..scoring import score
+from ..storage import accounts, bank_of, stored_answers
+from .db import get_db
+from .security import csp_nonce
+
+BUSINESS_NAME = "profile.business_name"
+
+
+def branding_of(db: Database, firm_id: int | None) -> Branding:
+    """The firm's branding, or the product's own for an owner on their own."""
+    if firm_id is None:
+        return DEFAULT_BRANDING
+    firm = accounts.firm_branding(db, firm_id)
+    if firm is None:
+        return DEFAULT_BRANDING
+    try:
+        return Branding(
+            firm_name=firm["name"],
+            logo_png_or_jpeg=firm["logo"],
+            primary=firm["primary_colour"] or DEFAULT_BRANDING.primary,
+            accent=firm["accent_colour"] or DEFAULT_BRANDING.accent,
+            contact=firm["contact_line"] or "",
+            disclaimer=firm["disclaimer"] or DEFAULT_BRANDING.disclaimer,
+        )
+    except BrandingError:  # saved values are checked on the way in; this is a last resort
+        current_app.logger.warning("firm %s has branding that cannot be used", firm_id)
+        return DEFAULT_BRANDING
+
+
+def report_input(assessment: dict) -> ReportInput:
+    db = get_db()
+    bank = bank_of(db, assessment)
+    effective = stored_answers(db, assessment["id"])
+    result = score(bank, {qid: s.answer for qid, s in effective.items() if s.answer})
+    owner = stored_answers(db, assessment["id"], "owner")
+    consultant = stored_answers(db, assessment["id"], "consultant")
+    name = effective.get(BUSINESS_NAME)
+    consultant_led = assessment["firm_id"] is not None and bool(consultant)
+    differs = {}
+    for qid, theirs in owner.items():
+        mine = consultant.get(qid)
+        q = bank.question_by_id.get(qid)
+        if q and theirs.answer and mine and mine.answer and mine.answer != theirs.answer:
+            differs[qid] = q.describe(theirs.answer)
+    day = (assessment["finished_at"] or assessment["updated_at"])[:10]
+    return ReportInput(
+        result=result,
+        business_name=name.answer.value if name and name.answer else "",
+        assessed_on=date.fromisoformat(day),
+        branding=branding_of(db, assessment["firm_id"]),
+        notes={qid: s.note for qid, s in effective.items() if s.note},
+        verified={qid: s.verified for qid, s in effective.items()
+                  if s.answer and s.source == "consultant"} | {
+            qid: False for qid, s in effective.items() if s.answer and s.source == "owner"}
+        if consultant_led else None,
+        owner_answers=differs,
+    )
+
+
+def cache() -> ReportCache:
+    if "report_cache" not in current_app.extensions:
+        folder = Path(current_app.config["REPORT_DIR"])
+        current_app.extensions["report_cache"] = ReportCache(folder)
+    return current_app.extensions["report_cache"]
+
+
+def pdf_response(assessment: dict) -> Response:
+    report = report_input(assessment)
+    try:
+        pdf = cache().get_or_render(report)
+    except RenderError:
+        current_app.logger.exception("report render failed")
+        return Response(render_template(
+            "error.html", title="The report could not be made just now",
+            message="Your answers are safe. Please try the download again in a minute."),
+            status=503, mimetype="text/html")
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": content_disposition(report.business_name),
+        "Cache-Control": "no-store",
+    })
+
+
+def html_response(assessment: dict) -> Response:
+    return Response(render_html(report_input(assessment), nonce=csp_nonce()),
+                    mimetype="text/html")
+
+
+def prerender(assessment: dict) -> None:
+    """Start rendering the report in the background so the download is instant."""
+    try:
+        cache().prerender(report_input(assessment))
+    except Exception:  # a failed pre-render only means the download renders on demand
+        current_app.logger.exception("background report render did not start")

@@ -1,0 +1,473 @@
+"""The consultant's workspace: clients, interviews, client self-assessment links, history,
+comparison, claim links and exports. Every lookup is scoped to the signed-in member's firm; an id
+from another firm is answered with 404 and nothing changes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template,
+                   request, url_for)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from ..bank import Answer, AnswerError
+from ..branding import MAX_BYTES as MAX_LOGO_BYTES
+from ..branding import LogoError, clean_logo, contrast_warnings, valid_colour
+from ..history import compare, trend
+from ..progress import progress
+from ..scoring import parse_answer, score
+from ..storage import Conflict, bank_of, export_assessment, save_answer, set_status, stored_answers
+from ..report import DEFAULT_BRANDING, RenderError, ReportInput, content_disposition
+from ..storage import accounts
+from ..storage import clients as store
+from . import owner, reports
+from .answer_fields import widget_for
+from .auth import admin_required, current_firm_id, member_required
+from .db import current_bank, get_db
+from .section_page import SectionPage, raw_of
+
+bp = Blueprint("workspace", __name__, url_prefix="/workspace")
+SOURCE = "consultant"
+
+
+class ClientForm(FlaskForm):
+    name = StringField("Client name", validators=[
+        DataRequired("Enter the client's name."), Length(max=200, message="Keep the name "
+                                                                          "under 200 characters.")])
+    sector = StringField("Sector", validators=[Length(max=200, message="Keep it under 200 "
+                                                                       "characters.")])
+    size = StringField("Size (for example, number of staff)",
+                       validators=[Length(max=100, message="Keep it under 100 characters.")])
+    contacts = TextAreaField("Contacts", validators=[Length(max=2000, message="Keep contacts "
+                                                                              "under 2,000 characters.")])
+    notes = TextAreaField("Notes", validators=[Length(max=5000, message="Keep notes under "
+                                                                        "5,000 characters.")])
+
+
+def _client_or_404(client_id: int) -> dict:
+    client = store.get_client(get_db(), current_firm_id(), client_id)
+    if client is None:
+        abort(404)
+    return client
+
+
+def _assessment_or_404(assessment_id: str) -> dict:
+    assessment = store.firm_assessment(get_db(), current_firm_id(), assessment_id)
+    if assessment is None:
+        abort(404)
+    return assessment
+
+
+def scored(assessment: dict):
+    """The effective answers (the consultant's where given, else the client's), scored."""
+    bank = bank_of(get_db(), assessment)
+    stored = stored_answers(get_db(), assessment["id"])
+    answers = {qid: s.answer for qid, s in stored.items() if s.answer}
+    return bank, stored, score(bank, answers)
+
+
+@bp.get("/")
+@member_required
+def clients():
+    return render_template("workspace/clients.html", title="Clients",
+                           clients=store.list_clients(get_db(), current_firm_id()),
+                           form=ClientForm())
+
+
+@bp.post("/clients")
+@member_required
+def create_client():
+    form = ClientForm()
+    if not form.validate():
+        return render_template("workspace/clients.html", title="Clients",
+                               clients=store.list_clients(get_db(), current_firm_id()),
+                               form=form), 422
+    client_id = store.create_client(get_db(), current_firm_id(), **_client_fields(form))
+    flash(f"Added {form.name.data}.", "success")
+    return redirect(url_for("workspace.client", client_id=client_id), 303)
+
+
+def _client_fields(form: ClientForm) -> dict[str, str]:
+    return {name: (getattr(form, name).data or "").strip()
+            for name in ("name", "sector", "size", "contacts", "notes")}
+
+
+@bp.get("/clients/<int:client_id>")
+@member_required
+def client(client_id: int):
+    client = _client_or_404(client_id)
+    rows = []
+    for assessment in store.client_assessments(get_db(), current_firm_id(), client_id):
+        bank, _, result = scored(assessment)
+        rows.append((assessment, result))
+    return render_template("workspace/client.html", title=client["name"], client=client,
+                           rows=rows, points=trend(rows), form=ClientForm(data=client))
+
+
+@bp.post("/clients/<int:client_id>")
+@member_required
+def update_client(client_id: int):
+    _client_or_404(client_id)
+    form = ClientForm()
+    if not form.validate():
+        flash("The client was not saved: " + "; ".join(
+            e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("workspace.client", client_id=client_id), 303)
+    store.update_client(get_db(), current_firm_id(), client_id, **_client_fields(form))
+    flash("Saved the client's details.", "success")
+    return redirect(url_for("workspace.client", client_id=client_id), 303)
+
+
+@bp.post("/clients/<int:client_id>/interview")
+@member_required
+def start_interview(client_id: int):
+    _client_or_404(client_id)
+    assessment_id = store.start_client_assessment(
+        get_db(), current_bank(), current_firm_id(), client_id, mode="interview",
+        created_by=current_user.id)
+    return redirect(url_for("workspace.assessment", assessment_id=assessment_id), 303)
+
+
+@bp.post("/clients/<int:client_id>/self-assessment")
+@member_required
+def send_self_assessment(client_id: int):
+    """A self-assessment for the client to fill in with the owner wizard; the link is shown once
+    (only its hash is kept), so the consultant copies it now or makes a new one later."""
+    _client_or_404(client_id)
+    token, token_hash = owner.new_resume_token()
+    store.start_client_assessment(get_db(), current_bank(), current_firm_id(), client_id,
+                                  mode="self", created_by=current_user.id,
+                                  resume_token_hash=token_hash)
+    return _show_link(client_id, url_for("wizard.resume", token=token, _external=True))
+
+
+@bp.post("/clients/<int:client_id>/renew")
+@member_required
+def renew(client_id: int):
+    """A new assessment that starts from the answers of the latest one, to be re-confirmed."""
+    _client_or_404(client_id)
+    previous = store.client_assessments(get_db(), current_firm_id(), client_id)
+    if not previous:
+        flash("There is no earlier assessment to start from.", "error")
+        return redirect(url_for("workspace.client", client_id=client_id), 303)
+    assessment_id = store.start_client_assessment(
+        get_db(), current_bank(), current_firm_id(), client_id, mode="interview",
+        created_by=current_user.id, copy_from=previous[-1]["id"])
+    flash("Started from the last assessment. Each copied answer is marked “to re-confirm”.",
+          "success")
+    return redirect(url_for("workspace.assessment", assessment_id=assessment_id), 303)
+
+
+@bp.post("/clients/<int:client_id>/claim-link")
+@member_required
+def claim_link(client_id: int):
+    _client_or_404(client_id)
+    token = store.create_claim_link(get_db(), current_firm_id(), current_user.id, client_id)
+    return _show_link(client_id, url_for("public.claim", token=token, _external=True),
+                      kind="claim")
+
+
+@bp.post("/claim-link")
+@member_required
+def claim_link_new_client():
+    token = store.create_claim_link(get_db(), current_firm_id(), current_user.id)
+    return render_template("workspace/link.html", title="Link for an owner",
+                           link=url_for("public.claim", token=token, _external=True),
+                           kind="claim", client=None)
+
+
+def _show_link(client_id: int, link: str, kind: str = "self"):
+    return render_template("workspace/link.html", title="Link for your client", link=link,
+                           kind=kind, client=_client_or_404(client_id))
+
+
+@bp.get("/assessments/<assessment_id>")
+@member_required
+def assessment(assessment_id: str):
+    record = _assessment_or_404(assessment_id)
+    client = _client_or_404(record["client_id"])
+    bank, stored, result = scored(record)
+    owner_answers = stored_answers(get_db(), assessment_id, "owner")
+    return render_template("workspace/assessment.html", title=f"Assessment for {client['name']}",
+                           assessment=record, client=client, bank=bank, result=result,
+                           progress=progress(bank, result), owner_answers=owner_answers)
+
+
+def _interview_page(record: dict, section_id: str) -> SectionPage:
+    bank = bank_of(get_db(), record)
+    section = bank.section_by_id.get(section_id)
+    if section is None:
+        abort(404)
+    mine = stored_answers(get_db(), record["id"], SOURCE)
+    effective = stored_answers(get_db(), record["id"])
+    answers = {qid: s.answer for qid, s in effective.items() if s.answer}
+    page = SectionPage(bank, section, mine, score(bank, answers), notes=True, verify=True,
+                       client_answers=stored_answers(get_db(), record["id"], "owner"))
+    for view in page.views:  # start from the client's answer where the consultant has none
+        theirs = page.client_answers.get(view.question.id)
+        if view.stored is None and theirs and theirs.answer:
+            view.value = widget_for(view.question).shown(raw_of(theirs.answer))
+    return page
+
+
+@bp.route("/assessments/<assessment_id>/interview/<section_id>", methods=["GET", "POST"])
+@member_required
+def interview(assessment_id: str, section_id: str):
+    record = _assessment_or_404(assessment_id)
+    page = _interview_page(record, section_id)
+    ids = [s.id for s in page.bank.sections]
+    status = 200
+    if request.method == "POST":
+        if page.save(request.form, assessment_id, source=SOURCE, answered_by=current_user.id):
+            position = ids.index(section_id)
+            if request.form.get("then") == "next" and position + 1 < len(ids):
+                return redirect(url_for("workspace.interview", assessment_id=assessment_id,
+                                        section_id=ids[position + 1]), 303)
+            flash(f"Saved “{page.section.title}”.", "success")
+            return redirect(url_for("workspace.assessment", assessment_id=assessment_id), 303)
+        status = 422 if page.errors else 409
+    return render_template("workspace/interview.html", title=page.section.title, page=page,
+                           assessment=record, client=_client_or_404(record["client_id"]),
+                           position=ids.index(section_id) + 1, count=len(ids),
+                           progress=progress(page.bank, page.result)), status
+
+
+@bp.post("/assessments/<assessment_id>/answer")
+@member_required
+def autosave(assessment_id: str):
+    """The interview's autosave: the same contract as the owner's (idempotent, versioned)."""
+    record = _assessment_or_404(assessment_id)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("question"), str):
+        return jsonify(error="invalid", message="Send a question id and an answer."), 400
+    bank = bank_of(get_db(), record)
+    q = bank.question_by_id.get(data["question"])
+    base, key = data.get("base_version"), data.get("client_key")
+    if q is None or not isinstance(base, int) or not isinstance(key, str) \
+            or not 8 <= len(key) <= 100:
+        return jsonify(error="invalid", message="Send question, base_version and client_key."), \
+            400
+    try:
+        answer = None if data.get("answer") is None else parse_answer(q, data["answer"])
+        saved = save_answer(get_db(), assessment_id, q.id, base_version=base, answer=answer,
+                            client_key=f"{assessment_id}:{key}", source=SOURCE,
+                            answered_by=current_user.id)
+    except AnswerError as error:
+        return jsonify(error="invalid", message=str(error)), 422
+    except Conflict as conflict:
+        current = conflict.current
+        return jsonify(error="conflict", message="This answer was changed in another window.",
+                       version=current.version if current else 0,
+                       answer=raw_of(current.answer) if current and current.answer else None,
+                       label=q.describe(current.answer) if current and current.answer
+                       else "no answer"), 409
+    except ValueError as error:
+        return jsonify(error="invalid", message=str(error)), 400
+    return jsonify(version=saved.version, replayed=saved.replayed)
+
+
+@bp.get("/assessments/<assessment_id>/report.pdf")
+@member_required
+def report_pdf(assessment_id: str):
+    return reports.pdf_response(_assessment_or_404(assessment_id))
+
+
+@bp.get("/assessments/<assessment_id>/report")
+@member_required
+def report_html(assessment_id: str):
+    return reports.html_response(_assessment_or_404(assessment_id))
+
+
+@bp.post("/assessments/<assessment_id>/finish")
+@member_required
+def finish(assessment_id: str):
+    record = _assessment_or_404(assessment_id)
+    bank, _, result = scored(record)
+    state = progress(bank, result)
+    if not state.complete:
+        flash(f"{state.total - state.done} questions still need an answer.", "error")
+    else:
+        set_status(get_db(), assessment_id, "finished")
+        reports.prerender(_assessment_or_404(assessment_id))
+        flash("The assessment is finished. Its report is ready.", "success")
+    return redirect(url_for("workspace.assessment", assessment_id=assessment_id), 303)
+
+
+@bp.get("/clients/<int:client_id>/compare")
+@member_required
+def compare_view(client_id: int):
+    client = _client_or_404(client_id)
+    first = _assessment_or_404(request.args.get("a", ""))
+    second = _assessment_or_404(request.args.get("b", ""))
+    if first["client_id"] != client_id or second["client_id"] != client_id:
+        abort(404)
+    _, _, before = scored(first)
+    _, _, after = scored(second)
+    return render_template("workspace/compare.html", title=f"Compare: {client['name']}",
+                           client=client, first=first, second=second,
+                           diff=compare(before, after))
+
+
+@bp.get("/clients/<int:client_id>/export.json")
+@member_required
+def export_client(client_id: int):
+    client = _client_or_404(client_id)
+    data = {"client": {k: client[k] for k in ("id", "name", "sector", "size", "contacts",
+                                               "notes", "created_at")},
+            "assessments": [export_assessment(get_db(), a["id"]) for a in
+                            store.client_assessments(get_db(), current_firm_id(), client_id)]}
+    return _download(json.dumps(data, indent=2, ensure_ascii=False), "application/json",
+                     f"client-{client_id}.json")
+
+
+@bp.get("/clients/<int:client_id>/answers.csv")
+@member_required
+def export_client_csv(client_id: int):
+    _client_or_404(client_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["assessment", "status", "section", "question", "question_id", "source",
+                     "answer", "verified", "note", "updated_at"])
+    for record in store.client_assessments(get_db(), current_firm_id(), client_id):
+        bank = bank_of(get_db(), record)
+        for source in ("owner", "consultant"):
+            for qid, s in stored_answers(get_db(), record["id"], source).items():
+                q = bank.question_by_id.get(qid)
+                if q is None:
+                    continue
+                writer.writerow([record["id"], record["status"], bank.section_of[qid].title,
+                                 _cell(q.text), qid, source,
+                                 _cell(q.describe(s.answer) if s.answer else ""),
+                                 "yes" if s.verified else "no", _cell(s.note), s.updated_at])
+    return _download(out.getvalue(), "text/csv", f"client-{client_id}-answers.csv")
+
+
+def _cell(text: str) -> str:
+    """Spreadsheets run cells that start with these as formulas; a leading quote stops that."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/export.json")
+@member_required
+def export_firm():
+    if not current_user.is_admin:
+        abort(403)
+    firm_id = current_firm_id()
+    data = {"clients": [
+        {**{k: c[k] for k in ("id", "name", "sector", "size", "contacts", "notes")},
+         "assessments": [export_assessment(get_db(), a["id"])
+                         for a in store.client_assessments(get_db(), firm_id, c["id"])]}
+        for c in store.list_clients(get_db(), firm_id)]}
+    return _download(json.dumps(data, indent=2, ensure_ascii=False), "application/json",
+                     "firm-export.json")
+
+
+def _download(body: str, mimetype: str, name: str) -> Response:
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+class BrandingForm(FlaskForm):
+    name = StringField("Firm name, as it appears on reports", validators=[
+        DataRequired("Enter your firm's name."),
+        Length(max=120, message="Keep the name under 120 characters.")])
+    primary_colour = StringField("Primary colour (cover and headings)",
+                                 validators=[DataRequired("Enter a colour like #0d5c63.")])
+    accent_colour = StringField("Accent colour (highlights)",
+                                validators=[DataRequired("Enter a colour like #b5541b.")])
+    contact_line = StringField("Contact line (for example phone and email)", validators=[
+        Length(max=200, message="Keep the contact line under 200 characters.")])
+    disclaimer = TextAreaField("Footer disclaimer", validators=[
+        Length(max=400, message="Keep the disclaimer under 400 characters.")])
+    logo = FileField("Logo (PNG or JPEG, at most 2 MB)")
+    remove_logo = BooleanField("Remove the current logo")
+
+    def validate_primary_colour(self, field):
+        if not valid_colour(field.data):
+            raise ValidationError("Write the colour as # and six hex digits, like #0d5c63.")
+
+    def validate_accent_colour(self, field):
+        if not valid_colour(field.data):
+            raise ValidationError("Write the colour as # and six hex digits, like #b5541b.")
+
+
+def _branding_page(form: BrandingForm, status: int = 200):
+    firm = accounts.firm_branding(get_db(), current_firm_id())
+    primary = firm["primary_colour"] or DEFAULT_BRANDING.primary
+    accent = firm["accent_colour"] or DEFAULT_BRANDING.accent
+    return render_template("workspace/branding.html", title="Branding", form=form, firm=firm,
+                           primary=primary, accent=accent,
+                           warnings=contrast_warnings(primary, accent)), status
+
+
+@bp.get("/branding")
+@admin_required
+def branding():
+    firm = accounts.firm_branding(get_db(), current_firm_id())
+    form = BrandingForm(data={
+        "name": firm["name"],
+        "primary_colour": firm["primary_colour"] or DEFAULT_BRANDING.primary,
+        "accent_colour": firm["accent_colour"] or DEFAULT_BRANDING.accent,
+        "contact_line": firm["contact_line"] or "",
+        "disclaimer": firm["disclaimer"] or DEFAULT_BRANDING.disclaimer})
+    return _branding_page(form)
+
+
+@bp.post("/branding")
+@admin_required
+def save_branding():
+    form = BrandingForm()
+    logo = ...
+    if form.validate():
+        upload = form.logo.data
+        if form.remove_logo.data:
+            logo = None
+        elif upload and upload.filename:
+            try:
+                logo = clean_logo(upload.read(MAX_LOGO_BYTES + 1))
+            except LogoError as error:
+                form.logo.errors.append(str(error))
+    if form.errors:
+        return _branding_page(form, 422)
+    accounts.update_branding(
+        get_db(), current_firm_id(), name=form.name.data.strip(), logo=logo,
+        primary_colour=form.primary_colour.data.lower(),
+        accent_colour=form.accent_colour.data.lower(),
+        contact_line=" ".join((form.contact_line.data or "").split()),
+        disclaimer=" ".join((form.disclaimer.data or "").split()))
+    flash("Saved. Every report of your clients now carries this branding.", "success")
+    for warning in contrast_warnings(form.primary_colour.data, form.accent_colour.data):
+        flash(warning, "warning")
+    return redirect(url_for("workspace.branding"), 303)
+
+
+@bp.get("/branding/logo")
+@member_required
+def branding_logo():
+    firm = accounts.firm_branding(get_db(), current_firm_id())
+    if not firm or not firm["logo"]:
+        abort(404)
+    return Response(firm["logo"], mimetype="image/png")
+
+
+@bp.get("/branding/preview.pdf")
+@member_required
+def branding_preview():
+    """A sample report with the firm's branding, to check the cover before a client sees it."""
+    bank = current_bank()
+    sample = score(bank, {q.id: Answer("answered", q.choices[0].id) for q in bank.questions
+                          if q.type in ("single", "yesno")})
+    report = ReportInput(result=sample, business_name="Example client",
+                         branding=reports.branding_of(get_db(), current_firm_id()))
+    try:
+        pdf = reports.cache().get_or_render(report)
+    except RenderError:
+        abort(503)
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": content_disposition("Example client")})
