@@ -4,16 +4,29 @@
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test clean
+.PHONY: run serve test lint clean
 
 run:
 	@bash scripts/setup.sh run
 	.venv/bin/flask --app app bank check
 	.venv/bin/flask --app app run --host 127.0.0.1 --port $(PORT)
 
+# Production-style serving: gunicorn with web workers sized to the machine, each with its own
+# report render worker (docs/operations.md).
+serve:
+	@bash scripts/setup.sh run
+	.venv/bin/flask --app app bank check
+	PORT=$(PORT) .venv/bin/gunicorn -c scripts/gunicorn.conf.py app:app
+
 test:
 	@bash scripts/setup.sh test
+	$(MAKE) --no-print-directory lint
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+# Static checks: ruff, and bandit with no high-severity finding.
+lint:
+	.venv/bin/ruff check assessment tests benchmarks scripts app.py
+	.venv/bin/bandit -q -c pyproject.toml -r assessment app.py -lll
 
 # Removes the virtual environment only; instance/ (secret key, database) is kept.
 clean:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config
 from .bank import BankError, load_bank
@@ -17,6 +18,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("ITHEALTH")
     if test_config:
         app.config.update(test_config)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a reverse proxy: trust its X-Forwarded-For/Proto/Host (client address for the
+        # sign-in rate limit, https for Secure cookies and HSTS), and only from that many hops.
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = config.instance_secret(app.instance_path)
 
@@ -35,7 +41,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     finally:
         db.close()
 
-    from . import cli, web
+    from . import audit, cli, web
+    from .report import configure_pool
+
+    audit.configure(app)
+    configure_pool(workers=int(app.config["REPORT_WORKERS"]),
+                   timeout=float(app.config["REPORT_TIMEOUT"]),
+                   memory_mb=int(app.config["REPORT_MEMORY_MB"]))
 
     web.init_app(app)
     cli.init_app(app)

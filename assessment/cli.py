@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from . import storage
+from .audit import audit
 from .bank import Bank, BankError, load_bank
 from .bank.frameworks import load_frameworks
 from .bank.coverage import coverage, coverage_report
@@ -92,6 +93,7 @@ def db_backup(path: str) -> None:
         raise click.ClickException(str(error)) from None
     finally:
         db.close()
+    audit("backup", path=path, bytes=Path(path).stat().st_size)
     click.echo(f"Backup written to {path} (integrity check ok).")
 
 
@@ -112,6 +114,7 @@ def db_restore(path: str, yes: bool) -> None:
         raise click.ClickException(str(error)) from None
     finally:
         db.close()
+    audit("restore", path=path, integrity_ok=ok)
     click.echo(f"Restored from {path} (integrity check {'ok' if ok else 'FAILED'}).")
     if not ok:
         raise click.exceptions.Exit(1)

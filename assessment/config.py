@@ -25,6 +25,12 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": False,  # set ITHEALTH_SESSION_COOKIE_SECURE=true behind HTTPS
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+        # Report renders run in worker processes of their own, beside each web process.
+        "REPORT_WORKERS": 1,
+        "REPORT_TIMEOUT": 60,  # seconds one render may take
+        "REPORT_MEMORY_MB": 1024,  # address-space limit of a render worker
+        "AUDIT_LOG": None,  # a file for the audit lines; standard error when unset
+        "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app whose X-Forwarded-* to trust
     }
 
 

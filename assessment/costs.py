@@ -8,7 +8,7 @@ section is left out. docs/methodology.md explains the formulas in plain words.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from collections.abc import Mapping
 
 HOURS_PER_YEAR_FACTOR = 52  # weeks in a year, to turn opening hours per week into a year
 
@@ -69,7 +69,8 @@ def cost_exposure(inputs: Mapping[str, object]) -> CostExposure | None:
         basis = "revenue"
 
     outage_hours = _positive(inputs, "outage_hours_12m")
-    downtime_cost = hourly * outage_hours if hourly is not None and outage_hours is not None else None
+    downtime_cost = (hourly * outage_hours
+                     if hourly is not None and outage_hours is not None else None)
 
     spend = _positive(inputs, "it_spend_12m")
     reactive = _positive(inputs, "reactive_spend_12m")

@@ -17,7 +17,8 @@ The method is stated in docs/scoring.md; in short:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping, NamedTuple
+from typing import NamedTuple
+from collections.abc import Mapping
 
 from .bank import Answer, AnswerError, Bank, Question
 from .bank.models import (EFFORT_ORDER, NOT_APPLICABLE, NOT_SURE, PRIORITY_ORDER, Band,
@@ -314,7 +315,7 @@ def _roadmap(bank, ordered, by_question, findings, totals) -> tuple[Phase, ...]:
     # it earns its full points. Phases are cumulative.
     fixing: dict[int, list[Outcome]] = {days: [] for days in PHASES}
     in_phase: dict[int, list[Action]] = {days: [] for days in PHASES}
-    for qid, actions in by_question.items():
+    for actions in by_question.values():
         due = max(a.recommendation.timeframe for a in actions)
         fixing[due].append(actions[0].outcome)
     for action in ordered:  # already in priority order
@@ -383,7 +384,9 @@ def _round(value: float | None) -> float | None:
 
 def result_to_dict(result: Result) -> dict:
     """The result as plain JSON data, scores rounded to two decimals."""
-    band = (lambda b: None if b is None else {"id": b.id, "label": b.label})
+    def band(b):
+        return None if b is None else {"id": b.id, "label": b.label}
+
     return {
         "bank": {"id": result.bank_id, "version": result.bank_version, "hash": result.bank_hash},
         "score": _round(result.score),

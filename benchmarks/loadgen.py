@@ -101,8 +101,17 @@ class Client:
     async def timed(self, stats: Stats, name: str, method: str, path: str, body: bytes = b"",
                     headers: dict[str, str] | None = None, ok=(200,)) -> tuple[int, bytes]:
         start = time.perf_counter()
+        reused = self.writer is not None
         try:
-            status, data = await self.request(method, path, body, headers)
+            try:
+                status, data = await self.request(method, path, body, headers)
+            except (ConnectionError, asyncio.IncompleteReadError, OSError):
+                if not reused:
+                    raise
+                # The server closed an idle keep-alive connection: reconnect and send again,
+                # as a browser does.
+                self.writer = None
+                status, data = await self.request(method, path, body, headers)
         except (ConnectionError, asyncio.IncompleteReadError, OSError):
             stats.add(name, time.perf_counter() - start, False)
             self.writer = None

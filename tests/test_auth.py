@@ -675,7 +675,8 @@ def test_passwords_and_tokens_are_never_logged(app, client, adb, caplog):
     path = create_invite_link(client)
     invite_token = path.rsplit("/", 1)[1]
     accept(app.test_client(), path)
-    assert "signed in" in caplog.text  # the events are logged ...
+    assert '"event": "sign_in"' in caplog.text  # the events are logged ...
+    assert '"event": "sign_in_failed"' in caplog.text
     for secret in (PASSWORD, "a wrong password value", token, invite_token):
         assert secret not in caplog.text  # ... their secrets are not
 
@@ -751,3 +752,17 @@ def test_cli_sets_a_new_password_and_ends_sign_ins(app, runner, client, adb):
     result = runner.invoke(args=["users", "set-password", "--email", ana["email"],
                                  "--password-stdin"], input="short\n")
     assert result.exit_code == 1 and "--password: Use at least 12" in result.output
+
+
+def test_audit_lines_are_one_json_object_per_line(app, client, caplog):
+    """A user name with a line break must not forge a second log line."""
+    import json
+
+    caplog.set_level(logging.INFO, logger="it_health.audit")
+    make_member(app)
+    sign_in(client, "eve@x.example\n{\"event\": \"sign_in\", \"member\": 1}", "whatever-long-pw")
+    lines = [r.getMessage() for r in caplog.records if r.name == "it_health.audit"]
+    assert lines and all("\n" not in line for line in lines)
+    events = [json.loads(line) for line in lines]
+    assert [e["event"] for e in events] == ["sign_in_failed"]
+    assert events[0]["email"].startswith("eve@x.example\n")

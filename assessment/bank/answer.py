@@ -15,13 +15,14 @@ class Answer:
     value: Value = None
 
     @classmethod
-    def not_sure(cls) -> "Answer":
+    def not_sure(cls) -> Answer:
         return cls("not_sure")
 
     @classmethod
-    def na(cls) -> "Answer":
+    def na(cls) -> Answer:
         return cls("na")
 
 
 class AnswerError(ValueError):
-    """A value a user or a file gave that does not fit the question; the message says how to fix it."""
+    """A value from a user or a file that does not fit the question; the message says how to
+    fix it."""

@@ -10,7 +10,8 @@ A comparison on a question that has no answer (or is itself hidden) is false; `n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from .answer import Answer
 

@@ -1,4 +1,4 @@
-"""How much of CIS Controls v8 (Implementation Group 1) and NIST CSF 2.0 the bank's questions map."""
+"""How much of CIS Controls v8 (Implementation Group 1) and NIST CSF 2.0 the bank maps."""
 
 from __future__ import annotations
 

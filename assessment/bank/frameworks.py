@@ -1,4 +1,4 @@
-"""The CIS Controls v8 and NIST CSF 2.0 reference lists that question mappings are checked against."""
+"""The CIS Controls v8 and NIST CSF 2.0 reference lists that mappings are checked against."""
 
 from __future__ import annotations
 

@@ -149,7 +149,8 @@ def build_bank(raw: dict[str, Any], names: dict[str, str], frameworks: Framework
         name = names[ref.id]
         data = raw["sections"][ref.id]
         if not isinstance(data, dict):
-            problems.append(Problem(name, "", "expected a mapping with id, title, intro, questions"))
+            problems.append(Problem(name, "", "expected a mapping with id, title, intro, "
+                                              "questions"))
             continue
         data, expand_problems = _expand_choices(data, bank_file, name)
         problems += expand_problems
@@ -223,9 +224,10 @@ def _expand_choices(data: dict, bank: BankFile, name: str) -> tuple[dict, list[P
                 problems.append(Problem(name, f"{where}.choice_set",
                                         "give either 'choices' or 'choice_set', not both"))
             elif q["choice_set"] not in bank.choice_sets:
+                known = ", ".join(sorted(bank.choice_sets)) or "none"
                 problems.append(Problem(name, f"{where}.choice_set",
                                         f"no choice set '{q['choice_set']}' in bank.yaml "
-                                        f"(known: {', '.join(sorted(bank.choice_sets)) or 'none'})"))
+                                        f"(known: {known})"))
             else:
                 q["choices"] = [c.model_dump() for c in bank.choice_sets[q["choice_set"]]]
         if q.get("type") == "yesno":
@@ -250,8 +252,8 @@ def _check_questions(sections: list[Section], names: dict[str, str],
         for i, q in enumerate(section.questions):
             where = f"questions[{i}]"
 
-            def add(path: str, message: str, _where=where, _name=name) -> None:
-                problems.append(Problem(_name, f"{_where}.{path}" if path else _where, message))
+            def add(path: str, message: str, _where=where, _name=name, _out=problems) -> None:
+                _out.append(Problem(_name, f"{_where}.{path}" if path else _where, message))
 
             if q.id in seen:
                 add("id", f"duplicate question id '{q.id}' (ids are permanent and unique)")

@@ -114,7 +114,8 @@ COST_X, COST_W = 170.0, 250.0
 
 def cost_bars(costs) -> dict | None:
     """Last year's support spend (repairs highlighted) next to the cost of downtime."""
-    spend, reactive, downtime = costs.it_spend_12m, costs.reactive_spend_12m, costs.downtime_cost_12m
+    spend, reactive = costs.it_spend_12m, costs.reactive_spend_12m
+    downtime = costs.downtime_cost_12m
     values = [v for v in (spend, downtime) if v]
     if not values:
         return None

@@ -140,7 +140,7 @@ def build_context(report: ReportInput) -> dict:
                       "actions": [a for a in actions if a.priority == p]}
                      for p in PRIORITY_TEXT if any(a.priority == p for a in actions)]
     actions_by_question: dict[str, list[ActionView]] = {}
-    for action, view in zip(result.actions, actions):
+    for action, view in zip(result.actions, actions, strict=True):
         actions_by_question.setdefault(action.outcome.question.id, []).append(view)
 
     scored_sections = [s for s in result.sections if s.section.kind == "scored"]

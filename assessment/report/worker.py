@@ -13,6 +13,9 @@ import os
 import resource
 
 
+RENDER_NICENESS = 10
+
+
 def apply_memory_limit(limit_bytes: int | None) -> None:
     if limit_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
@@ -22,6 +25,9 @@ def main(conn, memory_limit_bytes: int | None) -> None:
     """Serve ("render", html) requests on `conn` until told to stop (None) or the pipe closes."""
     try:
         apply_memory_limit(memory_limit_bytes)
+        # Renders yield the processor to web requests: an owner's page must not wait behind a
+        # 20-page PDF (benchmarks/bench_load.py measures the effect).
+        os.nice(RENDER_NICENESS)
         from .engine import PdfEngine
 
         logging.getLogger("weasyprint").setLevel(logging.ERROR)

@@ -9,7 +9,7 @@ from .migrations import migrate
 
 __all__ = [
     "KEEP", "Conflict", "NotFound", "Saved", "StoredAnswer", "answers_for_scoring", "backup",
-    "bank_of", "connect", "create_assessment", "export_assessment", "find_by_resume_hash", "get_assessment",
-    "integrity_ok", "migrate", "remember_bank", "restore", "save_answer", "set_status",
-    "stored_answers", "write",
+    "bank_of", "connect", "create_assessment", "export_assessment", "find_by_resume_hash",
+    "get_assessment", "integrity_ok", "migrate", "remember_bank", "restore", "save_answer",
+    "set_status", "stored_answers", "write",
 ]

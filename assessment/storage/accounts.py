@@ -15,7 +15,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pyotp
 from argon2 import PasswordHasher
@@ -100,11 +100,11 @@ class Login:
 # ---- helpers ---------------------------------------------------------------------------------
 
 def _now(now: datetime | None) -> datetime:
-    return now if now is not None else datetime.now(timezone.utc)
+    return now if now is not None else datetime.now(UTC)
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def _parse(stamp: str | None) -> datetime | None:
@@ -625,7 +625,8 @@ def update_branding(db: Database, firm_id: int, *, name: str, logo: bytes | None
         changes["logo_type"] = "image/png" if logo else None
     changes["updated_at"] = _stamp(_now(None))
     with write(db):
+        # Column names come from BRANDING_FIELDS and this function, never from the caller.
         cursor = db.execute(
-            f"UPDATE firms SET {', '.join(f'{k} = :{k}' for k in changes)} WHERE id = :id",
+            f"UPDATE firms SET {', '.join(f'{k} = :{k}' for k in changes)} WHERE id = :id",  # nosec B608
             {**changes, "id": firm_id})
         return cursor.rowcount == 1

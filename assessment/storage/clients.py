@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 from sqlite_utils import Database
 
@@ -37,8 +37,9 @@ def create_client(db: Database, firm_id: int, **fields: str) -> int:
 def update_client(db: Database, firm_id: int, client_id: int, **fields: str) -> bool:
     changes = {k: fields[k] for k in CLIENT_FIELDS if k in fields}
     with write(db):
+        # Column names come from CLIENT_FIELDS, never from the caller; values are parameters.
         cursor = db.execute(
-            f"UPDATE clients SET {', '.join(f'{k} = :{k}' for k in changes)}, updated_at = :at "
+            f"UPDATE clients SET {', '.join(f'{k} = :{k}' for k in changes)}, updated_at = :at "  # nosec B608
             "WHERE id = :id AND firm_id = :firm", {**changes, "at": now(), "id": client_id,
                                                    "firm": firm_id})
         return cursor.rowcount == 1
@@ -111,7 +112,7 @@ def create_claim_link(db: Database, firm_id: int, created_by: int,
     if client_id is not None and get_client(db, firm_id, client_id) is None:
         raise LookupError("no such client in this firm")
     token = secrets.token_urlsafe(32)
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     with write(db):
         db["claim_links"].insert({
             "token_hash": _hash(token), "firm_id": firm_id, "client_id": client_id,

@@ -16,7 +16,6 @@ For other blueprints: `member_required`, `admin_required`, `current_firm_id()`, 
 
 from __future__ import annotations
 
-import logging
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -28,11 +27,11 @@ from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, ValidationError
 
+from ..audit import audit
 from ..storage import accounts
 from ..storage.accounts import AccountError, InviteInvalid, Login, Member
 from .db import get_db
 
-log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
 login_manager = LoginManager()
@@ -132,6 +131,7 @@ def member_required(view):
             if any(name.endswith("_id") for name in kwargs):
                 # An address naming a firm's object says nothing to a stranger, not even that
                 # it exists: the same 404 another firm's member gets.
+                audit("access_denied", reason="not signed in")
                 abort(404)
             return login_manager.unauthorized()
         return view(*args, **kwargs)
@@ -143,6 +143,7 @@ def admin_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_admin:
+            audit("access_denied", reason="not an admin", member=current_user.id)
             return render_template(
                 "error.html", title="Only admins can do this",
                 message="This page is for your firm's admins. Ask one of them if you need "
@@ -229,7 +230,7 @@ def _rate_limited() -> bool:
     window = int(current_app.config.get("SIGNIN_RATE_WINDOW", 300))
     key = f"signin:{request.remote_addr or 'unknown'}"
     if accounts.rate_limit_hit(get_db(), key, limit, window):
-        log.warning("sign-in rate limit reached for an address")
+        audit("sign_in_rate_limited")
         return True
     return False
 
@@ -334,13 +335,15 @@ def login():
     if form.validate_on_submit():
         result = accounts.verify_sign_in(get_db(), form.email.data, form.password.data)
         if result.ok:
-            log.info("member %s signed in", result.member.id)
+            audit("sign_in", member=result.member.id, firm=result.member.firm_id)
             return _step_or_home(_begin_session(result.member, next_url=next_url))
         if result.status == "disabled":
-            log.info("disabled member %s refused at sign-in", result.member.id)
+            audit("sign_in_refused", reason="disabled", member=result.member.id)
             form.email.errors.append(DISABLED)
         else:
-            log.info("sign-in refused (%s)", result.status)
+            audit("sign_in_failed", reason=result.status, email=form.email.data)
+            if result.status == "locked":
+                audit("account_locked", email=form.email.data)
             form.email.errors.append(WRONG)
     return render_template("auth/login.html", form=form, title="Sign in"), 400
 
@@ -370,9 +373,9 @@ def second_factor():
         outcome = accounts.verify_totp(get_db(), user.firm_id, user.id, form.code.data)
         if outcome == "ok":
             member = accounts.get_user(get_db(), user.firm_id, user.id)
-            log.info("member %s passed the second factor", user.id)
+            audit("second_factor_passed", member=user.id)
             return _step_or_home(_begin_session(member, second_factor_ok=True))
-        log.info("second factor refused for member %s (%s)", user.id, outcome)
+        audit("second_factor_failed", member=user.id, reason=outcome)
         form.code.errors.append("That code is not right, or was used already. Wait for the "
                                 "next code in your authenticator app and enter it.")
     return render_template("auth/second_factor.html", form=form, title="Enter your code"), 400
@@ -401,7 +404,7 @@ def totp_setup():
     if form.validate_on_submit():
         if accounts.confirm_totp(get_db(), user.firm_id, user.id, form.code.data):
             member = accounts.get_user(get_db(), user.firm_id, user.id)
-            log.info("member %s turned two-step sign-in on", user.id)
+            audit("two_step_enabled", member=user.id)
             new_user = _begin_session(member, second_factor_ok=True)
             flash("Two-step sign-in is on. From now on you will enter a code from your app "
                   "after your password.", "success")
@@ -446,7 +449,7 @@ def accept_invite(token: str):
             getattr(form, error.field, form.email).errors.append(error.message)
         else:
             member = accounts.get_user(db, invite["firm_id"], user_id)
-            log.info("member %s joined firm %s through an invite", user_id, invite["firm_id"])
+            audit("invite_accepted", member=user_id, firm=invite["firm_id"])
             flash(f"Welcome to {member.firm_name}. You are signed in.", "success")
             return _step_or_home(_begin_session(member))
     return render_template("auth/accept_invite.html", **context), 400
@@ -485,7 +488,7 @@ def invite():
     if not form.validate_on_submit():
         return _render_members(form, 400)
     token = accounts.create_invite(get_db(), current_firm_id(), current_user.id, form.role.data)
-    log.info("member %s created an invite (%s)", current_user.id, form.role.data)
+    audit("invite_created", member=current_user.id, role=form.role.data)
     # Shown once, here; only its hash is stored, so it cannot be shown again.
     return render_template("auth/invite_created.html", title="Invite link ready",
                            url=url_for("auth.accept_invite", token=token, _external=True),
@@ -506,8 +509,8 @@ def set_member_active(user_id: int):
         return _render_members(status=400, error="You cannot disable your own account. Ask "
                                                  "another admin to do it.")
     accounts.set_active(get_db(), current_firm_id(), member.id, active)
-    log.info("member %s %s member %s", current_user.id, "enabled" if active else "disabled",
-             member.id)
+    audit("member_enabled" if active else "member_disabled", by=current_user.id,
+          member=member.id)
     flash(f"{member.name} can sign in again." if active else
           f"{member.name} is disabled and signed out everywhere.", "success")
     return redirect(url_for("auth.members"), 303)
@@ -524,7 +527,7 @@ def reset_member_totp(user_id: int):
         return _render_members(status=400, error="You cannot reset your own two-step sign-in. "
                                                  "Ask another admin to do it.")
     accounts.reset_totp(get_db(), current_firm_id(), member.id)
-    log.info("member %s reset two-step sign-in of member %s", current_user.id, member.id)
+    audit("two_step_reset", by=current_user.id, member=member.id)
     flash(f"{member.name}'s two-step sign-in was reset and they were signed out. They can set "
           "it up again after their next sign-in.", "success")
     return redirect(url_for("auth.members"), 303)
@@ -543,8 +546,8 @@ def require_totp():
                                                  "first (Your account, then Two-step sign-in), "
                                                  "so you are not locked out.")
     accounts.set_require_totp(get_db(), current_firm_id(), required)
-    log.info("member %s set two-step sign-in %s for firm %s", current_user.id,
-             "required" if required else "optional", current_firm_id())
+    audit("two_step_policy", by=current_user.id, firm=current_firm_id(),
+          required=required)
     flash("Everyone now needs two-step sign-in. Members without it set it up at their next "
           "sign-in." if required else "Two-step sign-in is now optional.", "success")
     return redirect(url_for("auth.members"), 303)

@@ -13,8 +13,9 @@ from pathlib import Path
 from flask import Response, current_app, render_template
 from sqlite_utils import Database
 
+from ..audit import audit
 from ..report import (DEFAULT_BRANDING, Branding, BrandingError, RenderError, ReportCache,
-                      ReportInput, content_disposition, render_html)
+                      ReportInput, cache_key, content_disposition, render_html)
 from ..scoring import score
 from ..storage import accounts, bank_of, stored_answers
 from .db import get_db
@@ -83,6 +84,8 @@ def cache() -> ReportCache:
 
 def pdf_response(assessment: dict) -> Response:
     report = report_input(assessment)
+    key = cache_key(report)
+    cached = cache().path(key).exists()
     try:
         pdf = cache().get_or_render(report)
     except RenderError:
@@ -91,6 +94,8 @@ def pdf_response(assessment: dict) -> Response:
             "error.html", title="The report could not be made just now",
             message="Your answers are safe. Please try the download again in a minute."),
             status=503, mimetype="text/html")
+    audit("report_download", assessment=assessment["id"], firm=assessment["firm_id"],
+          rendered=not cached, key=key[:16], bytes=len(pdf))
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": content_disposition(report.business_name),
         "Cache-Control": "no-store",

@@ -275,7 +275,8 @@ def answers_json():
         return away
     data = export_assessment(get_db(), assessment["id"])
     return Response(json.dumps(data, indent=2, ensure_ascii=False), mimetype="application/json",
-                    headers={"Content-Disposition": 'attachment; filename="it-health-answers.json"'})
+                    headers={"Content-Disposition":
+                             'attachment; filename="it-health-answers.json"'})
 
 
 @bp.post("/leave")

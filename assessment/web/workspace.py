@@ -16,6 +16,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from ..audit import audit
 from ..bank import Answer, AnswerError
 from ..branding import MAX_BYTES as MAX_LOGO_BYTES
 from ..branding import LogoError, clean_logo, contrast_warnings, valid_colour
@@ -44,8 +45,8 @@ class ClientForm(FlaskForm):
                                                                        "characters.")])
     size = StringField("Size (for example, number of staff)",
                        validators=[Length(max=100, message="Keep it under 100 characters.")])
-    contacts = TextAreaField("Contacts", validators=[Length(max=2000, message="Keep contacts "
-                                                                              "under 2,000 characters.")])
+    contacts = TextAreaField("Contacts", validators=[
+        Length(max=2000, message="Keep contacts under 2,000 characters.")])
     notes = TextAreaField("Notes", validators=[Length(max=5000, message="Keep notes under "
                                                                         "5,000 characters.")])
 
@@ -53,6 +54,8 @@ class ClientForm(FlaskForm):
 def _client_or_404(client_id: int) -> dict:
     client = store.get_client(get_db(), current_firm_id(), client_id)
     if client is None:
+        audit("access_denied", reason="no such client in this firm", client=client_id,
+              member=current_user.id)
         abort(404)
     return client
 
@@ -60,6 +63,8 @@ def _client_or_404(client_id: int) -> dict:
 def _assessment_or_404(assessment_id: str) -> dict:
     assessment = store.firm_assessment(get_db(), current_firm_id(), assessment_id)
     if assessment is None:
+        audit("access_denied", reason="no such assessment in this firm",
+              assessment=assessment_id[:40], member=current_user.id)
         abort(404)
     return assessment
 

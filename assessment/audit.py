@@ -1,0 +1,40 @@
+"""Structured audit lines: one JSON object per event, on the "it_health.audit" logger.
+
+Who signed in or failed to, lockouts, access refused, report renders, backups. Values are JSON
+encoded, so a name with a line break in it stays on one line; passwords, tokens and answers are
+never passed here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+from flask import has_request_context, request
+
+logger = logging.getLogger("it_health.audit")
+
+
+def audit(event: str, **fields: object) -> None:
+    record: dict[str, object] = {"time": datetime.now(UTC).isoformat(timespec="seconds"),
+                                 "event": event}
+    if has_request_context():
+        record["address"] = request.remote_addr
+        # The route's pattern, not the path: resume, claim and invite paths carry secrets.
+        record["route"] = request.url_rule.rule if request.url_rule else request.path
+    record.update(fields)
+    logger.info(json.dumps(record, ensure_ascii=False, default=str))
+
+
+def configure(app) -> None:
+    """Audit lines go to standard error (gunicorn and systemd collect them), or to the file
+    named by ITHEALTH_AUDIT_LOG; not in tests unless a test captures them."""
+    if logger.handlers or app.testing:
+        return
+    path = app.config.get("AUDIT_LOG")
+    handler = logging.FileHandler(path) if path else logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False

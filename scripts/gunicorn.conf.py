@@ -1,0 +1,20 @@
+"""gunicorn settings for `make serve`. Every value can be overridden by environment variables
+(see docs/operations.md)."""
+
+import multiprocessing
+import os
+
+# Threads share a process's SQLite connection pool and the GIL; a few per process and one
+# process per core measured best for the wizard on small machines (benchmarks/bench_wizard.py).
+bind = os.environ.get("ITHEALTH_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
+workers = int(os.environ.get("ITHEALTH_WEB_WORKERS", multiprocessing.cpu_count()))
+worker_class = "gthread"
+threads = int(os.environ.get("ITHEALTH_WEB_THREADS", 4))
+timeout = 90  # a report render may take a while on a first download
+graceful_timeout = 10
+keepalive = 5
+accesslog = os.environ.get("ITHEALTH_ACCESS_LOG", "-")
+# Resume, claim and invite links carry a token in their path: the access log writes "…" instead.
+logger_class = "assessment.web.access_log.RedactingLogger"
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+errorlog = "-"

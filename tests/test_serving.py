@@ -1,0 +1,70 @@
+"""Production serving: gunicorn starts from the shipped config, and its access log never holds
+the private tokens of resume, claim and invite links."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from assessment.web.access_log import redact
+
+from .conftest import ROOT
+
+
+def test_redact_hides_tokens_in_secret_paths():
+    assert redact("/assessment/resume/abcDEF-123_x") == "/assessment/resume/…"
+    assert redact("/claim/tok?x=1") == "/claim/…?x=1"
+    assert redact("/account/invite/tok") == "/account/invite/…"
+    assert redact("/assessment/section/backup") == "/assessment/section/backup"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_gunicorn_serves_with_the_shipped_config(tmp_path):
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    if not gunicorn.exists() and shutil.which("gunicorn") is None:
+        pytest.skip("gunicorn is not installed in this environment")
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "ITHEALTH_DATABASE": str(tmp_path / "s.sqlite"),
+           "ITHEALTH_SECRET_KEY": "serve-test", "ITHEALTH_WEB_WORKERS": "1"}
+    log = tmp_path / "out.log"
+    with open(log, "w") as out:
+        server = subprocess.Popen([str(gunicorn), "-c", "scripts/gunicorn.conf.py", "app:app"],
+                                  cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(100):
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as r:
+                        assert r.status == 200
+                        break
+                except (urllib.error.URLError, ConnectionError):
+                    time.sleep(0.1)
+            else:
+                pytest.fail("gunicorn did not answer: " + log.read_text())
+            secret = "SecretResumeToken1234567890abcdefghijklmn"
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/assessment/resume/{secret}",
+                                       timeout=5)
+            except urllib.error.HTTPError as error:
+                assert error.code == 404
+        finally:
+            server.terminate()
+            server.wait(10)
+    text = log.read_text()
+    assert re.search(r'"GET /assessment/resume/… ?"? 404', text) or \
+        '"GET /assessment/resume/…" 404' in text, text
+    assert secret not in text
