@@ -54,7 +54,11 @@ class Progress:
         return all(s.todo == 0 for s in self.sections)
 
     def next_open(self) -> tuple[Section, Question] | None:
-        """The first question still to answer, in bank order."""
+        """The first question still to answer, in bank order; for an assessment nobody has
+        touched yet, the very first question (the company profile, though it is optional)."""
+        if all(s.state == "not_started" for s in self.sections):
+            first = self.sections[0]
+            return first.section, first.section.questions[0]
         for s in self.sections:
             if s.first_open is not None:
                 return s.section, s.first_open

@@ -30,9 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assessment.bank import load_bank
-from assessment.report import RenderPool, ReportCache, ReportInput, render_html, render_print_html
-from assessment.scoring import parse_answers, score
+from assessment.bank import load_bank  # noqa: E402
+from assessment.report import (  # noqa: E402
+    RenderPool, ReportCache, ReportInput, render_html, render_print_html)
+from assessment.scoring import parse_answers, score  # noqa: E402
 
 DEFAULT_ANSWERS = ROOT / "tests" / "fixtures" / "break_fix_untested_backups.json"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",

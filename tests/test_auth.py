@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pyotp
@@ -298,12 +298,12 @@ def test_lockout_refuses_the_right_password_until_the_lock_passes(app, client, a
     row = user_row(adb, ana["email"])
     assert row["failed_logins"] == 5
     until = datetime.fromisoformat(row["locked_until"])
-    assert timedelta(seconds=55) < until - datetime.now(timezone.utc) <= timedelta(seconds=60)
+    assert timedelta(seconds=55) < until - datetime.now(UTC) <= timedelta(seconds=60)
     response = sign_in(client, ana["email"], PASSWORD)
     assert response.status_code == 400 and WRONG in response.get_data(as_text=True)
     assert client.get(HOME).status_code == 303
     # The lock time passes.
-    past = (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()
+    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
     adb.execute("UPDATE users SET locked_until = ? WHERE id = ?", [past, ana["user_id"]])
     response = sign_in(client, ana["email"], PASSWORD)
     assert response.status_code == 303
@@ -313,7 +313,7 @@ def test_lockout_refuses_the_right_password_until_the_lock_passes(app, client, a
 
 def test_lockout_backs_off_doubling_up_to_an_hour(app, adb):
     ana = make_member(app)
-    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     for i in range(5):
         assert accounts.verify_sign_in(adb, ana["email"], "wrong password!",
                                        now=t0 + timedelta(seconds=i)).status == "wrong"
@@ -349,12 +349,12 @@ def test_rate_limit_per_address(app, adb):
                    PASSWORD).status_code == 303
     # The window passes.
     adb.execute("UPDATE rate_limits SET window_start = ?",
-                [(datetime.now(timezone.utc) - timedelta(minutes=6)).isoformat()])
+                [(datetime.now(UTC) - timedelta(minutes=6)).isoformat()])
     assert sign_in(client, "ana@northgate.example", PASSWORD).status_code == 303
 
 
 def test_rate_limit_storage_counts_in_a_fixed_window(adb):
-    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     hits = [accounts.rate_limit_hit(adb, "k", 3, 60, now=t0 + timedelta(seconds=i))
             for i in range(5)]
     assert hits == [False, False, False, True, True]
@@ -394,7 +394,7 @@ def test_invite_flow_end_to_end(app, adb):
     invite = next(adb.query("SELECT * FROM invites"))
     assert invite["token_hash"] == accounts.hash_token(token) and token not in str(invite)
     expires = datetime.fromisoformat(invite["expires_at"])
-    assert timedelta(days=6, hours=23) < expires - datetime.now(timezone.utc) <= timedelta(days=7)
+    assert timedelta(days=6, hours=23) < expires - datetime.now(UTC) <= timedelta(days=7)
     assert "Links not used yet" in admin.get("/account/members").get_data(as_text=True)
 
     newcomer = new_client(app, "10.0.0.2")
@@ -429,7 +429,7 @@ def test_invite_flow_end_to_end(app, adb):
 
 def test_expired_and_wrong_invite_links_are_a_friendly_404(app, client, adb):
     ana = make_member(app)
-    eight_days_ago = datetime.now(timezone.utc) - timedelta(days=8)
+    eight_days_ago = datetime.now(UTC) - timedelta(days=8)
     token = accounts.create_invite(adb, ana["firm_id"], ana["user_id"], now=eight_days_ago)
     for path in (f"/account/invite/{token}", "/account/invite/not-a-real-token",
                  "/account/invite/" + "x" * 300):
@@ -441,7 +441,7 @@ def test_expired_and_wrong_invite_links_are_a_friendly_404(app, client, adb):
         accounts.accept_invite(adb, token, "x@northgate.example", "X", PASSWORD)
     # Six days old still works.
     token = accounts.create_invite(adb, ana["firm_id"], ana["user_id"], role="admin",
-                                   now=datetime.now(timezone.utc) - timedelta(days=6))
+                                   now=datetime.now(UTC) - timedelta(days=6))
     user_id = accounts.accept_invite(adb, token, "Xi@northgate.example", "Xi", PASSWORD)
     assert accounts.get_user(adb, ana["firm_id"], user_id).is_admin
 
@@ -580,7 +580,7 @@ def test_totp_enrolment_and_sign_in_with_a_code(app, client, adb):
 def test_a_totp_code_is_accepted_once(app, adb):
     ana = make_member(app)
     firm, user = ana["firm_id"], ana["user_id"]
-    t0 = datetime(2026, 3, 2, 9, 0, 5, tzinfo=timezone.utc)
+    t0 = datetime(2026, 3, 2, 9, 0, 5, tzinfo=UTC)
     secret = accounts.start_totp(adb, firm, user)
     assert accounts.start_totp(adb, firm, user) == secret  # reloading the page keeps the key
     totp = pyotp.TOTP(secret)

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from assessment.bank import BankError, bank_from_snapshot, load_bank
 
@@ -72,7 +73,7 @@ def test_orphan_section_file_is_refused(mini_bank_dir):
 
 def test_bank_is_immutable(mini_bank):
     """Loaded once and shared by every request, so nobody may change it in place."""
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         mini_bank.sections[0].questions[0].weight = 0  # type: ignore[misc]
 
 

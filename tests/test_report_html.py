@@ -86,7 +86,9 @@ def test_browser_page_is_standalone_and_carries_the_nonce(break_fix):
 
 
 def test_print_html_and_browser_html_are_the_same_report(break_fix):
-    body = lambda html: html.split("<body>", 1)[1]
+    def body(html):
+        return html.split("<body>", 1)[1]
+
     assert body(render_html(break_fix)) == body(render_print_html(break_fix))
 
 

@@ -42,4 +42,5 @@ def test_worked_example_matches_the_code(tmp_path):
     assert ", ".join(f.outcome.question.id for f in result.critical_findings) == want["critical"]
     assert ", ".join(a.id for a in result.actions) == want["recommendations"]
     for phase in result.roadmap:
-        assert f"{phase.projected_score:.2f} {phase.projected_band.id}" == want[f"phase {phase.days}"]
+        got = f"{phase.projected_score:.2f} {phase.projected_band.id}"
+        assert got == want[f"phase {phase.days}"]

@@ -3,8 +3,6 @@ backup and restore."""
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
 import threading
 
 import pytest

@@ -171,13 +171,31 @@
     const base = baseVersion === undefined ? parseInt(version.value || "0", 10) : baseVersion;
     setStatus(el, "Saving…", "pending");
     el.dataset.saving = "1";
+    // One key per save: if the answer to a request is lost (a dropped connection, a restarted
+    // server), the same request is sent again and the server applies it at most once.
+    const body = JSON.stringify({ question: el.dataset.question, answer: answer, base_version: base, client_key: clientKey() });
+    attempt(el, version, body, 0);
+  }
+
+  const RETRY_DELAYS = [500, 1000, 2000, 4000, 8000];
+
+  function attempt(el, version, body, tries) {
+    function retryOrGiveUp(message) {
+      if (tries < RETRY_DELAYS.length) {
+        setStatus(el, "Not saved yet: trying again…", "error");
+        setTimeout(function () { attempt(el, version, body, tries + 1); }, RETRY_DELAYS[tries]);
+      } else if (!finished(el)) {
+        setStatus(el, message, "error");
+      }
+    }
     fetch(form.dataset.autosave, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify({ question: el.dataset.question, answer: answer, base_version: base, client_key: clientKey() })
+      body: body
     }).then(function (response) {
-      return response.json().then(function (body) { return { status: response.status, body: body }; });
+      return response.json().then(function (data) { return { status: response.status, body: data }; },
+                                  function () { return { status: response.status, body: {} }; });
     }).then(function (reply) {
       if (reply.status === 200) {
         version.value = reply.body.version;
@@ -187,11 +205,13 @@
         el.dataset.saving = "0";
         el.dataset.again = "0";
         conflict(el, reply.body);
-      } else {
-        if (!finished(el)) setStatus(el, reply.body.message || "Not saved. Press Save at the bottom of the page.", "error");
+      } else if (reply.status >= 500) {
+        retryOrGiveUp("Not saved yet. Press Save at the bottom of the page.");
+      } else if (!finished(el)) {
+        setStatus(el, reply.body.message || "Not saved. Press Save at the bottom of the page.", "error");
       }
     }).catch(function () {
-      if (!finished(el)) setStatus(el, "Not saved yet (no connection). Press Save at the bottom of the page when you are back online.", "error");
+      retryOrGiveUp("Not saved yet (no connection). Press Save at the bottom of the page when you are back online.");
     });
   }
 

@@ -132,7 +132,10 @@ def member_required(view):
                 # An address naming a firm's object says nothing to a stranger, not even that
                 # it exists: the same 404 another firm's member gets.
                 audit("access_denied", reason="not signed in")
-                abort(404)
+                return render_template(
+                    "error.html", title="Page not found",
+                    message="There is nothing here you can see. If you work with clients, sign "
+                            "in first.", sign_in=True), 404
             return login_manager.unauthorized()
         return view(*args, **kwargs)
     return wrapped

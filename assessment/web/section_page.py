@@ -40,6 +40,8 @@ class QuestionView:
     verified: bool = False
     error: str | None = None
     conflict: StoredAnswer | None = None
+    client_said: str | None = None  # interview: the client's own answer, in words
+    differs: bool = False  # interview: the consultant's saved answer is another one
 
     @property
     def widget(self) -> str:
@@ -102,14 +104,7 @@ class SectionPage:
             view.value = widget_for(q).shown(raw)
             stored = view.stored
             changes = {}
-            try:
-                answer = self._answer(q, raw, stored)
-            except AnswerError as error:
-                view.error = str(error)
-                ok = False
-                continue
-            if answer is not KEEP:
-                changes["answer"] = answer
+            # Note and Verified are read first, so a problem with the answer never loses them.
             if self.notes:
                 view.note = (form.get("n_" + view.name) or "").strip()
                 if len(view.note) > MAX_NOTE:
@@ -122,6 +117,16 @@ class SectionPage:
                 view.verified = bool(form.get("c_" + view.name))
                 if view.verified != bool(stored and stored.verified):
                     changes["verified"] = view.verified
+            try:
+                answer = self._answer(q, raw, stored)
+            except AnswerError as error:
+                view.error = str(error)
+                ok = False
+                continue
+            if answer is not KEEP:
+                changes["answer"] = answer
+            elif stored and stored.reconfirm and stored.answer and raw is not None:
+                changes["answer"] = stored.answer  # saved again as it is: now re-confirmed
             if not changes:
                 continue
             try:

@@ -216,8 +216,12 @@ def _interview_page(record: dict, section_id: str) -> SectionPage:
                        client_answers=stored_answers(get_db(), record["id"], "owner"))
     for view in page.views:  # start from the client's answer where the consultant has none
         theirs = page.client_answers.get(view.question.id)
-        if view.stored is None and theirs and theirs.answer:
-            view.value = widget_for(view.question).shown(raw_of(theirs.answer))
+        if theirs and theirs.answer:
+            view.client_said = view.question.describe(theirs.answer)
+            mine = view.stored.answer if view.stored else None
+            view.differs = mine is not None and mine != theirs.answer
+            if view.stored is None:
+                view.value = widget_for(view.question).shown(raw_of(theirs.answer))
     return page
 
 
@@ -447,8 +451,6 @@ def save_branding():
         contact_line=" ".join((form.contact_line.data or "").split()),
         disclaimer=" ".join((form.disclaimer.data or "").split()))
     flash("Saved. Every report of your clients now carries this branding.", "success")
-    for warning in contrast_warnings(form.primary_colour.data, form.accent_colour.data):
-        flash(warning, "warning")
     return redirect(url_for("workspace.branding"), 303)
 
 

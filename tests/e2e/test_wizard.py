@@ -442,9 +442,10 @@ def test_links_to_a_question_put_focus_on_it(live_server, page, finished_link):
     page.goto(base + "/assessment/")
     with page.expect_navigation():
         page.get_by_role("link", name="Continue where you left off").click()
-    assert fragment_of(page.url) == "q-monitoring.watched"
+    # Nothing answered yet: the assessment starts at the company profile.
+    assert fragment_of(page.url) == "q-profile.business_name"
     page.wait_for_load_state("load")
-    assert focused_question(page) == "monitoring.watched", (
+    assert focused_question(page) == "profile.business_name", (
         "after following the hub's Continue link focus is on "
         + page.evaluate("() => document.activeElement.tagName"))
 
@@ -769,9 +770,11 @@ def test_phone_pages_axe_layout_and_screenshots(live_server, phone_page, axe, fi
             "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
         if overflow > 0:
             wide = page.evaluate("""() => Array.from(document.querySelectorAll('body *'))
-                .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+                .filter(e => e.getBoundingClientRect().right
+                             > document.documentElement.clientWidth + 1)
                 .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
-                    + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\\s+/).join('.') : ''))""")
+                    + (e.className && typeof e.className === 'string'
+                       ? '.' + e.className.trim().split(/\\s+/).join('.') : ''))""")
             problems.append(f"[{name} on a phone] the page is {overflow}px wider than the "
                             f"screen: {wide}")
         screenshot(page, f"wizard-{name}-phone")
