@@ -19,7 +19,7 @@ MAX_PIXELS = 16_000_000  # 4000 x 4000
 MAX_SIDE = 1200  # stored logos are scaled down to this
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
-COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _decoding = threading.Lock()
 
 
@@ -76,7 +76,7 @@ def clean_logo(data: bytes) -> bytes:
 
 
 def valid_colour(value: str) -> bool:
-    return bool(COLOUR.match(value or ""))
+    return bool(COLOUR.fullmatch(value or ""))  # match() with $ let "#0d5c63\n" through
 
 
 def _luminance(colour: str) -> float:

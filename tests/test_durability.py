@@ -12,6 +12,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,11 @@ def test_backup_under_load_restores_every_answer_acknowledged_before_it(needs_gu
     finally:
         sys.path.remove(str(BENCHMARKS))
 
-    result = drill(tmp_path, clients=8, before=3.0, after=1.0, seed_assessments=20)
+    # In a thread of its own: the drill runs its own asyncio loop, and in the same pytest run the
+    # browser tests' Playwright may have a loop running on this thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        result = pool.submit(drill, tmp_path, clients=8, before=3.0, after=1.0,
+                             seed_assessments=20).result()
 
     assert result.backup_status == 0, result.backup_output
     assert "integrity check ok" in said(result.backup_output)

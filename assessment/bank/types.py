@@ -159,7 +159,11 @@ def parse_number(q: Question, raw: Any) -> float:
     if isinstance(raw, bool):
         raw = None
     if isinstance(raw, (int, float)):
-        number = float(raw)
+        try:
+            number = float(raw)
+        except OverflowError:  # a JSON integer with hundreds of digits
+            raise AnswerError(f"Enter a number from {format_number(low)} to "
+                              f"{format_number(high)}.") from None
     elif isinstance(raw, str) and raw.strip():
         cleaned = _NUMBER_NOISE.sub("", raw.strip()).removesuffix("%")
         if not re.fullmatch(r"-?\d+(\.\d+)?", cleaned):
@@ -245,8 +249,8 @@ class Scale(QuestionType):
         return frozenset({str(value)})
 
     def parse(self, q: Question, raw: Any) -> Value:
-        if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
-            raw = int(raw.strip())
+        if isinstance(raw, str) and re.fullmatch(r"-?\d{1,9}", raw.strip()):
+            raw = int(raw.strip())  # not "²" or "--3": isdigit() says yes, int() says no
         if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw not in range(
             int(q.min), int(q.max) + 1
         ):

@@ -8,6 +8,7 @@ fields have length limits. Text is never trusted, only escaped (see html.py).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -62,10 +63,16 @@ def logo_mime(data: bytes) -> str:
     raise BrandingError("logo", "must be a PNG or JPEG image")
 
 
+def printable(text: str) -> str:
+    """Text without control and unassigned characters (line breaks and tabs stay): they have no
+    glyph in any font, and a PDF that tries to show one becomes unreadable to text extractors."""
+    return "".join(c for c in text if c in "\n\t" or not unicodedata.category(c).startswith("C"))
+
+
 def _text(value: object, field_name: str, limit: int, *, required: bool = False) -> str:
     if not isinstance(value, str):
         raise BrandingError(field_name, "must be text")
-    value = " ".join(value.split())  # one line: no control characters, tidy spaces
+    value = " ".join(printable(value).split())  # one line: no control characters, tidy spaces
     if required and not value:
         raise BrandingError(field_name, "must not be empty")
     if len(value) > limit:
@@ -140,16 +147,17 @@ class ReportInput:
         if not isinstance(self.branding, Branding):
             raise TypeError("branding must be a Branding")
         name = self.business_name if isinstance(self.business_name, str) else ""
-        name = " ".join(name.split())[:MAX_BUSINESS_NAME]
+        name = " ".join(printable(name).split())[:MAX_BUSINESS_NAME]
         object.__setattr__(self, "business_name", name or FALLBACK_BUSINESS_NAME)
-        notes = {str(k): str(v)[:MAX_NOTE] for k, v in dict(self.notes or {}).items()
-                 if str(v).strip()}
+        notes = {str(k): printable(str(v))[:MAX_NOTE] for k, v in dict(self.notes or {}).items()
+                 if printable(str(v)).strip()}
         object.__setattr__(self, "notes", notes)
         if self.verified is not None:
             object.__setattr__(self, "verified",
                                {str(k): bool(v) for k, v in dict(self.verified).items()})
         object.__setattr__(self, "owner_answers",
-                           {str(k): str(v) for k, v in dict(self.owner_answers or {}).items()})
+                           {str(k): printable(str(v))
+                            for k, v in dict(self.owner_answers or {}).items()})
 
     @property
     def consultant_assessed(self) -> bool:

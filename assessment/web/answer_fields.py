@@ -12,6 +12,8 @@ Flask-WTF's CSRFProtect, and the fixed forms elsewhere are FlaskForm classes.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from werkzeug.datastructures import MultiDict
 
 from ..bank import NOT_APPLICABLE, NOT_SURE, Question
@@ -105,8 +107,11 @@ class NumberInput(Widget):
         if raw is None:
             return ""
         if isinstance(raw, dict):
-            return raw["state"]
-        return f"{raw:,}" if isinstance(raw, (int, float)) else str(raw)
+            return raw  # "Not sure" / N/A: a tick, never text in the box
+        if isinstance(raw, (int, float)):
+            # Never 1e-05: the box must read back what it shows.
+            return format(Decimal(repr(raw)), ",f")
+        return str(raw)
 
 
 class TextArea(Widget):

@@ -13,6 +13,15 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+def json_body():
+    """The request's JSON document, or None when there is none we can read: not JSON, broken
+    JSON, or nested so deep that the parser gives up (RecursionError, not a ValueError)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
 def set_headers(response):
     nonce = csp_nonce()
     response.headers["Content-Security-Policy"] = (

@@ -20,6 +20,7 @@ from ..storage import (Conflict, bank_of, create_assessment, export_assessment, 
 from . import owner, reports
 from .db import current_bank, get_db
 from .section_page import SectionPage, raw_of
+from .security import json_body
 
 bp = Blueprint("wizard", __name__, url_prefix="/assessment")
 SOURCE = "owner"
@@ -165,7 +166,7 @@ def autosave():
     if _shared(assessment):
         return jsonify(error="read_only", message="This assessment was shared with a firm; "
                                                   "changes are made with them."), 403
-    data = request.get_json(silent=True)
+    data = json_body()
     if not isinstance(data, dict) or not isinstance(data.get("question"), str):
         return jsonify(error="invalid", message="Send a question id and an answer."), 400
     bank = bank_of(get_db(), assessment)

@@ -25,6 +25,7 @@ from ..progress import progress
 from ..scoring import parse_answer, score
 from ..storage import Conflict, bank_of, export_assessment, save_answer, set_status, stored_answers
 from ..report import DEFAULT_BRANDING, RenderError, ReportInput, content_disposition
+from ..report.models import printable
 from ..storage import accounts
 from ..storage import clients as store
 from . import owner, reports
@@ -32,6 +33,7 @@ from .answer_fields import widget_for
 from .auth import admin_required, current_firm_id, member_required
 from .db import current_bank, get_db
 from .section_page import SectionPage, raw_of
+from .security import json_body
 
 bp = Blueprint("workspace", __name__, url_prefix="/workspace")
 SOURCE = "consultant"
@@ -49,6 +51,10 @@ class ClientForm(FlaskForm):
         Length(max=2000, message="Keep contacts under 2,000 characters.")])
     notes = TextAreaField("Notes", validators=[Length(max=5000, message="Keep notes under "
                                                                         "5,000 characters.")])
+
+    def validate_name(self, field):
+        if not one_line(field.data):
+            raise ValidationError("Enter the client's name in letters or digits.")
 
 
 def _client_or_404(client_id: int) -> dict:
@@ -107,23 +113,25 @@ def _client_fields(form: ClientForm) -> dict[str, str]:
 @member_required
 def client(client_id: int):
     client = _client_or_404(client_id)
+    return _client_page(client, ClientForm(data=client))
+
+
+def _client_page(client: dict, form: ClientForm, status: int = 200):
     rows = []
-    for assessment in store.client_assessments(get_db(), current_firm_id(), client_id):
+    for assessment in store.client_assessments(get_db(), current_firm_id(), client["id"]):
         bank, _, result = scored(assessment)
         rows.append((assessment, result))
     return render_template("workspace/client.html", title=client["name"], client=client,
-                           rows=rows, points=trend(rows), form=ClientForm(data=client))
+                           rows=rows, points=trend(rows), form=form), status
 
 
 @bp.post("/clients/<int:client_id>")
 @member_required
 def update_client(client_id: int):
-    _client_or_404(client_id)
+    client = _client_or_404(client_id)
     form = ClientForm()
-    if not form.validate():
-        flash("The client was not saved: " + "; ".join(
-            e for errors in form.errors.values() for e in errors), "error")
-        return redirect(url_for("workspace.client", client_id=client_id), 303)
+    if not form.validate():  # the edits stay on the page, each with its message
+        return _client_page(client, form, 422)
     store.update_client(get_db(), current_firm_id(), client_id, **_client_fields(form))
     flash("Saved the client's details.", "success")
     return redirect(url_for("workspace.client", client_id=client_id), 303)
@@ -252,7 +260,7 @@ def interview(assessment_id: str, section_id: str):
 def autosave(assessment_id: str):
     """The interview's autosave: the same contract as the owner's (idempotent, versioned)."""
     record = _assessment_or_404(assessment_id)
-    data = request.get_json(silent=True)
+    data = json_body()
     if not isinstance(data, dict) or not isinstance(data.get("question"), str):
         return jsonify(error="invalid", message="Send a question id and an answer."), 400
     bank = bank_of(get_db(), record)
@@ -397,6 +405,10 @@ class BrandingForm(FlaskForm):
     logo = FileField("Logo (PNG or JPEG, at most 2 MB)")
     remove_logo = BooleanField("Remove the current logo")
 
+    def validate_name(self, field):
+        if not one_line(field.data):
+            raise ValidationError("Enter your firm's name in letters or digits.")
+
     def validate_primary_colour(self, field):
         if not valid_colour(field.data):
             raise ValidationError("Write the colour as # and six hex digits, like #0d5c63.")
@@ -404,6 +416,11 @@ class BrandingForm(FlaskForm):
     def validate_accent_colour(self, field):
         if not valid_colour(field.data):
             raise ValidationError("Write the colour as # and six hex digits, like #b5541b.")
+
+
+def one_line(text: str | None) -> str:
+    """Branding lines as reports print them: one line, no control characters."""
+    return " ".join(printable(text or "").split())
 
 
 def _branding_page(form: BrandingForm, status: int = 200):
@@ -445,11 +462,10 @@ def save_branding():
     if form.errors:
         return _branding_page(form, 422)
     accounts.update_branding(
-        get_db(), current_firm_id(), name=form.name.data.strip(), logo=logo,
+        get_db(), current_firm_id(), name=one_line(form.name.data), logo=logo,
         primary_colour=form.primary_colour.data.lower(),
         accent_colour=form.accent_colour.data.lower(),
-        contact_line=" ".join((form.contact_line.data or "").split()),
-        disclaimer=" ".join((form.disclaimer.data or "").split()))
+        contact_line=one_line(form.contact_line.data), disclaimer=one_line(form.disclaimer.data))
     flash("Saved. Every report of your clients now carries this branding.", "success")
     return redirect(url_for("workspace.branding"), 303)
 
