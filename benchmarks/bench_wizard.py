@@ -80,13 +80,14 @@ def main() -> None:
         env = {"ITHEALTH_DATABASE": str(Path(folder) / "bench.sqlite"),
                "ITHEALTH_SECRET_KEY": "benchmark"}
         results = {}
-        with gunicorn("app:app", env) as port:
+        with gunicorn("app:app", env, workers=2, threads=4) as port:
             results["section page GET"] = measure(section_gets, port, args.users, args.seconds)
             results["answer save POST"] = measure(answer_saves, port, args.users, args.seconds)
-        with gunicorn("minimal_app:app", chdir=ROOT / "benchmarks") as port:
+        with gunicorn("minimal_app:app", workers=2, threads=4, chdir=ROOT / "benchmarks") as port:
             results["minimal Flask page GET"] = measure(minimal_gets, port, args.users,
                                                         args.seconds)
-    print(f"gunicorn gthread, 2 workers x 16 threads; {args.users} concurrent users, "
+    print(f"gunicorn gthread, 2 workers x 4 threads (as scripts/gunicorn.conf.py on 2 cores); "
+          f"{args.users} concurrent users, "
           f"{args.seconds:g} s each")
     for name, (stats, elapsed) in results.items():
         print(stats.report(name, elapsed))

@@ -4,11 +4,13 @@ with "database is locked" instead of waiting its turn."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Iterator
 
 from sqlite_utils import Database
 
@@ -29,12 +31,26 @@ def connect(path: str | Path) -> Database:
     # FULL: a commit is on disk before it is acknowledged, so an answer the user saw "saved"
     # survives a power cut or a killed worker.
     conn.execute("PRAGMA synchronous = FULL")
-    return Database(conn)
+    db = Database(conn)
+    db.writer_lock = None if str(path) == ":memory:" else f"{path}-writer.lock"
+    return db
 
 
-# Threads of one process queue here for the write lock instead of polling SQLite's busy handler,
-# which sleeps in growing steps and turns contention into long tail latencies.
+# Writers queue for the write lock instead of polling SQLite's busy handler, which sleeps in
+# growing steps and turns contention into long tail latencies: threads of one process on a lock
+# in memory, processes on an flock of a file beside the database (released by the kernel if a
+# process dies, so a killed worker never leaves it held).
 _WRITERS = threading.Lock()
+_LOCK_FILES: dict[tuple[int, str], int] = {}
+
+
+def _lock_fd(path: str | None) -> int | None:
+    if path is None:
+        return None
+    key = (os.getpid(), path)  # a forked child opens its own: flock is per open file
+    if key not in _LOCK_FILES:
+        _LOCK_FILES[key] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    return _LOCK_FILES[key]
 
 
 @contextmanager
@@ -43,19 +59,26 @@ def write(db: Database) -> Iterator[Database]:
     if db.conn.in_transaction:
         yield db
         return
+    lock = _lock_fd(getattr(db, "writer_lock", None))
     with _WRITERS:
-        db.conn.execute("BEGIN IMMEDIATE")
+        if lock is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            yield db
-        except BaseException:
-            db.conn.execute("ROLLBACK")
-            raise
-        try:
-            db.conn.execute("COMMIT")
-        except BaseException:
-            if db.conn.in_transaction:
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
                 db.conn.execute("ROLLBACK")
-            raise
+                raise
+            try:
+                db.conn.execute("COMMIT")
+            except BaseException:
+                if db.conn.in_transaction:
+                    db.conn.execute("ROLLBACK")
+                raise
+        finally:
+            if lock is not None:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def integrity_ok(db: Database) -> bool:
