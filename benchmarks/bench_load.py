@@ -40,6 +40,8 @@ def pause(low: float, high: float) -> float:
 async def owner(port: int, stats: Stats, deadline: float, think: tuple[float, float]) -> None:
     """One owner: start, then for each section read it, answer with autosaves, press Save."""
     random.seed()
+    # Owners arrive at different moments, not all in the same millisecond.
+    await asyncio.sleep(pause(0, think[1] * 2))
     while time.perf_counter() < deadline:
         client = Client("127.0.0.1", port)
         status, page = await client.timed(stats, "landing", "GET", "/")
@@ -89,15 +91,19 @@ async def renderer(port: int, stats: Stats, deadline: float) -> None:
     await client.request("POST", "/assessment/start", f"csrf_token={token}".encode(), form)
     _, page = await client.request("GET", "/assessment/section/profile")
     token = CSRF_INPUT.search(page.decode()).group(1)
-    version = 0
+    version, name = 0, uuid.uuid4().hex  # a business name of its own: no other report matches
+    headers = {"Content-Type": "application/json", "X-CSRFToken": token}
+    body = json_body({"question": "profile.business_name", "answer": name, "base_version": 0,
+                      "client_key": uuid.uuid4().hex})
+    await client.request("POST", "/assessment/answer", body, headers)
     while time.perf_counter() < deadline:
-        body = json_body({"question": "profile.staff_count", "answer": random.randint(1, 999),  # nosec B311
+        # A staff count never used before: the report's content changes, so it is rendered anew.
+        body = json_body({"question": "profile.staff_count", "answer": version + 1,
                           "base_version": version, "client_key": uuid.uuid4().hex})
-        status, _ = await client.request("POST", "/assessment/answer", body,
-                                         {"Content-Type": "application/json",
-                                          "X-CSRFToken": token})
-        if status == 200:
-            version += 1
+        status, _ = await client.request("POST", "/assessment/answer", body, headers)
+        if status != 200:
+            continue
+        version += 1
         await client.timed(stats, "report render", "GET", "/assessment/report.pdf")
 
 

@@ -26,8 +26,12 @@ def main(conn, memory_limit_bytes: int | None) -> None:
     try:
         apply_memory_limit(memory_limit_bytes)
         # Renders yield the processor to web requests: an owner's page must not wait behind a
-        # 20-page PDF (benchmarks/bench_load.py measures the effect).
-        os.nice(RENDER_NICENESS)
+        # 20-page PDF (benchmarks/bench_load.py measures the effect). SCHED_IDLE runs a render
+        # only on processor time nobody else wants; where it is not available, a high nice.
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        except (AttributeError, OSError):
+            os.nice(RENDER_NICENESS)
         from .engine import PdfEngine
 
         logging.getLogger("weasyprint").setLevel(logging.ERROR)
