@@ -171,3 +171,34 @@ class SectionPage:
     @property
     def conflicts(self) -> list[QuestionView]:
         return [v for v in self.views if v.conflict is not None]
+
+
+def autosave(bank: Bank, assessment_id: str, data: object, *, source: str,
+             answered_by: int | None = None) -> tuple[dict, int]:
+    """One answer saved from the page script: the JSON reply and its status. The same contract
+    for the owner and the consultant: idempotent by client key, refused when stale (409 with
+    the current answer), a value that does not fit is a 422 with a message."""
+    if not isinstance(data, dict) or not isinstance(data.get("question"), str):
+        return {"error": "invalid", "message": "Send a question id and an answer."}, 400
+    q = bank.question_by_id.get(data["question"])
+    if q is None:
+        return {"error": "invalid", "message": "No such question."}, 404
+    base, key = data.get("base_version"), data.get("client_key")
+    if not isinstance(base, int) or not isinstance(key, str) or not 8 <= len(key) <= 100:
+        return {"error": "invalid", "message": "Send base_version and client_key."}, 400
+    try:
+        answer = None if data.get("answer") is None else parse_answer(q, data["answer"])
+        saved = save_answer(get_db(), assessment_id, q.id, base_version=base, answer=answer,
+                            client_key=f"{assessment_id}:{key}", source=source,
+                            answered_by=answered_by)
+    except AnswerError as error:
+        return {"error": "invalid", "message": str(error)}, 422
+    except Conflict as conflict:
+        current = conflict.current.answer if conflict.current else None
+        return {"error": "conflict", "message": "This answer was changed in another window.",
+                "version": conflict.current.version if conflict.current else 0,
+                "answer": raw_of(current) if current else None,
+                "label": q.describe(current) if current else "no answer"}, 409
+    except ValueError as error:
+        return {"error": "invalid", "message": str(error)}, 400
+    return {"version": saved.version, "replayed": saved.replayed}, 200

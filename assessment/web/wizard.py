@@ -12,14 +12,13 @@ from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_
                    request, session, url_for)
 from flask_wtf.csrf import CSRFError
 
-from ..bank import AnswerError
 from ..progress import progress
-from ..scoring import parse_answer, score
-from ..storage import (Conflict, bank_of, create_assessment, export_assessment, save_answer,
-                       set_status, stored_answers)
+from ..scoring import score
+from ..storage import (bank_of, create_assessment, export_assessment, set_status, stored_answers)
 from . import owner, reports
 from .db import current_bank, get_db
-from .section_page import SectionPage, raw_of
+from . import section_page
+from .section_page import SectionPage
 from .security import json_body
 
 bp = Blueprint("wizard", __name__, url_prefix="/assessment")
@@ -166,40 +165,12 @@ def autosave():
     if _shared(assessment):
         return jsonify(error="read_only", message="This assessment was shared with a firm; "
                                                   "changes are made with them."), 403
-    data = json_body()
-    if not isinstance(data, dict) or not isinstance(data.get("question"), str):
-        return jsonify(error="invalid", message="Send a question id and an answer."), 400
     bank = bank_of(get_db(), assessment)
-    q = bank.question_by_id.get(data["question"])
-    if q is None:
-        return jsonify(error="invalid", message="No such question."), 404
-    base = data.get("base_version")
-    key = data.get("client_key")
-    if not isinstance(base, int) or not isinstance(key, str) or not 8 <= len(key) <= 100:
-        return jsonify(error="invalid", message="Send base_version and client_key."), 400
-    try:
-        answer = None if data.get("answer") is None else parse_answer(q, data["answer"])
-    except AnswerError as error:
-        return jsonify(error="invalid", message=str(error)), 422
-    try:
-        saved = save_answer(get_db(), assessment["id"], q.id, base_version=base,
-                            answer=answer, client_key=f"{assessment['id']}:{key}",
-                            source=SOURCE)
-    except Conflict as conflict:
-        current = conflict.current
-        return jsonify(
-            error="conflict",
-            message="This answer was changed in another window.",
-            version=current.version if current else 0,
-            answer=raw_of(current.answer) if current and current.answer else None,
-            label=q.describe(current.answer) if current and current.answer else "no answer",
-        ), 409
-    except ValueError as error:
-        return jsonify(error="invalid", message=str(error)), 400
-    state = progress(bank, score(bank, _answers(_owner_answers(assessment))))
-    return jsonify(version=saved.version, replayed=saved.replayed,
-                   progress={"done": state.done, "total": state.total,
-                             "percent": state.percent})
+    reply, status = section_page.autosave(bank, assessment["id"], json_body(), source=SOURCE)
+    if status == 200:
+        state = progress(bank, score(bank, _answers(_owner_answers(assessment))))
+        reply["progress"] = {"done": state.done, "total": state.total, "percent": state.percent}
+    return jsonify(reply), status
 
 
 @bp.get("/review")

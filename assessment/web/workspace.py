@@ -17,13 +17,13 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..audit import audit
-from ..bank import Answer, AnswerError
+from ..bank import Answer
 from ..branding import MAX_BYTES as MAX_LOGO_BYTES
 from ..branding import LogoError, clean_logo, contrast_warnings, valid_colour
 from ..history import compare, trend
 from ..progress import progress
-from ..scoring import parse_answer, score
-from ..storage import Conflict, bank_of, export_assessment, save_answer, set_status, stored_answers
+from ..scoring import score
+from ..storage import bank_of, export_assessment, set_status, stored_answers
 from ..report import DEFAULT_BRANDING, RenderError, ReportInput, content_disposition
 from ..report.models import printable
 from ..storage import accounts
@@ -32,6 +32,7 @@ from . import owner, reports
 from .answer_fields import widget_for
 from .auth import admin_required, current_firm_id, member_required
 from .db import current_bank, get_db
+from . import section_page
 from .section_page import SectionPage, raw_of
 from .security import json_body
 
@@ -260,33 +261,9 @@ def interview(assessment_id: str, section_id: str):
 def autosave(assessment_id: str):
     """The interview's autosave: the same contract as the owner's (idempotent, versioned)."""
     record = _assessment_or_404(assessment_id)
-    data = json_body()
-    if not isinstance(data, dict) or not isinstance(data.get("question"), str):
-        return jsonify(error="invalid", message="Send a question id and an answer."), 400
-    bank = bank_of(get_db(), record)
-    q = bank.question_by_id.get(data["question"])
-    base, key = data.get("base_version"), data.get("client_key")
-    if q is None or not isinstance(base, int) or not isinstance(key, str) \
-            or not 8 <= len(key) <= 100:
-        return jsonify(error="invalid", message="Send question, base_version and client_key."), \
-            400
-    try:
-        answer = None if data.get("answer") is None else parse_answer(q, data["answer"])
-        saved = save_answer(get_db(), assessment_id, q.id, base_version=base, answer=answer,
-                            client_key=f"{assessment_id}:{key}", source=SOURCE,
-                            answered_by=current_user.id)
-    except AnswerError as error:
-        return jsonify(error="invalid", message=str(error)), 422
-    except Conflict as conflict:
-        current = conflict.current
-        return jsonify(error="conflict", message="This answer was changed in another window.",
-                       version=current.version if current else 0,
-                       answer=raw_of(current.answer) if current and current.answer else None,
-                       label=q.describe(current.answer) if current and current.answer
-                       else "no answer"), 409
-    except ValueError as error:
-        return jsonify(error="invalid", message=str(error)), 400
-    return jsonify(version=saved.version, replayed=saved.replayed)
+    reply, status = section_page.autosave(bank_of(get_db(), record), assessment_id, json_body(),
+                                          source=SOURCE, answered_by=current_user.id)
+    return jsonify(reply), status
 
 
 @bp.get("/assessments/<assessment_id>/report.pdf")
