@@ -290,7 +290,8 @@ def outcomes(bank: Bank, answers: Mapping[str, Answer]) -> tuple[Outcome, ...]:
 
 
 def _percent(row) -> float | None:
-    return 100 * row[1] / row[0] if row[0] else None
+    # min(): sums of floating-point shares can land a hair above the whole (100.00000000000001).
+    return min(100.0, 100 * row[1] / row[0]) if row[0] else None
 
 
 def _overall(bank: Bank, totals) -> float | None:
@@ -299,8 +300,8 @@ def _overall(bank: Bank, totals) -> float | None:
         weight = bank.section_weights[section_id]
         if row[0] and weight > 0:
             weight_sum += weight
-            weighted_sum += weight * 100 * row[1] / row[0]
-    return weighted_sum / weight_sum if weight_sum else None
+            weighted_sum += weight * _percent(row)
+    return min(100.0, weighted_sum / weight_sum) if weight_sum else None
 
 
 def _capped(bank: Bank, band: Band | None, findings) -> Band | None:

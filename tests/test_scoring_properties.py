@@ -128,3 +128,11 @@ def test_projected_scores_never_go_down(name, data):
     for phase in result.roadmap:
         assert phase.projected_score >= previous - 1e-9
         previous = phase.projected_score
+
+
+def test_projection_never_exceeds_100_by_rounding():
+    """Found by the property above: fixing one answer summed shares to 100.00000000000001."""
+    bank = BANKS["shipped"]
+    result = score(bank, {"security.admin_daily": Answer("answered", "some")})
+    assert all(p.projected_score <= 100 for p in result.roadmap)
+    assert result.roadmap[-1].projected_score == 100
