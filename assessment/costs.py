@@ -7,7 +7,7 @@ section is left out. docs/methodology.md explains the formulas in plain words.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 from collections.abc import Mapping
 
 HOURS_PER_YEAR_FACTOR = 52  # weeks in a year, to turn opening hours per week into a year
@@ -30,8 +30,9 @@ COST_INPUTS: dict[str, str | tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class CostExposure:
+class CostExposure(NamedTuple):
+    """Every figure the inputs allow (a NamedTuple: one is built with each score)."""
+
     currency: str
     hourly_downtime_cost: float | None
     hourly_basis: str | None  # "given" or "revenue"

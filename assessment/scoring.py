@@ -16,7 +16,8 @@ The method is stated in docs/scoring.md; in short:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_left
+from operator import itemgetter
 from typing import NamedTuple
 from collections.abc import Mapping
 
@@ -51,8 +52,7 @@ class Outcome(NamedTuple):
         return self.question.describe(self.answer)
 
 
-@dataclass(frozen=True)
-class SectionScore:
+class SectionScore(NamedTuple):
     section: Section
     weight: float
     score: float | None  # 0..100, None when nothing in it counts
@@ -77,8 +77,7 @@ class Action(NamedTuple):
         return (PRIORITY_ORDER[r.priority], EFFORT_ORDER[r.effort], self.outcome.index, self.id)
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """A critical finding: an answer that leaves the business exposed right now."""
 
     outcome: Outcome
@@ -86,16 +85,16 @@ class Finding:
     actions: tuple[Action, ...]
 
 
-@dataclass(frozen=True)
-class Phase:
+class Phase(NamedTuple):
     days: int
     actions: tuple[Action, ...]
     projected_score: float | None
     projected_band: Band | None
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
+    """Everything the answers come to (a NamedTuple: cheap to build, one per scoring)."""
+
     bank_id: str
     bank_version: str
     bank_hash: str
@@ -127,48 +126,168 @@ NA_TOKENS = frozenset({NOT_APPLICABLE})
 NO_TOKENS: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+class _Effect(NamedTuple):
+    """What one answer to one question does to a result.
+
+    A question has a handful of possible answers, so each distinct answer is worked out once
+    per bank (see _Step.effect) and scoring an assessment becomes a walk of lookups."""
+
+    outcome: Outcome
+    seen: tuple[Answer, frozenset[str]]  # what later show_if conditions compare against
+    section: int  # position of its section in the bank
+    weight: float  # added to the section's denominator; 0 when the answer does not count
+    points: float  # weight * share earned
+    gain: float  # weight * (1 - share): what following its recommendations would add
+    not_sure: bool
+    # Triggered recommendations as (phase key, rank, action): see _plan for the two keys.
+    keyed: tuple[tuple[int, int, Action], ...]
+    fixed_in: int | None  # phase position by which all of them are done; None when none
+    asked: tuple[str, ...]  # provider questions the answer raises
+    finding: Finding | None
+    profile: tuple[str, object] | None  # (cost-model input, value)
+    rare: bool  # any of not_sure, finding, asked or profile: most answers skip all four tests
+
+
+_new = tuple.__new__  # builds a NamedTuple from a tuple without its Python-level __new__
+_MEMO_LIMIT = 256  # distinct answers remembered per question (free text could be endless)
+
+
 class _Step:
-    """What the scoring needs of one question, worked out once per bank (see _plan)."""
+    """One question's part of the scoring, worked out once per bank (see _plan)."""
 
-    question: Question
-    section_id: str
-    index: int
-    weight: float
-    optional: bool
-    # For single and yes/no questions: choice id -> (tokens, share); other types ask their kind.
-    by_choice: dict[str, tuple[frozenset[str], float]] | None
-    actions_by_token: dict[str, tuple[tuple[tuple, Recommendation], ...]]
-    critical_when: frozenset[str]
+    __slots__ = ("question", "id", "section_id", "section", "index", "weight", "optional",
+                 "rank_count", "condition", "referenced", "hidden", "unanswered", "effects",
+                 "actions_by_token", "critical_when", "inert")
+
+    def __init__(self, bank: Bank, q: Question, section_id: str, section: int, index: int,
+                 ranks: dict[tuple[int, str], int], referenced: bool):
+        self.rank_count = len(ranks)
+        self.question, self.id, self.index = q, q.id, index
+        self.section_id, self.section = section_id, section
+        self.weight = q.weight
+        self.optional = bank.is_optional(q)
+        self.condition = q.show_if
+        self.referenced = referenced  # a later show_if looks at this answer
+        self.hidden = Outcome(q, section_id, index, False, None, NO_TOKENS, None)
+        self.unanswered = Outcome(q, section_id, index, True, None, NO_TOKENS, None)
+        actions: dict[str, list] = {}
+        for r in q.recommendations:
+            for token in r.when:
+                actions.setdefault(token, []).append((ranks[index, r.id], r))
+        self.actions_by_token = {t: tuple(v) for t, v in actions.items()}
+        self.critical_when = frozenset(q.critical.when) if q.critical else NO_TOKENS
+        # Business name, figures, notes: answers that score and trigger nothing, and differ from
+        # one business to the next, so each new one must be cheap to work out.
+        self.inert = not (q.recommendations or q.critical or q.ask_provider or q.weight > 0)
+        self.effects: dict[Answer, _Effect] = {}
+        for state in (NOT_SURE, NOT_APPLICABLE):
+            self.effect(Answer(state))
+        if q.type in ("single", "yesno"):
+            for choice in q.choices:
+                self.effect(Answer("answered", choice.id))
+
+    def effect(self, answer: Answer) -> _Effect:
+        try:
+            known = self.effects.get(answer)
+        except TypeError:  # an unhashable value: work it out, do not remember it
+            return self._work_out(answer)
+        if known is None:
+            known = self._work_out(answer)
+            if len(self.effects) < _MEMO_LIMIT:
+                self.effects[answer] = known
+        return known
+
+    def _work_out(self, answer: Answer) -> _Effect:
+        q, state = self.question, answer.state
+        if self.inert and state == "answered":  # the short way, tuples built directly
+            tokens = q.kind.answer_tokens(q, answer.value)
+            profile = (q.feeds, answer.value) if q.feeds else None
+            outcome = _new(Outcome, (q, self.section_id, self.index, True, answer, tokens, None))
+            return _new(_Effect, (outcome, (answer, tokens), self.section, 0.0, 0.0, 0.0, False,
+                                  (), None, (), None, profile, profile is not None))
+        share, profile = None, None
+        if state == "answered":
+            tokens = q.kind.answer_tokens(q, answer.value)
+            if self.weight > 0:
+                share = q.kind.points(q, answer.value)
+            if q.feeds:
+                profile = (q.feeds, answer.value)
+        elif state == NOT_SURE:
+            tokens = NOT_SURE_TOKENS
+            share = 0.0 if self.weight > 0 else None
+        else:
+            tokens = NA_TOKENS
+        outcome = Outcome(q, self.section_id, self.index, True, answer, tokens, share)
+        keyed, chosen = [], set()
+        for token in tokens:
+            for rank, r in self.actions_by_token.get(token, ()):
+                if r.id not in chosen:
+                    chosen.add(r.id)
+                    keyed.append((rank, Action(outcome, r)))
+        keyed.sort(key=_FIRST)
+        phases = [PHASES.index(action.recommendation.timeframe) for _, action in keyed]
+        critical = not self.critical_when.isdisjoint(tokens)
+        counted = share is not None
+        asked = tuple(f.text for f in q.ask_provider if not tokens.isdisjoint(f.when))
+        return _Effect(
+            outcome=outcome,
+            seen=(answer, tokens),
+            section=self.section,
+            weight=self.weight if counted else 0.0,
+            points=self.weight * share if counted else 0.0,
+            gain=self.weight * (1.0 - share) if counted else 0.0,
+            not_sure=state == NOT_SURE,
+            keyed=tuple((phase * self.rank_count + rank, rank, action)
+                        for phase, (rank, action) in zip(phases, keyed, strict=True)),
+            fixed_in=max(phases) if phases else None,
+            asked=asked,
+            finding=Finding(outcome, q.critical.finding, tuple(map(_SECOND, keyed)))
+            if critical else None,
+            profile=profile,
+            rare=bool(state == NOT_SURE or critical or asked or profile),
+        )
 
 
-_PLANS: dict[str, tuple[_Step, ...]] = {}
+class _Plan(NamedTuple):
+    sections: tuple[tuple[Section, float, tuple[_Step, ...]], ...]  # with weight, in bank order
+    weighted: tuple[tuple[int, float], ...]  # (position, weight) of sections that carry weight
+    asked: tuple[str, ...]  # provider questions every business is asked
+    cap: int  # rank of the band a critical finding caps the result at
+    rank: dict[str, int]  # band id -> rank
+    rank_count: int  # recommendations in the bank: every action's rank is below it
 
 
-def _plan(bank: Bank) -> tuple[_Step, ...]:
-    """Per-question lookups for a bank, built on first use. Scoring runs on every page that
-    shows a score, and dictionary lookups keep it cheap however large the bank grows."""
+_PLANS: dict[str, _Plan] = {}
+
+
+def _plan(bank: Bank) -> _Plan:
+    """Everything about a bank that does not depend on the answers, built on first use."""
     plan = _PLANS.get(bank.hash)
     if plan is not None:
         return plan
-    steps = []
-    for index, (q, section_id) in enumerate(bank.question_sections):
-        by_choice = None
-        if q.type in ("single", "yesno"):
-            by_choice = {c.id: (frozenset({c.id}), q.kind.points(q, c.id) if q.scored else 0.0)
-                         for c in q.choices}
-        actions: dict[str, list] = {}
-        for r in q.recommendations:
-            key = (PRIORITY_ORDER[r.priority], EFFORT_ORDER[r.effort], index, r.id)
-            for token in r.when:
-                actions.setdefault(token, []).append((key, r))
-        steps.append(_Step(
-            question=q, section_id=section_id, index=index, weight=q.weight,
-            optional=bank.is_optional(q), by_choice=by_choice,
-            actions_by_token={t: tuple(v) for t, v in actions.items()},
-            critical_when=frozenset(q.critical.when) if q.critical else frozenset(),
-        ))
-    plan = tuple(steps)
+    # Every recommendation's rank in the bank-wide order (priority, effort, bank order, id):
+    # sorting a result's actions by one integer is much cheaper than by a tuple. Its phase key,
+    # phase position * number of ranks + rank, sorts them by phase first, then rank.
+    order = sorted((PRIORITY_ORDER[r.priority], EFFORT_ORDER[r.effort], index, r.id)
+                   for index, q in enumerate(bank.questions) for r in q.recommendations)
+    ranks = {(index, rid): rank for rank, (_, _, index, rid) in enumerate(order)}
+    referenced = {compare.q for q in bank.questions if q.show_if
+                  for _, compare in q.show_if.comparisons()}
+    index = {q.id: i for i, q in enumerate(bank.questions)}
+    rank = {band.id: i for i, band in enumerate(bank.bands)}
+    weights = [bank.section_weights[section.id] for section in bank.sections]
+    plan = _Plan(
+        sections=tuple(
+            (section, weight, tuple(_Step(bank, q, section.id, position, index[q.id], ranks,
+                                          q.id in referenced) for q in section.questions))
+            for position, (section, weight) in enumerate(zip(bank.sections, weights,
+                                                             strict=True))),
+        weighted=tuple((i, weight) for i, weight in enumerate(weights) if weight > 0),
+        asked=tuple(p.text for p in bank.provider_questions),
+        cap=rank[bank.critical_cap],
+        rank=rank,
+        rank_count=len(ranks),
+    )
     if len(_PLANS) > 32:
         _PLANS.clear()
     _PLANS[bank.hash] = plan
@@ -177,102 +296,93 @@ def _plan(bank: Bank) -> tuple[_Step, ...]:
 
 def score(bank: Bank, answers: Mapping[str, Answer]) -> Result:
     """Score the answers against the bank (one pass over the questions, in bank order)."""
-    # Per section: [weight counted, weighted points earned, applicable, answered, not sure]
-    totals = {section.id: [0.0, 0.0, 0, 0, 0] for section in bank.sections}
-    shown: dict[str, Outcome] = {}
+    plan = _plan(bank)
+    seen: dict[str, tuple[Answer, frozenset[str]]] = {}
+    lookup = seen.get  # a hidden or unanswered question is None to a condition
+    # Per section: (weight that counts, points earned, applicable, answered, not sure,
+    # points each phase's recommendations would add)
+    totals: list[tuple[float, float, int, int, int, list[float]]] = []
+    sections: list[SectionScore] = []
     walked: list[Outcome] = []
-    keyed: list[tuple[tuple, Action]] = []
-    findings: list[Outcome] = []
-    asked = [p.text for p in bank.provider_questions]
+    keyed: list[tuple[int, int, Action]] = []
+    findings: list[_Effect] = []
+    asked = list(plan.asked)
     not_sure: list[Outcome] = []
     unanswered: list[Outcome] = []
     profile: dict[str, object] = {}
 
-    def lookup(question_id: str):
-        outcome = shown.get(question_id)
-        if outcome is None or outcome.answer is None:
-            return None
-        return outcome.answer, outcome.tokens
+    walk = walked.append  # bound once: these run for every question
+    for section, weight, steps in plan.sections:
+        counted = earned = 0.0
+        applicable = answered = unsure = 0
+        gains = [0.0] * len(PHASES)
+        for step in steps:
+            if step.condition is not None and not step.condition.evaluate(lookup):
+                walk(step.hidden)
+                continue
+            applicable += 1
+            answer = answers.get(step.id)
+            if answer is None:
+                walk(step.unanswered)
+                if not step.optional:
+                    unanswered.append(step.unanswered)
+                continue
+            try:
+                effect = step.effects.get(answer)  # not [answer]: a miss is common, raising is slow
+            except TypeError:  # an unhashable value
+                effect = None
+            if effect is None:
+                effect = step.effect(answer)
+            walk(effect.outcome)
+            if step.referenced:
+                seen[step.id] = effect.seen
+            answered += 1
+            counted += effect.weight
+            earned += effect.points
+            if effect.keyed:
+                keyed.extend(effect.keyed)
+                gains[effect.fixed_in] += effect.gain
+            if effect.rare:
+                if effect.not_sure:
+                    unsure += 1
+                    not_sure.append(effect.outcome)
+                if effect.finding:
+                    findings.append(effect)
+                if effect.asked:
+                    asked.extend(effect.asked)
+                if effect.profile:
+                    profile[effect.profile[0]] = effect.profile[1]
+        totals.append((counted, earned, applicable, answered, unsure, gains))
+        sections.append(SectionScore(
+            section, weight,
+            # min(): floating-point sums can land a hair above the whole (100.00000000000001)
+            min(100.0, 100 * earned / counted) if counted else None,
+            applicable, answered, unsure))
 
-    for step in _plan(bank):
-        q = step.question
-        if q.show_if is not None and not q.show_if.evaluate(lookup):
-            walked.append(Outcome(q, step.section_id, step.index, False, None, NO_TOKENS, None))
-            continue
-        row = totals[step.section_id]
-        row[2] += 1
-        answer = answers.get(q.id)
-        if answer is None:
-            o = Outcome(q, step.section_id, step.index, True, None, NO_TOKENS, None)
-            walked.append(o)
-            shown[q.id] = o
-            if not step.optional:
-                unanswered.append(o)
-            continue
-        row[3] += 1
-        state = answer.state
-        share = None
-        if state == "answered":
-            if step.by_choice is not None:
-                tokens, share = step.by_choice[answer.value]
-            else:
-                tokens = q.kind.answer_tokens(q, answer.value)
-                if step.weight > 0:
-                    share = q.kind.points(q, answer.value)
-            if q.feeds:
-                profile[q.feeds] = answer.value
-        elif state == "not_sure":
-            tokens, share = NOT_SURE_TOKENS, 0.0
-            row[4] += 1
-        else:
-            tokens = NA_TOKENS
-        if step.weight <= 0:
-            share = None
-        o = Outcome(q, step.section_id, step.index, True, answer, tokens, share)
-        walked.append(o)
-        shown[q.id] = o
-        if share is not None:
-            row[0] += step.weight
-            row[1] += step.weight * share
-        if state == "not_sure":
-            not_sure.append(o)
-        if step.actions_by_token:
-            seen = set()
-            for token in tokens:
-                for key, r in step.actions_by_token.get(token, ()):
-                    if r.id not in seen:
-                        seen.add(r.id)
-                        keyed.append((key, Action(o, r)))
-        if q.ask_provider:
-            asked.extend(f.text for f in q.ask_provider if not tokens.isdisjoint(f.when))
-        if not step.critical_when.isdisjoint(tokens):
-            findings.append(o)
-
-    keyed.sort(key=_first)
-    actions = tuple(action for _, action in keyed)
-    by_question: dict[str, list[Action]] = {}
-    for action in actions:
-        by_question.setdefault(action.outcome.question.id, []).append(action)
-    critical = tuple(Finding(o, o.question.critical.finding,
-                             tuple(by_question.get(o.question.id, ()))) for o in findings)
-    overall = _overall(bank, totals)
+    keyed.sort(key=_SECOND)
+    actions = tuple(map(_THIRD, keyed))
+    keyed.sort(key=_FIRST)  # now by phase, and by rank within each
+    ends = [bisect_left(keyed, (phase + 1) * plan.rank_count, key=_FIRST)
+            for phase in range(len(PHASES))]
+    starts = [0, *ends[:-1]]
+    phased = [tuple(map(_THIRD, keyed[start:end]))
+              for start, end in zip(starts, ends, strict=True)]
+    critical = tuple(e.finding for e in findings)
+    overall = _overall(plan, totals)
     uncapped = bank.band_for(overall) if overall is not None else None
     return Result(
         bank_id=bank.id,
         bank_version=bank.version,
         bank_hash=bank.hash,
         score=overall,
-        band=_capped(bank, uncapped, critical),
+        band=_capped(bank, plan, uncapped, critical),
         uncapped_band=uncapped,
-        sections=tuple(
-            SectionScore(section, bank.section_weights[section.id], _percent(totals[section.id]),
-                         *totals[section.id][2:])
-            for section in bank.sections),
+        sections=tuple(sections),
         outcomes=tuple(walked),
         critical_findings=critical,
         not_sure=tuple(not_sure),
         actions=actions,
-        roadmap=_roadmap(bank, actions, by_question, critical, totals),
+        roadmap=_roadmap(bank, plan, phased, findings, totals),
         provider_questions=tuple(dict.fromkeys(asked)),
         profile=profile,
         costs=cost_exposure(profile),
@@ -280,8 +390,7 @@ def score(bank: Bank, answers: Mapping[str, Answer]) -> Result:
     )
 
 
-def _first(pair):
-    return pair[0]
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 def outcomes(bank: Bank, answers: Mapping[str, Answer]) -> tuple[Outcome, ...]:
@@ -289,56 +398,52 @@ def outcomes(bank: Bank, answers: Mapping[str, Answer]) -> tuple[Outcome, ...]:
     return score(bank, answers).outcomes
 
 
-def _percent(row) -> float | None:
-    # min(): sums of floating-point shares can land a hair above the whole (100.00000000000001).
-    return min(100.0, 100 * row[1] / row[0]) if row[0] else None
-
-
-def _overall(bank: Bank, totals) -> float | None:
+def _overall(plan: _Plan, totals) -> float | None:
     weight_sum = weighted_sum = 0.0
-    for section_id, row in totals.items():
-        weight = bank.section_weights[section_id]
-        if row[0] and weight > 0:
+    for position, weight in plan.weighted:
+        row = totals[position]
+        if row[0]:
             weight_sum += weight
-            weighted_sum += weight * _percent(row)
-    return min(100.0, weighted_sum / weight_sum) if weight_sum else None
+            weighted_sum += weight * row[1] / row[0]
+    # min(): sums of floating-point shares can land a hair above the whole
+    return min(100.0, 100 * weighted_sum / weight_sum) if weight_sum else None
 
 
-def _capped(bank: Bank, band: Band | None, findings) -> Band | None:
+def _capped(bank: Bank, plan: _Plan, band: Band | None, findings) -> Band | None:
     if band is None or not findings:
         return band
-    cap = bank.band_rank(bank.critical_cap)
-    return bank.bands[cap] if bank.band_rank(band.id) > cap else band
+    return bank.bands[plan.cap] if plan.rank[band.id] > plan.cap else band
 
 
-def _roadmap(bank, ordered, by_question, findings, totals) -> tuple[Phase, ...]:
+def _roadmap(bank, plan, phased, findings, totals) -> tuple[Phase, ...]:
     # A question is fixed once the last of its triggered recommendations is done; from then on
     # it earns its full points. Phases are cumulative.
-    fixing: dict[int, list[Outcome]] = {days: [] for days in PHASES}
-    in_phase: dict[int, list[Action]] = {days: [] for days in PHASES}
-    for actions in by_question.values():
-        due = max(a.recommendation.timeframe for a in actions)
-        fixing[due].append(actions[0].outcome)
-    for action in ordered:  # already in priority order
-        in_phase[action.recommendation.timeframe].append(action)
-    projected = {sid: list(row) for sid, row in totals.items()}
-    fixed: set[str] = set()
     phases = []
-    for days in PHASES:
-        for o in fixing[days]:
-            fixed.add(o.question.id)
-            if o.share is not None:
-                projected[o.section_id][1] += o.question.weight * (1.0 - o.share)
-        overall = _overall(bank, projected)
-        standing = [f for f in findings if f.outcome.question.id not in fixed]
+    for position, (days, overall) in enumerate(zip(PHASES, _projected(plan, totals),
+                                                   strict=True)):
+        standing = [e for e in findings if e.fixed_in is None or e.fixed_in > position]
         band = bank.band_for(overall) if overall is not None else None
-        phases.append(Phase(
-            days=days,
-            actions=tuple(in_phase[days]),
-            projected_score=overall,
-            projected_band=_capped(bank, band, standing),
-        ))
+        phases.append(Phase(days, phased[position], overall,
+                            _capped(bank, plan, band, standing)))
     return tuple(phases)
+
+
+def _projected(plan: _Plan, totals) -> list[float | None]:
+    """The overall score after each phase, as _overall computes it, in one pass over sections."""
+    weight_sum = 0.0
+    sums = [0.0] * len(PHASES)
+    for position, weight in plan.weighted:
+        row = totals[position]
+        counted = row[0]
+        if counted:
+            weight_sum += weight
+            earned = row[1]
+            phase = 0
+            for gain in row[5]:
+                earned += gain
+                sums[phase] += weight * earned / counted
+                phase += 1
+    return [min(100.0, 100 * total / weight_sum) if weight_sum else None for total in sums]
 
 
 def parse_answer(q: Question, raw: object) -> Answer:
@@ -421,6 +526,6 @@ def result_to_dict(result: Result) -> dict:
         "provider_questions": list(result.provider_questions),
         "costs": None if result.costs is None else {
             key: (_round(value) if isinstance(value, float) else value)
-            for key, value in vars(result.costs).items()
+            for key, value in result.costs._asdict().items()
         },
     }

@@ -9,7 +9,7 @@ A comparison on a question that has no answer (or is itself hidden) is false; `n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Callable, Iterator
 
@@ -38,22 +38,29 @@ class Compare:
     q: str
     op: str
     value: Any
+    # `value` as a set, for in/not_in: built once, not on every evaluation
+    value_set: frozenset = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        as_set = frozenset(self.value) if isinstance(self.value, (tuple, list)) else frozenset()
+        object.__setattr__(self, "value_set", as_set)
 
     def evaluate(self, lookup: Lookup) -> bool:
         found = lookup(self.q)
-        if self.op == "answered":
+        op = self.op
+        if op == "answered":
             return (found is not None) == self.value
         if found is None:
             return False
         answer, tokens = found
-        if self.op in ("equals", "includes"):
+        if op == "in":  # the most common operator first: scoring evaluates these every time
+            return not self.value_set.isdisjoint(tokens)
+        if op in ("equals", "includes"):
             return self.value in tokens
-        if self.op in ("not_equals", "excludes"):
+        if op in ("not_equals", "excludes"):
             return self.value not in tokens
-        if self.op == "in":
-            return bool(tokens & set(self.value))
-        if self.op == "not_in":
-            return not tokens & set(self.value)
+        if op == "not_in":
+            return self.value_set.isdisjoint(tokens)
         if not isinstance(answer.value, (int, float)) or answer.state != "answered":
             return False
         number = answer.value
