@@ -7,7 +7,9 @@ question can only ever shrink what is left: the bar never jumps backwards as the
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+
 from .bank import Bank, Question, Section
 from .scoring import Outcome, Result
 
@@ -67,22 +69,28 @@ class Progress:
 
 def progress(bank: Bank, result: Result) -> Progress:
     """Progress of a scored set of answers (score once, use the result for both)."""
-    by_id = {o.question.id: o for o in result.outcomes}
+    optional = bank.optional_ids
+    by_id: dict[str, Outcome] = {}  # filled only when a hidden question needs looking into
+    outcomes = iter(result.outcomes)  # in bank order, section after section
     sections = []
     for section in bank.sections:
         done = todo = not_sure = optional_answered = 0
         first_open = None
-        for o in (by_id[q.id] for q in section.questions):
-            if bank.is_optional(o.question):
+        for o in itertools.islice(outcomes, len(section.questions)):
+            if o.question.id in optional:
                 optional_answered += o.applicable and o.answer is not None
                 continue
-            if o.applicable and o.answer is not None:
-                done += 1
-                not_sure += o.answer.state == "not_sure"
-            elif o.applicable or _pending(o, by_id):
+            if o.applicable:
+                if o.answer is not None:
+                    done += 1
+                    not_sure += o.answer.state == "not_sure"
+                    continue
                 todo += 1
-                if first_open is None and o.applicable:
+                if first_open is None:
                     first_open = o.question
+            elif o.question.show_if is not None:
+                by_id = by_id or {x.question.id: x for x in result.outcomes}
+                todo += _pending(o, by_id)
         sections.append(SectionProgress(section, done, todo, not_sure, optional_answered,
                                         first_open))
     return Progress(tuple(sections))

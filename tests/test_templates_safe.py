@@ -32,6 +32,9 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the report's own stylesheet and fonts (files shipped with the product, never user "
         "data), put inline in the browser report's <style>; _screen_css() refuses any '</' in "
         "it, so it cannot close the style element",
+    ("assessment/web/section_page.py", 'return Markup("\\n".join('):
+        "a question's choices: halves rendered by the autoescaping part_choice_* macros from "
+        "the bank (no answer, note or other user text), joined with the constant ' checked'",
 }
 
 

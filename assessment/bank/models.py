@@ -239,7 +239,12 @@ class Bank(Model):
     def is_optional(self, q: Question) -> bool:
         """Profile figures and free text may be left empty; every other question needs an answer
         (which may be "Not sure") before the assessment is complete."""
-        return q.type in ("text", "profile") or self.section_of[q.id].kind == "profile"
+        return q.id in self.optional_ids
+
+    @cached_property
+    def optional_ids(self) -> frozenset[str]:
+        return frozenset(q.id for section in self.sections for q in section.questions
+                         if q.type in ("text", "profile") or section.kind == "profile")
 
     def band_for(self, score: float) -> Band:
         """The highest band whose minimum the score reaches (bands are stored ascending)."""

@@ -6,12 +6,13 @@ from flask import Flask, render_template
 from flask_wtf import CSRFProtect
 from flask_wtf.csrf import CSRFError
 
-from . import db, security
+from . import db, security, sessions
 
 csrf = CSRFProtect()
 
 
 def init_app(app: Flask) -> None:
+    sessions.init_app(app)
     csrf.init_app(app)
     db.init_app(app)
     security.init_app(app)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from flask import session
+from flask import g, session
 
 from ..storage import NotFound, find_by_resume_hash, get_assessment
 from .db import get_db
@@ -27,6 +27,7 @@ def new_resume_token() -> tuple[str, str]:
 
 def begin(assessment_id: str, token: str) -> None:
     """Start a fresh session for this assessment (a new session id: no fixation)."""
+    g.pop("owner_assessment", None)
     session.clear()
     session.permanent = True
     session["assessment_id"] = assessment_id
@@ -34,7 +35,13 @@ def begin(assessment_id: str, token: str) -> None:
 
 
 def current() -> dict | None:
-    """The assessment of this browser's session, if it still exists."""
+    """The assessment of this browser's session, if it still exists (read once per request)."""
+    if "owner_assessment" not in g:
+        g.owner_assessment = _current()
+    return g.owner_assessment
+
+
+def _current() -> dict | None:
     assessment_id = session.get("assessment_id")
     if not assessment_id:
         return None

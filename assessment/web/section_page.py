@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from flask import current_app
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from ..bank import Answer, AnswerError, Bank, Question, Section
@@ -27,13 +29,71 @@ def raw_of(answer: Answer):
     return list(answer.value) if isinstance(answer.value, tuple) else answer.value
 
 
+@dataclass(frozen=True)
+class QuestionParts:
+    """The HTML of a question that depends on the bank alone (the part_* macros in
+    wizard/_questions.html). Rendered once per bank, question and mode, it saves a page most of
+    its escaping: a page only adds the answers."""
+
+    attributes: Markup  # of the question's element: id, data-field, data-show-if, ...
+    legend: Markup
+    guide: Markup  # consultant wording, hint, "Why we ask"
+    choices: tuple[tuple[str, str, str], ...]  # value, safe HTML up to "checked", the rest
+
+
+    def choices_html(self, chosen) -> Markup:
+        """The choices, with "checked" on the chosen one (radios) or ones (checkboxes)."""
+        # Joined as plain text and marked safe once: the parts are already escaped HTML, and
+        # Markup's own + and join would escape-check every piece again.
+        many = isinstance(chosen, list)
+        return Markup("\n".join(
+            f"{head} checked{tail}" if (value in chosen if many else value == chosen)
+            else f"{head}{tail}" for value, head, tail in self.choices))
+
+
+_PARTS: dict[tuple[str, str, bool], tuple[tuple[Question, bool, QuestionParts], ...]] = {}
+
+
+def section_parts(bank: Bank, section: Section,
+                  interview: bool) -> tuple[tuple[Question, bool, QuestionParts], ...]:
+    """Each question of the section, whether its condition looks at this same page, and its
+    parts: worked out once per bank, section and mode."""
+    key = (bank.hash, section.id, interview)
+    found = _PARTS.get(key)
+    if found is None:
+        macros = current_app.jinja_env.get_template("wizard/_questions.html").module
+        here = {q.id for q in section.questions}
+        found = []
+        for q in section.questions:
+            refs = {c.q for _, c in q.show_if.comparisons()} if q.show_if else set()
+            on_page = bool(refs & here)
+            condition = json.dumps(q.show_if.as_data()) if on_page else None
+            widget, name = widget_for(q), field_name(q)
+            scoring = json.dumps([c.id for c in q.choices if c.score > 0])
+            kind = {"radios": "radio", "checkboxes": "checkbox"}.get(widget.template)
+            found.append((q, on_page, QuestionParts(
+                attributes=macros.part_attributes(q, name, widget.template, scoring, condition),
+                legend=macros.part_legend(q, name, widget.template),
+                guide=macros.part_guide(q, name, interview),
+                choices=tuple((value, str(macros.part_choice_head(name, i, value, kind)),
+                               str(macros.part_choice_tail(name, i, label, interview)))
+                              for i, (value, label) in enumerate(widget.choices(q)))
+                if kind else (),
+            )))
+        found = tuple(found)
+        if len(_PARTS) > 1000:  # banks come and go over a long life: start afresh
+            _PARTS.clear()
+        _PARTS[key] = found
+    return found
+
+
 @dataclass
 class QuestionView:
     question: Question
     name: str
     shown: bool  # applies given the saved answers
-    condition: str | None  # JSON for the page script when it depends on this page's answers
     stored: StoredAnswer | None
+    parts: QuestionParts
     value: object = None  # what the inputs show
     version: int = 0
     note: str = ""
@@ -52,10 +112,6 @@ class QuestionView:
         return widget_for(self.question).choices(self.question)
 
     @property
-    def scoring_choices(self) -> str:
-        return json.dumps([c.id for c in self.question.choices if c.score > 0])
-
-    @property
     def conflict_label(self) -> str:
         answer = self.conflict.answer if self.conflict else None
         return self.question.describe(answer) if answer else "no answer"
@@ -69,24 +125,21 @@ class SectionPage:
     result: Result  # the saved answers, scored: which questions apply
     notes: bool = False
     verify: bool = False
+    interview: bool = False  # the consultant's wording and number keys
     # In the interview: the client's own answers, shown beside the consultant's.
     client_answers: dict[str, StoredAnswer] = field(default_factory=dict)
     views: list[QuestionView] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        applies = {o.question.id: o.applicable for o in self.result.outcomes}
-        here = {q.id for q in self.section.questions}
+        applies = {o.question.id: o.applicable for o in self.result.outcomes
+                   if o.section_id == self.section.id}
         self.views = []
-        for q in self.section.questions:
-            refs = {c.q for _, c in q.show_if.comparisons()} if q.show_if else set()
-            on_page = bool(refs & here)
+        for q, on_page, parts in section_parts(self.bank, self.section, self.interview):
             if not applies[q.id] and not on_page:
                 continue  # decided by an earlier section's answer
             stored = self.stored.get(q.id)
             self.views.append(QuestionView(
-                question=q, name=field_name(q), shown=applies[q.id],
-                condition=json.dumps(q.show_if.as_data()) if on_page else None,
-                stored=stored,
+                question=q, name=field_name(q), shown=applies[q.id], stored=stored, parts=parts,
                 value=widget_for(q).shown(raw_of(stored.answer) if stored and stored.answer
                                           else None),
                 version=stored.version if stored else 0,

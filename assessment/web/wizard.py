@@ -14,7 +14,8 @@ from flask_wtf.csrf import CSRFError
 
 from ..progress import progress
 from ..scoring import score
-from ..storage import (bank_of, create_assessment, export_assessment, set_status, stored_answers)
+from ..storage import (bank_of, create_assessment, export_assessment, get_assessment, set_status,
+                       stored_answers)
 from . import owner, reports
 from .db import current_bank, get_db
 from . import section_page
@@ -200,7 +201,7 @@ def finish():
         return redirect(url_for("wizard.review"), 303)
     if assessment["status"] != "finished":
         set_status(get_db(), assessment["id"], "finished")
-    reports.prerender(owner.current())
+    reports.prerender(get_assessment(get_db(), assessment["id"]))  # as now finished
     return redirect(url_for("wizard.results"), 303)
 
 

@@ -222,6 +222,7 @@ def _interview_page(record: dict, section_id: str) -> SectionPage:
     effective = stored_answers(get_db(), record["id"])
     answers = {qid: s.answer for qid, s in effective.items() if s.answer}
     page = SectionPage(bank, section, mine, score(bank, answers), notes=True, verify=True,
+                       interview=True,
                        client_answers=stored_answers(get_db(), record["id"], "owner"))
     for view in page.views:  # start from the client's answer where the consultant has none
         theirs = page.client_answers.get(view.question.id)
