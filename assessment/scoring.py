@@ -181,20 +181,16 @@ class _Step:
         self.inert = not (q.recommendations or q.critical or q.ask_provider or q.weight > 0)
         self.effects: dict[Answer, _Effect] = {}
         for state in (NOT_SURE, NOT_APPLICABLE):
-            self.effect(Answer(state))
+            self.remember(Answer(state))
         if q.type in ("single", "yesno"):
             for choice in q.choices:
-                self.effect(Answer("answered", choice.id))
+                self.remember(Answer("answered", choice.id))
 
-    def effect(self, answer: Answer) -> _Effect:
-        try:
-            known = self.effects.get(answer)
-        except TypeError:  # an unhashable value: work it out, do not remember it
-            return self._work_out(answer)
-        if known is None:
-            known = self._work_out(answer)
-            if len(self.effects) < _MEMO_LIMIT:
-                self.effects[answer] = known
+    def remember(self, answer: Answer) -> _Effect:
+        """Work out an answer not in `effects` yet, and keep it there while there is room."""
+        known = self._work_out(answer)
+        if len(self.effects) < _MEMO_LIMIT:
+            self.effects[answer] = known
         return known
 
     def _work_out(self, answer: Answer) -> _Effect:
@@ -329,10 +325,10 @@ def score(bank: Bank, answers: Mapping[str, Answer]) -> Result:
                 continue
             try:
                 effect = step.effects.get(answer)  # not [answer]: a miss is common, raising is slow
-            except TypeError:  # an unhashable value
-                effect = None
+            except TypeError:  # an unhashable value: worked out, not remembered
+                effect = step._work_out(answer)
             if effect is None:
-                effect = step.effect(answer)
+                effect = step.remember(answer)
             walk(effect.outcome)
             if step.referenced:
                 seen[step.id] = effect.seen
