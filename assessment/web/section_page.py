@@ -81,6 +81,8 @@ def section_parts(bank: Bank, section: Section,
                 if kind else (),
             )))
         found = tuple(found)
+        if current_app.jinja_env.auto_reload:  # debug: template edits show on the next page
+            return found
         if len(_PARTS) > 1000:  # banks come and go over a long life: start afresh
             _PARTS.clear()
         _PARTS[key] = found
