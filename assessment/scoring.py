@@ -130,7 +130,7 @@ class _Effect(NamedTuple):
     """What one answer to one question does to a result.
 
     A question has a handful of possible answers, so each distinct answer is worked out once
-    per bank (see _Step.effect) and scoring an assessment becomes a walk of lookups."""
+    per bank (see _Step.remember) and scoring an assessment becomes a walk of lookups."""
 
     outcome: Outcome
     seen: tuple[Answer, frozenset[str]]  # what later show_if conditions compare against
@@ -187,7 +187,8 @@ class _Step:
                 self.remember(Answer("answered", choice.id))
 
     def remember(self, answer: Answer) -> _Effect:
-        """Work out an answer not in `effects` yet, and keep it there while there is room."""
+        """Work out an answer not in `effects` yet, and keep it there while there is room.
+        Threads may race to add the same answer: harmless, both work out the same effect."""
         known = self._work_out(answer)
         if len(self.effects) < _MEMO_LIMIT:
             self.effects[answer] = known
