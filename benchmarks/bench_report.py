@@ -1,6 +1,7 @@
 """Benchmark: render the full report of a reference answer set and compare with Chromium.
 
     .venv/bin/python benchmarks/bench_report.py [ANSWERS.json] [--runs 5]
+    .venv/bin/python benchmarks/bench_report.py --all     # one line per reference answer set
 
 Prints, for the report of tests/fixtures/break_fix_untested_backups.json by default:
 - the median of N warm renders in a render worker (WeasyPrint imported and fonts loaded once);
@@ -66,18 +67,9 @@ def chromium_print(html_path: Path, out: Path, profile: Path) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("answers", nargs="?", type=Path, default=DEFAULT_ANSWERS)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-
-    report = report_input(args.answers)
+def compare(report: ReportInput, pool: RenderPool, runs: int, chromium: str | None):
+    """Median render times, ours and Chromium's (None without it), the last PDF, its pages."""
     html = render_print_html(report)
-
-    chromium = shutil.which("chromium")
-    pool = RenderPool(workers=1, timeout=300)
-    pool.warm_up()
     pdf = pool.render(html)  # one warm-up render of this report
     times, chrome, chrome_pages = [], [], None
     with tempfile.TemporaryDirectory() as folder:
@@ -85,7 +77,7 @@ def main() -> None:
         page = folder / "report.html"
         page.write_text(render_html(report), encoding="utf-8")
         # Runs alternate between the two, so a busy machine slows both alike.
-        for run in range(args.runs):
+        for run in range(runs):
             started = time.perf_counter()
             pdf = pool.render(html)
             times.append(time.perf_counter() - started)
@@ -94,6 +86,38 @@ def main() -> None:
                                              folder / f"profile-{run}"))
         if chromium:
             chrome_pages = page_count((folder / "chromium.pdf").read_bytes())
+    return times, chrome, pdf, chrome_pages
+
+
+def every_reference_set(pool: RenderPool, runs: int, chromium: str | None) -> None:
+    """One line per reference answer set: how the ratio depends on the report's length."""
+    for path in sorted((ROOT / "tests" / "fixtures").glob("*.json")):
+        times, chrome, pdf, _ = compare(report_input(path), pool, runs, chromium)
+        ours = statistics.median(times)
+        line = f"{path.name}: {page_count(pdf)} pages, ours {ours:.2f} s"
+        if chrome:
+            theirs = statistics.median(chrome)
+            line += f", chromium {theirs:.2f} s, ratio {ours / theirs:.2f}"
+        print(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("answers", nargs="?", type=Path, default=DEFAULT_ANSWERS)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--all", action="store_true",
+                        help="compare the ratio for every reference answer set, one line each")
+    args = parser.parse_args()
+
+    chromium = shutil.which("chromium")
+    pool = RenderPool(workers=1, timeout=300)
+    pool.warm_up()
+    if args.all:
+        every_reference_set(pool, args.runs, chromium)
+        pool.shutdown()
+        return
+    report = report_input(args.answers)
+    times, chrome, pdf, chrome_pages = compare(report, pool, args.runs, chromium)
     ours = statistics.median(times)
     pages = page_count(pdf)
 
