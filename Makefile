@@ -21,7 +21,7 @@ serve:
 test:
 	@bash scripts/setup.sh test
 	$(MAKE) --no-print-directory lint
-	.venv/bin/python -m pytest $(PYTEST_ARGS)
+	ITHEALTH_REQUIRE_TOOLS=1 .venv/bin/python -m pytest $(PYTEST_ARGS)
 
 # Static checks: ruff, and bandit with no high-severity finding.
 lint:

@@ -13,22 +13,18 @@ import sqlite3
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from .conftest import ROOT
+from .tools import gunicorn_path
 
 BENCHMARKS = ROOT / "benchmarks"
-BIN = Path(sys.executable).parent
-GUNICORN = BIN / "gunicorn"
 
 
 @pytest.fixture
 def needs_gunicorn():
-    if not GUNICORN.exists():
-        pytest.skip(f"gunicorn is not installed beside {Path(sys.executable).name} "
-                    "(pip install -r requirements.txt): these tests need a real server to kill")
+    gunicorn_path()  # these tests need a real server to kill
 
 
 def test_kill_9_of_workers_and_server_loses_no_acknowledged_answer(needs_gunicorn):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 import subprocess
 from datetime import date
 
@@ -23,6 +22,7 @@ from assessment.report.content import whole
 from assessment.scoring import parse_answers, score
 
 from .conftest import FIXTURES
+from .tools import tool
 
 BREAK_FIX = FIXTURES / "break_fix_untested_backups.json"
 SINGLE = FIXTURES / "single_critical_exposure.json"
@@ -30,11 +30,8 @@ CONTENTS_PAGE = 2
 HEADER_POINTS = 58  # the running header sits in the top margin (21 mm is about 60 pt)
 
 
-def need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.skip(f"poppler's {tool} is not installed")
-    return path
+def need(name: str) -> str:
+    return tool(name, "poppler-utils")
 
 
 def pdftotext(pdf_path, *args) -> str:

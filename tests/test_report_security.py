@@ -4,7 +4,6 @@ attachment. And the one URL fetcher serves only data: URLs and the product's own
 from __future__ import annotations
 
 import http.server
-import shutil
 import subprocess
 import threading
 from datetime import date
@@ -15,6 +14,8 @@ from pypdf import PdfReader
 
 from assessment.report import RenderPool, ReportInput, render_html, render_print_html
 from assessment.scoring import parse_answers, score
+
+from .tools import tool
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
@@ -108,10 +109,8 @@ def test_hostile_input_renders_a_pdf_with_none_of_it(hostile_pdf, listener):
 
 
 def test_hostile_text_appears_as_text(hostile_pdf):
-    if shutil.which("pdftotext") is None:
-        pytest.skip("poppler's pdftotext is not installed")
-    text = subprocess.run(["pdftotext", "-raw", str(hostile_pdf), "-"], check=True,
-                          capture_output=True, text=True).stdout
+    text = subprocess.run([tool("pdftotext", "poppler-utils"), "-raw", str(hostile_pdf), "-"],
+                          check=True, capture_output=True, text=True).stdout
     assert '<img src="file:///etc/passwd">' in " ".join(text.split())
 
 

@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from assessment.web.access_log import redact
 
 from .conftest import ROOT
+from .tools import gunicorn_path
 
 
 def test_redact_hides_tokens_in_secret_paths():
@@ -35,9 +33,7 @@ def free_port() -> int:
 
 
 def test_gunicorn_serves_with_the_shipped_config(tmp_path):
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    if not gunicorn.exists() and shutil.which("gunicorn") is None:
-        pytest.skip("gunicorn is not installed in this environment")
+    gunicorn = gunicorn_path()
     port = free_port()
     env = {**os.environ, "PORT": str(port), "ITHEALTH_DATABASE": str(tmp_path / "s.sqlite"),
            "ITHEALTH_SECRET_KEY": "serve-test", "ITHEALTH_WEB_WORKERS": "1"}

@@ -26,6 +26,8 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from tests.tools import missing_tool
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -84,9 +86,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 def browser() -> Iterator[Any]:
     """Debian's chromium, headless, through Playwright. Never downloads a browser."""
     if not CHROMIUM.exists():
-        reason = "Debian's chromium is not installed: apt-get install chromium"
-        print(reason)
-        pytest.skip(reason)
+        missing_tool("Debian's chromium is not installed: apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -133,12 +133,8 @@ def nojs_page(browser: Any) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def axe_source() -> str:
     if not AXE_JS.exists():
-        reason = (
-            "axe-core is not installed (needs Node.js and npm): "
-            "run `npm ci` or `make test` to install it"
-        )
-        print(reason)
-        pytest.skip(reason)
+        missing_tool("axe-core is not installed (needs Node.js and npm): "
+                     "run `npm ci` or `make test` to install it")
     return AXE_JS.read_text(encoding="utf-8")
 
 

@@ -15,6 +15,7 @@ import pytest
 from conftest import DESKTOP, format_axe_violations
 from playwright.sync_api import expect
 from wizard_helpers import (
+    assert_focus_visible,
     answer_question,
     answer_visible,
     assert_shown,
@@ -820,14 +821,3 @@ def test_keyboard_on_a_section_page(live_server, page):
     page.keyboard.press("Tab")
     assert not focused_is(page, '[data-question="monitoring.watched"] input[type=radio]')
     assert_focus_visible(page)
-
-
-def assert_focus_visible(page: Any) -> None:
-    style = page.evaluate("""() => {
-        const s = getComputedStyle(document.activeElement);
-        return {outline: s.outlineStyle, width: s.outlineWidth, shadow: s.boxShadow,
-                element: document.activeElement.outerHTML.slice(0, 120)};
-    }""")
-    ring = (style["outline"] != "none" and style["width"] != "0px") or style["shadow"] != "none"
-    assert ring, f"no visible focus on {style['element']}: {style}"
-

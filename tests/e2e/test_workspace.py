@@ -17,6 +17,7 @@ import pytest
 from conftest import DESKTOP, PHONE, format_axe_violations
 from playwright.sync_api import expect
 from wizard_helpers import (
+    assert_focus_visible,
     assessment_id_of,
     block,
     focused_is,
@@ -30,7 +31,6 @@ from wizard_helpers import (
 from workspace_helpers import (
     SVG_LOGO,
     add_client,
-    assert_focus_visible,
     chart_text_problems,
     assessment_row,
     client_assessments,

@@ -233,3 +233,14 @@ def assert_shown(page: Any, question_id: str, raw: Any) -> None:
         assert number == float(raw), f"{question_id} shows {shown!r}, expected {raw!r}"
     else:
         expect(page.locator(f"#{field}")).to_have_value(str(raw))
+
+
+def assert_focus_visible(page: Any) -> None:
+    """The element in focus shows a focus ring (an outline or a box shadow)."""
+    style = page.evaluate("""() => {
+        const s = getComputedStyle(document.activeElement);
+        return {outline: s.outlineStyle, width: s.outlineWidth, shadow: s.boxShadow,
+                element: document.activeElement.outerHTML.slice(0, 120)};
+    }""")
+    ring = (style["outline"] != "none" and style["width"] != "0px") or style["shadow"] != "none"
+    assert ring, f"no visible focus on {style['element']}: {style}"

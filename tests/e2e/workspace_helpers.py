@@ -252,17 +252,6 @@ def set_logo(app: Any, member: dict, primary: str = "#1f3a5f", accent: str = "#8
                                  disclaimer="A guide to priorities, not a security audit.")
 
 
-def assert_focus_visible(page: Any) -> None:
-    """The element in focus shows a focus ring (an outline or a box shadow)."""
-    style = page.evaluate("""() => {
-        const s = getComputedStyle(document.activeElement);
-        return {outline: s.outlineStyle, width: s.outlineWidth, shadow: s.boxShadow,
-                element: document.activeElement.outerHTML.slice(0, 120)};
-    }""")
-    ring = (style["outline"] != "none" and style["width"] != "0px") or style["shadow"] != "none"
-    assert ring, f"no visible focus on {style['element']}: {style}"
-
-
 def chart_text_problems(page: Any, svg_selector: str, min_px: float = 10.0) -> list[str]:
     """Texts of an SVG chart that stick out of the chart, or are drawn smaller than min_px."""
     return page.evaluate("""([selector, minPx]) => {
