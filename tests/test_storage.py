@@ -3,6 +3,7 @@ backup and restore."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
@@ -22,6 +23,26 @@ def test_connection_uses_wal_full_sync_and_foreign_keys(db):
     assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+
+
+def test_a_new_database_opened_while_another_process_creates_it_still_gets_wal(tmp_path):
+    """Several workers booting at once on a new database: one is creating it (holding its write
+    lock, still in the default journal mode) while another asks for WAL. The second must wait its
+    turn instead of failing to boot with "database is locked"."""
+    path = tmp_path / "new.sqlite"
+    first = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    first.execute("BEGIN IMMEDIATE")
+    first.execute("CREATE TABLE made_by_the_first_worker (x)")
+    releases = threading.Timer(0.3, first.execute, ["COMMIT"])
+    releases.start()
+    try:
+        second = connect(path)
+    finally:
+        releases.join()
+        first.close()
+    assert second.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert "made_by_the_first_worker" in second.table_names()
+    second.close()
 
 
 def test_migrations_run_once(db):

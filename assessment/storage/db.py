@@ -8,6 +8,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,13 +28,33 @@ def connect(path: str | Path) -> Database:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     if str(path) != ":memory:":
-        conn.execute("PRAGMA journal_mode = WAL")
+        _use_wal(conn)
     # FULL: a commit is on disk before it is acknowledged, so an answer the user saw "saved"
     # survives a power cut or a killed worker.
     conn.execute("PRAGMA synchronous = FULL")
     db = Database(conn)
     db.writer_lock = None if str(path) == ":memory:" else f"{path}-writer.lock"
     return db
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL, waiting out other processes that hold a lock on it.
+
+    WAL is a property of the file, kept once set. Reading the schema first (which waits on the busy
+    handler like any read) tells this connection the file is already in WAL, so asking for it is a
+    no-op. Only the first switch of a new file needs the exclusive lock, and SQLite does not run
+    the busy handler for that: several workers starting at once on a new database would fail with
+    "database is locked" at boot. So that one step is retried until the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(0.01)
 
 
 # Writers queue for the write lock instead of polling SQLite's busy handler, which sleeps in
