@@ -98,7 +98,4 @@ def progress(bank: Bank, result: Result) -> Progress:
 
 def _pending(o: Outcome, by_id: dict[str, Outcome]) -> bool:
     """Hidden only because a question its condition looks at has no answer yet."""
-    if o.question.show_if is None:
-        return False
-    return any(by_id[c.q].answer is None and by_id[c.q].applicable
-               for _, c in o.question.show_if.comparisons())
+    return any(by_id[q].answer is None and by_id[q].applicable for q in o.question.condition_refs)

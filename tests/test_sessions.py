@@ -1,7 +1,16 @@
 """The session cookie is signed afresh only when it changes or is an hour old, never for static
-files, and a refreshed cookie still opens the owner's assessment (assessment/web/sessions.py)."""
+files, and a refreshed cookie still opens the owner's assessment; a cookie verified once is not
+verified again, but still expires; pages reuse a session's signed CSRF token, which Flask-WTF
+still checks (assessment/web/sessions.py, assessment/web/security.py)."""
 
 from __future__ import annotations
+
+import itertools
+import time
+from types import SimpleNamespace
+
+from flask import session
+from itsdangerous import TimestampSigner
 
 from assessment.web import sessions
 
@@ -53,3 +62,55 @@ def test_a_tampered_cookie_is_an_empty_session_not_an_error(client):
     page = client.get("/assessment/")
     assert page.status_code == 404  # "no assessment open in this browser", friendly
     assert "No assessment open" in page.get_data(as_text=True)
+
+
+def test_a_remembered_cookie_still_expires(app, client, monkeypatch):
+    start(client)
+    assert client.get("/assessment/").status_code == 200  # verified, and remembered
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    later = time.time() + lifetime + 60
+    # The server's clock only: the test browser keeps sending the cookie.
+    monkeypatch.setattr(sessions, "time", SimpleNamespace(time=lambda: later))
+    page = client.get("/assessment/")
+    assert page.status_code == 404 and "No assessment open" in page.get_data(as_text=True)
+
+
+def test_changes_to_one_request_s_session_do_not_leak_into_the_next_with_the_same_cookie(app):
+    """Flash messages are a list changed in place: the remembered cookie data must not be."""
+    interface = app.session_interface
+    with app.test_request_context("/"):
+        session["_flashes"] = [("info", "first")]
+        session["assessment_id"] = "a1"
+        value = interface.get_signing_serializer(app).dumps(dict(session))
+    cookie = {"HTTP_COOKIE": f"{app.config['SESSION_COOKIE_NAME']}={value}"}
+    with app.test_request_context("/", environ_base=cookie) as ctx:
+        first = interface.open_session(app, ctx.request)
+        first["_flashes"].append(("info", "second"))
+        first["assessment_id"] = "changed"
+        again = interface.open_session(app, ctx.request)
+    assert again["_flashes"] == [("info", "first")]
+    assert again["assessment_id"] == "a1"
+
+
+def test_a_session_keeps_one_signed_csrf_token_and_it_is_still_checked(app, client, monkeypatch):
+    # A new signing time for every signature, so a token signed again would differ.
+    ticks = itertools.count(int(time.time()))
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: next(ticks))
+    start(client)
+    first = csrf_token(client.get("/assessment/section/backup").get_data(as_text=True))
+    second = csrf_token(client.get("/assessment/section/backup").get_data(as_text=True))
+    assert first == second
+
+    other = app.test_client()
+    start(other)
+    theirs = csrf_token(other.get("/assessment/section/backup").get_data(as_text=True))
+    assert theirs != first
+    # Another browser's token is refused here: the check itself is Flask-WTF's, unchanged.
+    refused = client.post("/assessment/answer", json={
+        "question": "backup.automatic", "answer": "daily", "base_version": 0,
+        "client_key": "k" * 16}, headers={"X-CSRFToken": theirs})
+    assert refused.status_code == 400
+    saved = client.post("/assessment/answer", json={
+        "question": "backup.automatic", "answer": "daily", "base_version": 0,
+        "client_key": "k" * 16}, headers={"X-CSRFToken": first})
+    assert saved.status_code == 200

@@ -126,6 +126,13 @@ class Question(Model):
         return self.weight > 0
 
     @cached_property
+    def condition_refs(self) -> tuple[str, ...]:
+        """The questions this one's show_if looks at (none without one), each once."""
+        if self.show_if is None:
+            return ()
+        return tuple(dict.fromkeys(compare.q for _, compare in self.show_if.comparisons()))
+
+    @cached_property
     def choice_by_id(self) -> dict[str, Choice]:
         return {choice.id: choice for choice in self.choices}
 

@@ -557,6 +557,9 @@ def require_totp():
 
 
 def init_app(app: Flask) -> None:
-    login_manager.init_app(app)
+    # current_user goes to templates as Flask-Login's lazy proxy, not through its context
+    # processor, which looks the user up for every page: the owner's wizard never needs one.
+    login_manager.init_app(app, add_context_processor=False)
+    app.jinja_env.globals["current_user"] = current_user
     app.register_blueprint(bp)
     app.jinja_env.globals["workspace_nav"] = workspace_nav

@@ -65,8 +65,7 @@ def section_parts(bank: Bank, section: Section,
         here = {q.id for q in section.questions}
         found = []
         for q in section.questions:
-            refs = {c.q for _, c in q.show_if.comparisons()} if q.show_if else set()
-            on_page = bool(refs & here)
+            on_page = not here.isdisjoint(q.condition_refs)
             condition = json.dumps(q.show_if.as_data()) if on_page else None
             widget, name = widget_for(q), field_name(q)
             scoring = json.dumps([c.id for c in q.choices if c.score > 0])

@@ -4,13 +4,37 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request, session
+from flask_wtf.csrf import generate_csrf
 
 
 def csp_nonce() -> str:
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
     return g.csp_nonce
+
+
+# Signed CSRF tokens already handed out, by (secret key, the session's raw token). Flask-WTF signs
+# the token afresh for every page, which cost a small page about 8% of its time. With no time
+# limit on tokens (config.py) a signature never goes stale, so one per raw token is enough; the
+# check of a submitted token is Flask-WTF's, unchanged.
+_SIGNED: dict[tuple[str, str], str] = {}
+
+
+def csrf_token() -> str:
+    """generate_csrf(), reusing the signature this session's token was given before."""
+    if current_app.config["WTF_CSRF_TIME_LIMIT"] is not None:
+        return generate_csrf()
+    key = (current_app.secret_key, session.get("csrf_token"))
+    signed = _SIGNED.get(key)
+    if signed is None or key[1] is None:
+        signed = generate_csrf()
+        if len(_SIGNED) > 10_000:
+            _SIGNED.clear()
+        _SIGNED[(current_app.secret_key, session["csrf_token"])] = signed
+    else:
+        g.csrf_token = signed  # where generate_csrf keeps it for the rest of the request
+    return signed
 
 
 def json_body():
@@ -47,3 +71,7 @@ def set_headers(response):
 def init_app(app: Flask) -> None:
     app.after_request(set_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    # Flask-WTF offers its csrf_token both as a global and from a context processor, and the
+    # context wins: ours replaces it in both places.
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})
