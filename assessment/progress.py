@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cached_property
 
 from .bank import Bank, Question, Section
 from .scoring import Outcome, Result
@@ -39,11 +40,11 @@ class SectionProgress:
 class Progress:
     sections: tuple[SectionProgress, ...]
 
-    @property
+    @cached_property  # a page asks several times
     def done(self) -> int:
         return sum(s.done for s in self.sections)
 
-    @property
+    @cached_property
     def total(self) -> int:
         return sum(s.done + s.todo for s in self.sections)
 

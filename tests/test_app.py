@@ -48,3 +48,20 @@ def test_broken_bank_refuses_to_serve_but_says_how_to_check(tmp_path):
     assert "flask bank check" in response.get_data(as_text=True)
     result = app.test_cli_runner().invoke(args=["bank", "check"])
     assert result.exit_code == 1 and "bank.yaml: line 2, column 1: not valid YAML" in result.output
+
+
+def test_addresses_built_by_templates_follow_their_arguments_and_the_request(app):
+    """Templates' url_for remembers what it built: a remembered address must still be the one
+    for these arguments, this mount point and, for full addresses, this host."""
+    from assessment.web.security import cached_url_for
+
+    with app.test_request_context("/"):
+        backup = cached_url_for("wizard.section", section_id="backup")
+        assert cached_url_for("wizard.section", section_id="backup") == backup
+        assert cached_url_for("wizard.section", section_id="patching") != backup
+        assert cached_url_for("wizard.section", section_id="backup", _anchor="q-1") == \
+            backup + "#q-1"
+    with app.test_request_context("/", base_url="http://example.test/mounted"):
+        assert cached_url_for("wizard.section", section_id="backup") == "/mounted" + backup
+    with app.test_request_context("/", base_url="https://other.test/"):
+        assert cached_url_for("wizard.hub", _external=True).startswith("https://other.test/")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
 
@@ -35,6 +35,29 @@ def csrf_token() -> str:
     else:
         g.csrf_token = signed  # where generate_csrf keeps it for the rest of the request
     return signed
+
+
+# Addresses templates have built, by everything they depend on. Building one took a section page
+# 7% of its time for six links that are the same on every request.
+_URLS: dict[tuple, str] = {}
+
+
+def cached_url_for(endpoint: str, **values) -> str:
+    """url_for for templates, remembering each address it has built. Full addresses (with the
+    host) are built every time: they depend on the request's host."""
+    if values.get("_external"):
+        return url_for(endpoint, **values)
+    blueprint = request.blueprint if endpoint.startswith(".") else None
+    try:
+        key = (endpoint, blueprint, request.script_root, *sorted(values.items()))
+        return _URLS[key]
+    except TypeError:  # a value that cannot be a key
+        return url_for(endpoint, **values)
+    except KeyError:
+        built = _URLS[key] = url_for(endpoint, **values)
+        if len(_URLS) > 10_000:
+            _URLS.clear()
+        return built
 
 
 def json_body():
@@ -74,4 +97,5 @@ def init_app(app: Flask) -> None:
     # Flask-WTF offers its csrf_token both as a global and from a context processor, and the
     # context wins: ours replaces it in both places.
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["url_for"] = cached_url_for
     app.context_processor(lambda: {"csrf_token": csrf_token})
