@@ -162,6 +162,55 @@ def test_concurrent_writers_do_not_see_locked_errors(tmp_path, mini_bank):
     check.close()
 
 
+def test_saves_handed_in_together_share_one_commit_and_keep_their_own_outcome(tmp_path,
+                                                                               mini_bank):
+    """Group commit: saves from several threads that arrive while the write lock is busy are
+    committed together (one flush to disk), and a save that is refused (a stale version) leaves
+    the others saved."""
+    from assessment.storage import db as db_module
+
+    path = tmp_path / "batch.sqlite"
+    setup = connect(path)
+    migrate(setup)
+    aid = create_assessment(setup, mini_bank)
+    save_answer(setup, aid, "q.taken", base_version=0, answer=WEEKLY)
+    commits = []
+    outcomes = {}
+
+    def saver(name, question, base):
+        db = connect(path)
+        db.conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+        try:
+            outcomes[name] = save_answer(db, aid, question, base_version=base, answer=DAILY)
+        except Conflict as conflict:
+            outcomes[name] = conflict
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=saver, args=args) for args in
+               (("first", "q.one", 0), ("second", "q.two", 0), ("stale", "q.taken", 0))]
+    with db_module._WRITERS:  # another writer is busy: the three saves queue up together
+        for t in threads:
+            t.start()
+        for _ in range(500):
+            batch = db_module._FORMING.get(setup.writer_lock)
+            if batch is not None and len(batch.jobs) == 3:
+                break
+            threading.Event().wait(0.01)
+        else:
+            pytest.fail("the three saves never gathered in one batch")
+    for t in threads:
+        t.join()
+
+    assert commits == ["COMMIT"]  # one commit for all three
+    assert outcomes["first"].version == outcomes["second"].version == 1
+    assert isinstance(outcomes["stale"], Conflict)
+    assert outcomes["stale"].current.answer == WEEKLY
+    stored = answers_for_scoring(setup, aid)
+    assert stored["q.one"] == stored["q.two"] == DAILY and stored["q.taken"] == WEEKLY
+    setup.close()
+
+
 def test_backup_and_restore(tmp_path, db, mini_bank):
     """A backup is a checked, consistent copy; restoring it brings back exactly what it held."""
     aid = create_assessment(db, mini_bank)

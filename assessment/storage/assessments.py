@@ -17,7 +17,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from ..bank import Answer, Bank, bank_from_snapshot
-from .db import write
+from .db import write, write_together
 
 KEEP: Any = object()  # "leave this field as it is" in save_answer
 ANSWER_COLUMNS = ("assessment_id", "question_id", "source", "state", "value", "note", "verified",
@@ -145,7 +145,9 @@ def save_answer(db: Database, assessment_id: str, question_id: str, *, base_vers
     """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}")
-    with write(db):
+
+    # Run by whichever thread commits the batch this save joins (storage.db.write_together).
+    def save(db: Database) -> Saved:
         if client_key is not None:
             done = db.execute("SELECT version, assessment_id, question_id FROM answer_writes "
                               "WHERE client_key = ?", [client_key]).fetchone()
@@ -190,7 +192,9 @@ def save_answer(db: Database, assessment_id: str, question_id: str, *, base_vers
                        "version, created_at) VALUES (?, ?, ?, ?, ?)",
                        [client_key, assessment_id, question_id, current + 1, stamp])
         db.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", [stamp, assessment_id])
-    return Saved(current + 1, replayed=False)
+        return Saved(current + 1, replayed=False)
+
+    return write_together(db, save)
 
 
 def stored_answers(db: Database, assessment_id: str,

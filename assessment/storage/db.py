@@ -9,9 +9,10 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple, TypeVar
 
 from sqlite_utils import Database
 
@@ -80,26 +81,110 @@ def write(db: Database) -> Iterator[Database]:
     if db.conn.in_transaction:
         yield db
         return
+    with _WRITERS, _file_lock(db), _immediate(db):
+        yield db
+
+
+@contextmanager
+def _file_lock(db: Database) -> Iterator[None]:
     lock = _lock_fd(getattr(db, "writer_lock", None))
-    with _WRITERS:
+    if lock is not None:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
         if lock is not None:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            db.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.conn.execute("ROLLBACK")
-                raise
-            try:
-                db.conn.execute("COMMIT")
-            except BaseException:
-                if db.conn.in_transaction:
-                    db.conn.execute("ROLLBACK")
-                raise
-        finally:
-            if lock is not None:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _immediate(db: Database) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK when anything goes wrong."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    try:
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+
+
+# Group commit. With synchronous=FULL every commit waits for the disk, and under the one write
+# lock that wait was most of an answer save: saves sent back to back stayed near 850 a second
+# whatever the processor could do. Saves handed in while the previous commit is on its way to
+# disk now share the next one.
+T = TypeVar("T")
+
+
+class _Failed(NamedTuple):
+    error: BaseException
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.jobs: list[Callable[[Database], object]] = []
+        self.outcomes: list[object] = []
+        self.committed = threading.Event()
+
+
+_FORMING: dict[str, _Batch] = {}  # by database: the batch still taking jobs
+_FORMING_LOCK = threading.Lock()
+
+
+def write_together(db: Database, job: Callable[[Database], T]) -> T:
+    """job(db) in a write transaction shared with the jobs other threads of this process hand in
+    meanwhile: one commit, one flush to disk, for all of them. Each job runs in a savepoint of
+    its own, so one that raises leaves the others' work in place. Returns (or raises) only once
+    the commit holding the job's work is on disk, as write() does."""
+    path = getattr(db, "writer_lock", None)
+    if path is None or db.conn.in_transaction:
+        with write(db):
+            return job(db)
+    with _FORMING_LOCK:
+        batch = _FORMING.get(path)
+        leads = batch is None
+        if leads:
+            batch = _FORMING[path] = _Batch()
+        slot = len(batch.jobs)
+        batch.jobs.append(job)
+    if leads:
+        _commit(db, path, batch)
+    else:
+        batch.committed.wait()
+    outcome = batch.outcomes[slot]
+    if isinstance(outcome, _Failed):
+        raise outcome.error
+    return outcome
+
+
+def _commit(db: Database, path: str, batch: _Batch) -> None:
+    """Run a batch's jobs on the leading thread's connection and commit them once."""
+    outcomes: list[object] = []
+    try:
+        # While the writer before (this process's or another's) commits, this batch keeps
+        # taking jobs; it closes once this thread holds the write locks.
+        with _WRITERS, _file_lock(db):
+            with _FORMING_LOCK:
+                del _FORMING[path]  # from here on, newcomers start the next batch
+            with _immediate(db):
+                for job in batch.jobs:
+                    db.conn.execute("SAVEPOINT job")
+                    try:
+                        outcomes.append(job(db))
+                    except Exception as error:
+                        db.conn.execute("ROLLBACK TO job")
+                        outcomes.append(_Failed(error))
+                    db.conn.execute("RELEASE job")
+        batch.outcomes = outcomes
+    except BaseException as error:  # nothing of the batch was committed
+        batch.outcomes = [_Failed(error)] * len(batch.jobs)
+    finally:
+        batch.committed.set()
 
 
 def integrity_ok(db: Database) -> bool:
