@@ -211,6 +211,23 @@ def test_saves_handed_in_together_share_one_commit_and_keep_their_own_outcome(tm
     setup.close()
 
 
+def test_a_batch_that_cannot_take_the_lock_fails_its_saves_and_the_next_save_works(
+        db, mini_bank, monkeypatch):
+    from assessment.storage import db as db_module
+
+    aid = create_assessment(db, mini_bank)
+    real_lock = db_module._file_lock
+
+    def broken_lock(database):
+        raise OSError("the lock file could not be locked")
+
+    monkeypatch.setattr(db_module, "_file_lock", broken_lock)
+    with pytest.raises(OSError):
+        save_answer(db, aid, "backup.automatic", base_version=0, answer=DAILY)
+    monkeypatch.setattr(db_module, "_file_lock", real_lock)
+    assert save_answer(db, aid, "backup.automatic", base_version=0, answer=DAILY).version == 1
+
+
 def test_backup_and_restore(tmp_path, db, mini_bank):
     """A backup is a checked, consistent copy; restoring it brings back exactly what it held."""
     aid = create_assessment(db, mini_bank)

@@ -164,27 +164,38 @@ def write_together(db: Database, job: Callable[[Database], T]) -> T:
 
 def _commit(db: Database, path: str, batch: _Batch) -> None:
     """Run a batch's jobs on the leading thread's connection and commit them once."""
-    outcomes: list[object] = []
     try:
-        # While the writer before (this process's or another's) commits, this batch keeps
-        # taking jobs; it closes once this thread holds the write locks.
-        with _WRITERS, _file_lock(db):
-            with _FORMING_LOCK:
-                del _FORMING[path]  # from here on, newcomers start the next batch
-            with _immediate(db):
-                for job in batch.jobs:
-                    db.conn.execute("SAVEPOINT job")
-                    try:
-                        outcomes.append(job(db))
-                    except Exception as error:
-                        db.conn.execute("ROLLBACK TO job")
-                        outcomes.append(_Failed(error))
-                    db.conn.execute("RELEASE job")
-        batch.outcomes = outcomes
+        batch.outcomes = _run(db, path, batch)
     except BaseException as error:  # nothing of the batch was committed
+        _close(path, batch)  # first, so that no job joins after the outcomes are counted
         batch.outcomes = [_Failed(error)] * len(batch.jobs)
     finally:
         batch.committed.set()
+
+
+def _run(db: Database, path: str, batch: _Batch) -> list[object]:
+    outcomes: list[object] = []
+    # While the writer before (this process's or another's) commits, this batch keeps taking
+    # jobs; it closes once this thread holds the write locks.
+    with _WRITERS, _file_lock(db):
+        _close(path, batch)
+        with _immediate(db):
+            for job in batch.jobs:
+                db.conn.execute("SAVEPOINT job")
+                try:
+                    outcomes.append(job(db))
+                except Exception as error:
+                    db.conn.execute("ROLLBACK TO job")
+                    outcomes.append(_Failed(error))
+                db.conn.execute("RELEASE job")
+    return outcomes
+
+
+def _close(path: str, batch: _Batch) -> None:
+    """From here on, newcomers start the next batch."""
+    with _FORMING_LOCK:
+        if _FORMING.get(path) is batch:
+            del _FORMING[path]
 
 
 def integrity_ok(db: Database) -> bool:
