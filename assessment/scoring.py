@@ -268,8 +268,7 @@ def _plan(bank: Bank) -> _Plan:
     order = sorted((PRIORITY_ORDER[r.priority], EFFORT_ORDER[r.effort], index, r.id)
                    for index, q in enumerate(bank.questions) for r in q.recommendations)
     ranks = {(index, rid): rank for rank, (_, _, index, rid) in enumerate(order)}
-    referenced = {compare.q for q in bank.questions if q.show_if
-                  for _, compare in q.show_if.comparisons()}
+    referenced = {ref for q in bank.questions for ref in q.condition_refs}
     index = {q.id: i for i, q in enumerate(bank.questions)}
     rank = {band.id: i for i, band in enumerate(bank.bands)}
     weights = [bank.section_weights[section.id] for section in bank.sections]

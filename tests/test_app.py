@@ -53,7 +53,7 @@ def test_broken_bank_refuses_to_serve_but_says_how_to_check(tmp_path):
 def test_addresses_built_by_templates_follow_their_arguments_and_the_request(app):
     """Templates' url_for remembers what it built: a remembered address must still be the one
     for these arguments, this mount point and, for full addresses, this host."""
-    from assessment.web.security import cached_url_for
+    from assessment.web.memo import cached_url_for
 
     with app.test_request_context("/"):
         backup = cached_url_for("wizard.section", section_id="backup")

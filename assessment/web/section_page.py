@@ -20,6 +20,7 @@ from ..scoring import Result, parse_answer
 from ..storage import KEEP, Conflict, StoredAnswer, save_answer
 from .answer_fields import MAX_NOTE, field_name, widget_for
 from .db import get_db
+from .memo import Memo
 
 
 def raw_of(answer: Answer):
@@ -51,7 +52,8 @@ class QuestionParts:
             else f"{head}{tail}" for value, head, tail in self.choices))
 
 
-_PARTS: dict[tuple[str, str, bool], tuple[tuple[Question, bool, QuestionParts], ...]] = {}
+# By bank hash, section and mode; banks come and go over a long life, hence the bound.
+_PARTS: Memo[tuple[str, str, bool], tuple[tuple[Question, bool, QuestionParts], ...]] = Memo(1000)
 
 
 def section_parts(bank: Bank, section: Section,
@@ -82,9 +84,7 @@ def section_parts(bank: Bank, section: Section,
         found = tuple(found)
         if current_app.jinja_env.auto_reload:  # debug: template edits show on the next page
             return found
-        if len(_PARTS) > 1000:  # banks come and go over a long life: start afresh
-            _PARTS.clear()
-        _PARTS[key] = found
+        _PARTS.keep(key, found)
     return found
 
 

@@ -1,11 +1,14 @@
-"""Security headers on every response: a nonce-based Content-Security-Policy and friends."""
+"""Security headers on every response (a nonce-based Content-Security-Policy and friends), and the
+CSRF token templates put in forms."""
 
 from __future__ import annotations
 
 import secrets
 
-from flask import Flask, current_app, g, request, session, url_for
+from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
+
+from .memo import Memo, cached_url_for
 
 
 def csp_nonce() -> str:
@@ -18,7 +21,7 @@ def csp_nonce() -> str:
 # the token afresh for every page, which cost a small page about 8% of its time. With no time
 # limit on tokens (config.py) a signature never goes stale, so one per raw token is enough; the
 # check of a submitted token is Flask-WTF's, unchanged.
-_SIGNED: dict[tuple[str, str], str] = {}
+_SIGNED: Memo[tuple[str, str], str] = Memo(10_000)
 
 
 def csrf_token() -> str:
@@ -28,36 +31,11 @@ def csrf_token() -> str:
     key = (current_app.secret_key, session.get("csrf_token"))
     signed = _SIGNED.get(key)
     if signed is None or key[1] is None:
-        signed = generate_csrf()
-        if len(_SIGNED) > 10_000:
-            _SIGNED.clear()
-        _SIGNED[(current_app.secret_key, session["csrf_token"])] = signed
+        signed = generate_csrf()  # first: it puts the raw token in a new session
+        _SIGNED.keep((current_app.secret_key, session["csrf_token"]), signed)
     else:
         g.csrf_token = signed  # where generate_csrf keeps it for the rest of the request
     return signed
-
-
-# Addresses templates have built, by everything they depend on. Building one took a section page
-# 7% of its time for six links that are the same on every request.
-_URLS: dict[tuple, str] = {}
-
-
-def cached_url_for(endpoint: str, **values) -> str:
-    """url_for for templates, remembering each address it has built. Full addresses (with the
-    host) are built every time: they depend on the request's host."""
-    if values.get("_external"):
-        return url_for(endpoint, **values)
-    blueprint = request.blueprint if endpoint.startswith(".") else None
-    try:
-        key = (endpoint, blueprint, request.script_root, *sorted(values.items()))
-        return _URLS[key]
-    except TypeError:  # a value that cannot be a key
-        return url_for(endpoint, **values)
-    except KeyError:
-        built = _URLS[key] = url_for(endpoint, **values)
-        if len(_URLS) > 10_000:
-            _URLS.clear()
-        return built
 
 
 def json_body():

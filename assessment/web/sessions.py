@@ -19,6 +19,8 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from .memo import Memo
+
 REFRESH_AFTER = 60 * 60  # seconds before an unchanged permanent cookie is signed afresh
 
 
@@ -33,7 +35,7 @@ class CookieSessionInterface(SecureCookieSessionInterface):
         self._serializers: dict[tuple, URLSafeTimedSerializer] = {}
         # signed cookie -> (its data, when it was signed); only for the current keys, since a new
         # serializer (a new key) starts it afresh.
-        self._verified: dict[str, tuple[dict, float]] = {}
+        self._verified: Memo[str, tuple[dict, float]] = Memo(10_000)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
@@ -43,7 +45,7 @@ class CookieSessionInterface(SecureCookieSessionInterface):
         if serializer is None:
             serializer = super().get_signing_serializer(app)
             self._serializers = {keys: serializer}  # a new key replaces the old one
-            self._verified = {}
+            self._verified = Memo(10_000)
         return serializer
 
     def open_session(self, app: Flask, request: Request) -> CookieSession | None:
@@ -62,10 +64,7 @@ class CookieSessionInterface(SecureCookieSessionInterface):
                 data, signed = serializer.loads(value, max_age=max_age, return_timestamp=True)
             except BadSignature:
                 return self.session_class()
-            known = (data, signed.timestamp())
-            if len(self._verified) > 10_000:
-                self._verified = {}
-            self._verified[value] = known
+            known = self._verified.keep(value, (data, signed.timestamp()))
         data, signed_at = known
         if time.time() - signed_at > max_age:
             return self.session_class()
