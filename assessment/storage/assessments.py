@@ -17,7 +17,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from ..bank import Answer, Bank, bank_from_snapshot
-from .db import write, write_together
+from .db import read_rows, write, write_together
 
 KEEP: Any = object()  # "leave this field as it is" in save_answer
 ANSWER_COLUMNS = ("assessment_id", "question_id", "source", "state", "value", "note", "verified",
@@ -88,14 +88,14 @@ def create_assessment(db: Database, bank: Bank, *, mode: str = "self",
 
 
 def get_assessment(db: Database, assessment_id: str) -> dict:
-    rows = list(db.query("SELECT * FROM assessments WHERE id = ?", [assessment_id]))
+    rows = read_rows(db, "SELECT * FROM assessments WHERE id = ?", [assessment_id])
     if not rows:
         raise NotFound(assessment_id)
     return rows[0]
 
 
 def find_by_resume_hash(db: Database, token_hash: str) -> dict | None:
-    rows = list(db.query("SELECT * FROM assessments WHERE resume_token_hash = ?", [token_hash]))
+    rows = read_rows(db, "SELECT * FROM assessments WHERE resume_token_hash = ?", [token_hash])
     return rows[0] if rows else None
 
 
@@ -128,9 +128,9 @@ def _to_stored(row: dict) -> StoredAnswer:
 
 
 def _row(db: Database, assessment_id: str, question_id: str, source: str) -> dict | None:
-    rows = list(db.query(
-        "SELECT * FROM answers WHERE assessment_id = ? AND question_id = ? AND source = ?",
-        [assessment_id, question_id, source]))
+    rows = read_rows(
+        db, "SELECT * FROM answers WHERE assessment_id = ? AND question_id = ? AND source = ?",
+        [assessment_id, question_id, source])
     return rows[0] if rows else None
 
 
@@ -155,14 +155,15 @@ def save_answer(db: Database, assessment_id: str, question_id: str, *, base_vers
                 if done[1:] != (assessment_id, question_id):
                     raise ValueError("this client key was used for another answer")
                 return Saved(done[0], replayed=True)
-        if db.execute("SELECT 1 FROM assessments WHERE id = ?", [assessment_id]).fetchone() \
-                is None:
+        stamp = now()
+        # First, so a missing assessment is told apart; undone with the job if the save fails.
+        if db.execute("UPDATE assessments SET updated_at = ? WHERE id = ?",
+                      [stamp, assessment_id]).rowcount == 0:
             raise NotFound(assessment_id)
         row = _row(db, assessment_id, question_id, source)
         current = row["version"] if row else 0
         if current != base_version:
             raise Conflict(_to_stored(row) if row else None)
-        stamp = now()
         new = dict(row) if row else {
             "assessment_id": assessment_id, "question_id": question_id, "source": source,
             "state": None, "value": None, "note": "", "verified": 0, "reconfirm": 0,
@@ -191,7 +192,6 @@ def save_answer(db: Database, assessment_id: str, question_id: str, *, base_vers
             db.execute("INSERT INTO answer_writes (client_key, assessment_id, question_id, "
                        "version, created_at) VALUES (?, ?, ?, ?, ?)",
                        [client_key, assessment_id, question_id, current + 1, stamp])
-        db.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", [stamp, assessment_id])
         return Saved(current + 1, replayed=False)
 
     return write_together(db, save)
@@ -200,8 +200,8 @@ def save_answer(db: Database, assessment_id: str, question_id: str, *, base_vers
 def stored_answers(db: Database, assessment_id: str,
                    source: str | None = None) -> dict[str, StoredAnswer]:
     """Answers by question id. Without a source: the consultant's where given, else the owner's."""
-    rows = db.query("SELECT * FROM answers WHERE assessment_id = ? ORDER BY source",
-                    [assessment_id])
+    rows = read_rows(db, "SELECT * FROM answers WHERE assessment_id = ? ORDER BY source",
+                     [assessment_id])
     out: dict[str, StoredAnswer] = {}
     for row in rows:  # 'consultant' sorts before 'owner', so the consultant's answer wins
         if source is not None and row["source"] != source:

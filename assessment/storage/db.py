@@ -38,6 +38,15 @@ def connect(path: str | Path) -> Database:
     return db
 
 
+def read_rows(db: Database, sql: str, params: list | dict = ()) -> list[dict]:
+    """A read's rows as dicts, in one statement. sqlite-utils' query() wraps every statement in
+    a savepoint (so a write hidden in it can be undone), which makes each read three statements;
+    the reads on every page and every save don't need that guard."""
+    cursor = db.conn.execute(sql, params)
+    keys = [column[0] for column in cursor.description]
+    return [dict(zip(keys, row, strict=True)) for row in cursor]
+
+
 def _use_wal(conn: sqlite3.Connection) -> None:
     """Switch the file to WAL, waiting out other processes that hold a lock on it.
 
