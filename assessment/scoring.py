@@ -389,11 +389,6 @@ def score(bank: Bank, answers: Mapping[str, Answer]) -> Result:
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
-def outcomes(bank: Bank, answers: Mapping[str, Answer]) -> tuple[Outcome, ...]:
-    """Which questions apply and what each answer earns."""
-    return score(bank, answers).outcomes
-
-
 def _overall(plan: _Plan, totals) -> float | None:
     weight_sum = weighted_sum = 0.0
     for position, weight in plan.weighted:

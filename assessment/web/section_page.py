@@ -41,7 +41,6 @@ class QuestionParts:
     guide: Markup  # consultant wording, hint, "Why we ask"
     choices: tuple[tuple[str, str, str], ...]  # value, safe HTML up to "checked", the rest
 
-
     def choices_html(self, chosen) -> Markup:
         """The choices, with "checked" on the chosen one (radios) or ones (checkboxes)."""
         # Joined as plain text and marked safe once: the parts are already escaped HTML, and

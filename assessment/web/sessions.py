@@ -1,7 +1,7 @@
 """The session cookie: Flask's signed cookie, with less signing.
 
 Measured on the wizard (benchmarks/bench_wizard.py), opening and re-signing the cookie took about
-a quarter of the processor time of a small page. Three savings, same cookie, same security:
+a quarter of the processor time of a small page. Four savings, same cookie, same security:
 - the signing serializer is built once per set of keys, not once per request;
 - an unchanged permanent session is re-signed at most once an hour instead of on every response,
   so its 30-day expiry still slides with use, to the hour;
