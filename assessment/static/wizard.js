@@ -228,7 +228,7 @@
   function conflict(el, body) {
     const status = el.querySelector("[data-status]");
     status.className = "save-status save-error";
-    status.textContent = "This answer was changed in another window to “" + body.label + "”. Yours is not saved. ";
+    status.textContent = "This answer was changed in another window to “" + body.label + "”. Yours is not saved.";
     const keepTheirs = document.createElement("button");
     keepTheirs.type = "button";
     keepTheirs.className = "button-link";
@@ -244,9 +244,11 @@
     useMine.className = "button-link";
     useMine.textContent = "Use my answer";
     useMine.addEventListener("click", function () { save(el, body.version); });
-    status.appendChild(keepTheirs);
-    status.appendChild(document.createTextNode(" · "));
-    status.appendChild(useMine);
+    const choices = document.createElement("span");
+    choices.className = "conflict-actions";
+    choices.appendChild(keepTheirs);
+    choices.appendChild(useMine);
+    status.appendChild(choices);
   }
 
   questions.forEach(function (el) {
