@@ -471,8 +471,19 @@ def parse_answers(bank: Bank, raw: Mapping[str, object]) -> tuple[dict[str, Answ
         try:
             answers[question_id] = parse_answer(q, value)
         except AnswerError as error:
-            errors.append(f"answers.{question_id}: {error}")
+            errors.append(f"answers.{question_id}: {error}{_ids_to_use(q)}")
     return answers, errors
+
+
+def _ids_to_use(q: Question) -> str:
+    """For a file, where the form's options are not on screen: the choice ids it accepts."""
+    if not q.choices:
+        return ""
+    ids = ", ".join(c.id for c in q.choices)
+    extra = [f'{{"state": "{state}"}}' for state, allowed in
+             ((NOT_SURE, q.not_sure), (NOT_APPLICABLE, q.na)) if allowed]
+    many = "a list of" if q.kind.name == "multi" else "one of"
+    return f" Use {many}: {ids}" + (f"; or {' or '.join(extra)}." if extra else ".")
 
 
 def _round(value: float | None) -> float | None:
