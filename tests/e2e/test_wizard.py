@@ -141,6 +141,8 @@ def check_hub_mid_walk(page: Any, sections: list[Any], index: int) -> None:
     expect(items.nth(index + 1)).to_contain_text("Not started")
     following = sections[index + 1]
     first = following.questions[0].id
+    # One primary button on the hub: the next thing to do.
+    expect(page.locator(".actions .button-primary")).to_have_text("Continue where you left off")
     with page.expect_navigation():
         page.get_by_role("link", name="Continue where you left off").click()
     assert path_of(page.url) == section_path(following.id)
@@ -299,6 +301,7 @@ def test_full_walk_with_javascript(live_server, page, sections, screenshot):
     screenshot(page, "wizard-review-desktop")
     page.goto(base + "/assessment/")
     expect(page.locator(".section-list li").filter(has_text="Done")).to_have_count(len(sections))
+    expect(page.locator(".actions .button-primary")).to_have_text("Check your answers and finish")
     screenshot(page, "wizard-hub-desktop")
     page.goto(base + "/assessment/review")
 
@@ -306,6 +309,8 @@ def test_full_walk_with_javascript(live_server, page, sections, screenshot):
     assert redirect_status(response) == 303
     check_results(page, base, result)
     screenshot(page, "wizard-results-desktop")
+    page.goto(base + "/assessment/")
+    expect(page.locator(".actions .button-primary")).to_have_text("See your results")
 
 
 # --- 2. the full walk with JavaScript off ------------------------------------------------
