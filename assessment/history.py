@@ -32,10 +32,18 @@ class Comparison:
     still_open: tuple[str, ...]
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def trend(rows: list[tuple[dict, Result]]) -> list[tuple[str, float]]:
-    """(date, score) of each assessment that has a score, in date order."""
-    return [(assessment["created_at"][:10], result.score) for assessment, result in rows
+    """(month and year, score) of each assessment that has a score, in date order. Month and
+    year read the same everywhere, where "03-04" does not; the table beside the chart has days."""
+    return [(_month(assessment["created_at"]), result.score) for assessment, result in rows
             if result.score is not None]
+
+
+def _month(iso: str) -> str:
+    return f"{MONTHS[int(iso[5:7]) - 1]} {iso[:4]}"
 
 
 def _issues(result: Result) -> dict[str, str]:

@@ -26,4 +26,4 @@ def test_trend_skips_assessments_without_a_score(mini_bank):
     empty = score(mini_bank, {})
     some = score(mini_bank, {"backup.automatic": Answer("answered", "daily")})
     rows = [({"created_at": "2026-01-02T00:00"}, empty), ({"created_at": "2026-06-01T00:00"}, some)]
-    assert trend(rows) == [("2026-06-01", 100.0)]
+    assert trend(rows) == [("Jun 2026", 100.0)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 
@@ -12,7 +13,8 @@ import pytest
 
 from assessment import create_app
 from assessment.storage import clients as store
-from assessment.storage import connect, stored_answers
+from assessment.bank import Answer
+from assessment.storage import connect, save_answer, stored_answers
 
 from .workspace_fixtures import csrf_token, make_member, sign_in
 
@@ -286,3 +288,29 @@ def test_other_tenants_get_404_and_change_nothing(app, tenancy, who):
                                                "decision": "share"})
         assert response.status_code == 404, (who, endpoint, response.status_code)
         assert dump(app) == before, (who, endpoint)
+
+
+def test_trend_chart_dates_by_month_and_keeps_them_apart(app, firms):
+    """Under the trend: month and year ("Mar 2025" reads the same everywhere, "03-04" does
+    not), and with many assessments only every few points dated, the newest always."""
+    a = firms["a"]
+    bank = app.extensions["bank"]
+    db = db_of(app)
+    for month in range(1, 10):  # nine assessments, January to September 2025
+        made = store.start_client_assessment(db, bank, a["firm_id"], a["client_id"],
+                                             mode="interview", created_by=a["user_id"])
+        save_answer(db, made, "backup.automatic", base_version=0, source="consultant",
+                    answer=Answer("answered", "daily"))
+        db.execute("UPDATE assessments SET created_at = ? WHERE id = ?",
+                   [f"2025-{month:02d}-15T09:00:00", made])
+    db.close()
+    page = a["browser"].get(f"/workspace/clients/{a['client_id']}").get_data(as_text=True)
+    chart = page[page.index("<svg"):page.index("</svg>")]
+    dated = re.findall(r'<text x="([\d.]+)" y="195"[^>]*class="chart-label">([^<]*)</text>',
+                       chart)
+    assert chart.count("<circle") == 9
+    # 45 units between points: every other one dated, counted back from the newest.
+    assert [label for _, label in dated] == ["Jan 2025", "Mar 2025", "May 2025", "Jul 2025",
+                                             "Sep 2025"], dated
+    xs = [float(x) for x, _ in dated]
+    assert all(later - earlier >= 90 for earlier, later in itertools.pairwise(xs)), xs
