@@ -70,22 +70,22 @@ def minimal_gets(port: int):
     return scenario
 
 
-def bare_gets(port: int):
-    async def scenario(stats: Stats, deadline: float) -> None:
-        client, _ = await new_owner(port)
-        while time.perf_counter() < deadline:
-            await client.timed(stats, "empty page of our app GET", "GET", "/benchmark/bare")
-    return scenario
+def owner_requests(name: str, method: str, path: str):
+    """Each user an owner of their own, sending the same request back to back (a POST as JSON,
+    with the CSRF token)."""
+    def make(port: int):
+        async def scenario(stats: Stats, deadline: float) -> None:
+            client, token = await new_owner(port)
+            body, headers = (b"{}", {"Content-Type": "application/json", "X-CSRFToken": token}) \
+                if method == "POST" else (b"", None)
+            while time.perf_counter() < deadline:
+                await client.timed(stats, name, method, path, body, headers)
+        return scenario
+    return make
 
 
-def durable_saves(port: int):
-    async def scenario(stats: Stats, deadline: float) -> None:
-        client, token = await new_owner(port)
-        headers = {"Content-Type": "application/json", "X-CSRFToken": token}
-        while time.perf_counter() < deadline:
-            await client.timed(stats, "smallest durable save POST", "POST", "/benchmark/durable",
-                               b"{}", headers)
-    return scenario
+bare_gets = owner_requests("empty page of our app GET", "GET", "/benchmark/bare")
+durable_saves = owner_requests("smallest durable save POST", "POST", "/benchmark/durable")
 
 
 def measure(make, port: int, users: int, seconds: float) -> tuple[Stats, float]:
