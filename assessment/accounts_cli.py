@@ -43,14 +43,18 @@ def _read_password(from_stdin: bool, email: str) -> str:
 
 @users_cli.command("create")
 @click.option("--admin", is_flag=True,
-              help="Make the member an admin; creates the firm if it does not exist yet.")
+              help="Make the member an admin of a new firm (see --join-existing-firm).")
 @click.option("--firm", required=True, help="The firm's name.")
 @click.option("--email", required=True, help="The member's email address; they sign in with it.")
 @click.option("--name", required=True, help="The member's name, as others will see it.")
+@click.option("--join-existing-firm", is_flag=True,
+              help="With --admin: add the admin to the existing firm of this name instead of "
+                   "creating a firm.")
 @click.option("--password-stdin", is_flag=True,
               help="Read the password from the first line of standard input (for scripts).")
-def users_create(admin: bool, firm: str, email: str, name: str, password_stdin: bool) -> None:
-    """Create a member of a firm: `--admin` for a firm's first admin."""
+def users_create(admin: bool, firm: str, email: str, name: str, join_existing_firm: bool,
+                 password_stdin: bool) -> None:
+    """Create a member of a firm: `--admin` for a new firm's first admin."""
     problem = accounts.email_problem(email)
     if problem:
         raise _fail("email", problem)
@@ -65,9 +69,16 @@ def users_create(admin: bool, firm: str, email: str, name: str, password_stdin: 
             raise _fail("email", "a member with this email address already exists; choose "
                                  "another address")
         existing = accounts.find_firm_by_name(db, firm)
-        if existing is None and not admin:
+        if existing is None and (join_existing_firm or not admin):
             raise _fail("firm", f"there is no firm called '{firm.strip()}'; create its first "
-                                "admin with --admin, or check the spelling")
+                                "admin with --admin (without --join-existing-firm), or check "
+                                "the spelling")
+        # An admin can see and change everything of their firm: a new customer's admin must not
+        # land in another firm because the names happen to match.
+        if existing is not None and admin and not join_existing_firm:
+            raise _fail("firm", f"a firm called '{existing['name']}' already exists. To make "
+                                "this person an admin of that firm, run the command again with "
+                                "--join-existing-firm; for a new firm, choose another name")
         password = _read_password(password_stdin, email)
         with storage.write(db):
             firm_id = existing["id"] if existing else accounts.create_firm(db, firm)

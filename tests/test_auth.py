@@ -83,7 +83,7 @@ def test_cli_creates_the_first_admin_with_a_hidden_prompt(runner, adb):
 def test_cli_reads_the_password_from_stdin_and_joins_an_existing_firm(runner, adb, app):
     make_member(app)
     result = runner.invoke(args=create_args(email="bo@northgate.example", name="Bo") +
-                           ["--password-stdin"], input=PASSWORD + "\n")
+                           ["--join-existing-firm", "--password-stdin"], input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
     assert "existing firm 'Northgate IT'" in result.output
     assert adb["firms"].count == 1

@@ -30,6 +30,7 @@ PASSWORD_MAX = 1024  # argon2 takes any length; this only bounds the work one re
 NAME_MAX = 200
 EMAIL_MAX = 254
 FIRM_NAME_MAX = 200
+FIRM_NAME_TAKEN = "Another firm already has this name. Choose a different one."
 LOCK_AFTER = 5  # failures before the first lock
 LOCK_FIRST_SECONDS = 60  # doubled for each further failure ...
 LOCK_MAX_SECONDS = 60 * 60  # ... up to an hour
@@ -181,6 +182,7 @@ def hash_password(password: str) -> str:
 # ---- firms -----------------------------------------------------------------------------------
 
 def create_firm(db: Database, name: str) -> int:
+    """A new firm. Raises AccountError when the name is empty, too long or another firm's."""
     name = (name or "").strip()
     if not name:
         raise AccountError("firm", "Enter the firm's name.")
@@ -188,6 +190,8 @@ def create_firm(db: Database, name: str) -> int:
         raise AccountError("firm", f"Keep the firm's name under {FIRM_NAME_MAX} characters.")
     stamp = _stamp(_now(None))
     with write(db):
+        if find_firm_by_name(db, name):
+            raise AccountError("firm", FIRM_NAME_TAKEN)
         return db["firms"].insert({"name": name, "created_at": stamp, "updated_at": stamp,
                                    "require_totp": 0}).last_pk
 
@@ -196,10 +200,21 @@ def get_firm(db: Database, firm_id: int) -> dict | None:
     return _one(db, "SELECT id, name, require_totp FROM firms WHERE id = ?", [firm_id])
 
 
-def find_firm_by_name(db: Database, name: str) -> dict | None:
-    """The oldest firm with this name (case-insensitive), or None."""
-    return _one(db, "SELECT id, name, require_totp FROM firms WHERE lower(name) = lower(?) "
-                    "ORDER BY id LIMIT 1", [(name or "").strip()])
+def _firm_name_key(name: str) -> str:
+    return " ".join((name or "").split()).casefold()
+
+
+def find_firm_by_name(db: Database, name: str, *, other_than: int | None = None) -> dict | None:
+    """The oldest firm (other than `other_than`) with this name, or None.
+
+    Names are compared ignoring case and spacing, in Python because SQLite's lower() only folds
+    ASCII: a firm name is unique this way, so nobody can pass for another firm on reports or
+    join it by mistake."""
+    key = _firm_name_key(name)
+    for firm in db.query("SELECT id, name, require_totp FROM firms ORDER BY id"):
+        if firm["id"] != other_than and _firm_name_key(firm["name"]) == key:
+            return firm
+    return None
 
 
 def set_require_totp(db: Database, firm_id: int, required: bool) -> bool:
@@ -617,14 +632,17 @@ def firm_branding(db: Database, firm_id: int) -> dict | None:
 
 def update_branding(db: Database, firm_id: int, *, name: str, logo: bytes | None | object = ...,
                     **fields: str) -> bool:
-    """Save the firm's branding. Values are checked by the caller (assessment.branding);
-    `logo=...` leaves the logo alone, None removes it."""
+    """Save the firm's branding. Values are checked by the caller (assessment.branding), except
+    that the name must not be another firm's (AccountError on "name"); `logo=...` leaves the
+    logo alone, None removes it."""
     changes = {"name": name, **{k: fields[k] for k in BRANDING_FIELDS if k in fields}}
     if logo is not ...:
         changes["logo"] = logo
         changes["logo_type"] = "image/png" if logo else None
     changes["updated_at"] = _stamp(_now(None))
     with write(db):
+        if find_firm_by_name(db, name, other_than=firm_id):
+            raise AccountError("name", FIRM_NAME_TAKEN)
         # Column names come from BRANDING_FIELDS and this function, never from the caller.
         cursor = db.execute(
             f"UPDATE firms SET {', '.join(f'{k} = :{k}' for k in changes)} WHERE id = :id",  # nosec B608

@@ -27,6 +27,7 @@ from ..storage import bank_of, export_assessment, set_status, stored_answers
 from ..report import DEFAULT_BRANDING, RenderError, ReportInput, content_disposition
 from ..report.models import printable
 from ..storage import accounts
+from ..storage.accounts import AccountError
 from ..storage import clients as store
 from . import owner, reports
 from .answer_fields import widget_for
@@ -439,11 +440,16 @@ def save_branding():
                 form.logo.errors.append(str(error))
     if form.errors:
         return _branding_page(form, 422)
-    accounts.update_branding(
-        get_db(), current_firm_id(), name=one_line(form.name.data), logo=logo,
-        primary_colour=form.primary_colour.data.lower(),
-        accent_colour=form.accent_colour.data.lower(),
-        contact_line=one_line(form.contact_line.data), disclaimer=one_line(form.disclaimer.data))
+    try:
+        accounts.update_branding(
+            get_db(), current_firm_id(), name=one_line(form.name.data), logo=logo,
+            primary_colour=form.primary_colour.data.lower(),
+            accent_colour=form.accent_colour.data.lower(),
+            contact_line=one_line(form.contact_line.data),
+            disclaimer=one_line(form.disclaimer.data))
+    except AccountError as error:  # the name is another firm's
+        form.name.errors.append(error.message)
+        return _branding_page(form, 422)
     flash("Saved. Every report of your clients now carries this branding.", "success")
     return redirect(url_for("workspace.branding"), 303)
 
