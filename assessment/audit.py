@@ -2,7 +2,7 @@
 
 Who signed in or failed to, lockouts, access refused, report renders, backups. Values are JSON
 encoded, so a name with a line break in it stays on one line; passwords, tokens and answers are
-never passed here.
+never passed here, and a typed email goes through `typed_email`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import logging
 from datetime import UTC, datetime
 
 from flask import has_request_context, request
+
+from .storage.accounts import email_problem
 
 logger = logging.getLogger("it_health.audit")
 
@@ -25,6 +27,15 @@ def audit(event: str, **fields: object) -> None:
         record["route"] = request.url_rule.rule if request.url_rule else request.path
     record.update(fields)
     logger.info(json.dumps(record, ensure_ascii=False, default=str))
+
+
+def typed_email(value: str | None) -> dict[str, object]:
+    """Audit fields for what was typed into an email box: the address when it is a well-formed
+    one, otherwise only that it was not. Anything else there may be a password typed into the
+    wrong box, and the log must never hold one."""
+    if email_problem(value or ""):
+        return {"email_invalid": True}
+    return {"email": value}
 
 
 def configure(app) -> None:

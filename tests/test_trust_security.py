@@ -4,6 +4,9 @@ tell whether an address is registered, and the development server's request log 
 
 from __future__ import annotations
 
+import json
+import logging
+
 import pytest
 
 from assessment.storage import accounts, connect
@@ -83,3 +86,33 @@ def test_an_admin_cannot_rename_their_firm_to_another_firms_name(app, adb):
     assert save_branding(browser, "ELSEWHERE LTD").status_code == 303
     assert save_branding(browser, "Elsewhere Consulting").status_code == 303
     assert accounts.get_firm(adb, eve["firm_id"])["name"] == "Elsewhere Consulting"
+
+
+# ---- 6. a password typed into the email box never reaches the audit log ---------------------
+
+def audit_events(caplog) -> list[dict]:
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "it_health.audit"]
+
+
+def test_a_password_typed_as_the_email_is_not_logged(app, client, caplog):
+    caplog.set_level(logging.INFO, logger="it_health.audit")
+    make_member(app)
+    app.config["SIGNIN_RATE_LIMIT"] = 100
+    typed_in_wrong_box = "my very secret passphrase 42"
+    for email in (typed_in_wrong_box, "Hunter2Hunter2!", "ana@", "ana@northgate"):
+        assert sign_in(client, email, PASSWORD).status_code == 400
+    events = audit_events(caplog)
+    assert [e["event"] for e in events] == ["sign_in_failed"] * 4
+    assert all(e["email_invalid"] is True and "email" not in e for e in events)
+    for value in (typed_in_wrong_box, "Hunter2Hunter2!", "ana@"):
+        assert value not in caplog.text
+
+
+def test_a_well_formed_email_is_still_logged_on_a_failed_or_locked_sign_in(app, client, caplog):
+    caplog.set_level(logging.INFO, logger="it_health.audit")
+    ana = make_member(app)
+    for _ in range(accounts.LOCK_AFTER + 1):
+        sign_in(client, ana["email"], "not the password at all")
+    events = audit_events(caplog)
+    assert {e["event"] for e in events} == {"sign_in_failed", "account_locked"}
+    assert all(e["email"] == ana["email"] and "email_invalid" not in e for e in events)

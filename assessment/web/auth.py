@@ -27,7 +27,7 @@ from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, ValidationError
 
-from ..audit import audit
+from ..audit import audit, typed_email
 from ..storage import accounts
 from ..storage.accounts import AccountError, InviteInvalid, Login, Member
 from .db import get_db
@@ -344,9 +344,10 @@ def login():
             audit("sign_in_refused", reason="disabled", member=result.member.id)
             form.email.errors.append(DISABLED)
         else:
-            audit("sign_in_failed", reason=result.status, email=form.email.data)
+            typed = typed_email(form.email.data)
+            audit("sign_in_failed", reason=result.status, **typed)
             if result.status == "locked":
-                audit("account_locked", email=form.email.data)
+                audit("account_locked", **typed)
             form.email.errors.append(WRONG)
     return render_template("auth/login.html", form=form, title="Sign in"), 400
 
