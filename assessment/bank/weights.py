@@ -1,0 +1,54 @@
+"""Each question's share of the overall score: what `docs/methodology.md` tabulates.
+
+A question's share depends on which other questions count, so the table gives two figures:
+- nominal: its share when every question of the bank applies and is answered;
+- largest: its share when as few others count as the bank allows, that is when only the
+  questions of its section that are always asked and cannot be N/A count beside it (every
+  section always counts, so the section's own share is the nominal one).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import NamedTuple
+
+from .models import Bank, Question
+
+
+class Share(NamedTuple):
+    question: Question
+    section_id: str
+    nominal: Fraction  # 0..1 of the overall score
+    largest: Fraction
+
+
+def shares(bank: Bank) -> list[Share]:
+    weights = {s.id: Fraction(str(bank.section_weights[s.id])) for s in bank.sections}
+    total = sum(weights.values())
+    rows = []
+    for section in bank.sections:
+        scored = [q for q in section.questions if q.scored]
+        if not scored or not weights[section.id]:
+            continue
+        section_share = weights[section.id] / total
+        every = sum(Fraction(str(q.weight)) for q in scored)
+        always = sum(Fraction(str(q.weight)) for q in scored if q.show_if is None and not q.na)
+        for q in scored:
+            weight = Fraction(str(q.weight))
+            fixed = always - (weight if q.show_if is None and not q.na else 0)
+            rows.append(Share(q, section.id, section_share * weight / every,
+                              section_share * weight / (fixed + weight)))
+    return rows
+
+
+def shares_table(bank: Bank) -> str:
+    """The table as Markdown, largest share first (ties in bank order)."""
+    lines = ["| question | section | weight | critical | share when all apply | largest share |",
+             "|---|---|---|---|---|---|"]
+    rows = sorted(shares(bank), key=lambda r: -r.largest)
+    for row in rows:
+        q = row.question
+        severity = q.critical.severity or "yes" if q.critical else ""
+        lines.append(f"| `{q.id}` | {row.section_id} | {q.weight:g} | {severity} | "
+                     f"{float(row.nominal) * 100:.1f}% | {float(row.largest) * 100:.1f}% |")
+    return "\n".join(lines)
