@@ -19,6 +19,7 @@ from .bank import Bank, BankError, load_bank
 from .bank.frameworks import load_frameworks
 from .bank.coverage import coverage, coverage_report
 from .bank.loader import FRAMEWORKS_DIR
+from .private_files import tighten
 from .scoring import parse_answers, result_to_dict, score
 
 bank_cli = AppGroup("bank", help="Check the question bank and its framework coverage.")
@@ -72,12 +73,15 @@ def bank_coverage(directory: str | None) -> None:
 
 @db_cli.command("init")
 def db_init() -> None:
-    """Create the instance folder, secret key and database, or bring the schema up to date."""
+    """Create the instance folder, secret key and database, or bring the schema up to date; and
+    make them owner-only, also where an older version left them readable by everyone."""
     db = storage.connect(current_app.config["DATABASE"])
     try:
         applied = storage.migrate(db)
     finally:
         db.close()
+    tighten(current_app.instance_path)
+    storage.make_private(current_app.config["DATABASE"])
     note = f"applied {', '.join(applied)}" if applied else "schema up to date"
     click.echo(f"Database ready at {current_app.config['DATABASE']} ({note}).")
 

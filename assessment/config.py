@@ -7,6 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .private_files import create_file, make_folder
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRET_FILE = "secret_key"
 
@@ -37,9 +39,9 @@ def defaults(instance_path: str) -> dict:
 def instance_secret(instance_path: str) -> str:
     """The secret key kept in instance/secret_key, created on first start (readable by us only)."""
     path = Path(instance_path) / SECRET_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = create_file(path)
     except FileExistsError:
         return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:

@@ -2,7 +2,7 @@
 # Prepare this checkout for `make run` (mode "run") or `make test` (mode "test").
 #
 #   scripts/setup.sh run    system libraries for WeasyPrint, .venv, requirements.txt,
-#                           and the instance/ folder with its database
+#                           and the instance/ folder with its database (owner-only)
 #   scripts/setup.sh test   all of the above, plus requirements-dev.txt, poppler-utils,
 #                           Debian's chromium (for Playwright) and axe-core from npm
 #
@@ -182,6 +182,8 @@ need_node_modules() {
     touch "$stamp"
 }
 
+# `db init` also makes the instance folder and the database owner-only, where an older version
+# left them readable by every local user.
 need_database() {
     step "Initialising the database (instance/)"
     "$VENV/bin/flask" --app app db init

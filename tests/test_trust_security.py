@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sqlite3
+import stat
 
 import pytest
 
+from assessment import config, create_app
 from assessment.storage import accounts, connect
 
 from .workspace_fixtures import PASSWORD, csrf_token, make_member, sign_in
@@ -116,3 +120,72 @@ def test_a_well_formed_email_is_still_logged_on_a_failed_or_locked_sign_in(app, 
     events = audit_events(caplog)
     assert {e["event"] for e in events} == {"sign_in_failed", "account_locked"}
     assert all(e["email"] == ana["email"] and "email_invalid" not in e for e in events)
+
+
+# ---- 7. the instance folder, database, -wal, -shm and backups are owner-only ----------------
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.fixture
+def usual_umask():
+    """The umask most systems start with, under which SQLite's own files are world-readable."""
+    before = os.umask(0o022)
+    yield
+    os.umask(before)
+
+
+def test_a_new_database_with_its_wal_and_shm_is_owner_only(tmp_path, usual_umask):
+    folder = tmp_path / "new-instance"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE": str(folder / "h.sqlite")})
+    db = connect(app.config["DATABASE"])
+    try:
+        db.execute("CREATE TABLE probe (x)")  # a write: the -wal and -shm exist while it is open
+        for name in ("h.sqlite", "h.sqlite-wal", "h.sqlite-shm", "h.sqlite-writer.lock"):
+            assert mode(folder / name) == 0o600, name
+    finally:
+        db.close()
+    assert mode(folder) == 0o700
+
+
+def test_a_new_instance_folder_and_secret_key_are_owner_only(tmp_path, usual_umask):
+    instance = tmp_path / "instance"
+    assert config.instance_secret(str(instance))
+    assert mode(instance) == 0o700 and mode(instance / config.SECRET_FILE) == 0o600
+
+
+def test_backups_are_owner_only(runner, tmp_path, usual_umask):
+    target = tmp_path / "backups" / "b.sqlite"
+    result = runner.invoke(args=["db", "backup", str(target)])
+    assert result.exit_code == 0, result.output
+    assert mode(target) == 0o600 and mode(target.parent) == 0o700
+    # Still refuses to overwrite, and leaves the file there alone.
+    result = runner.invoke(args=["db", "backup", str(target)])
+    assert result.exit_code == 1 and "already exists" in result.output
+    assert sqlite3.connect(target).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_db_init_makes_an_existing_install_owner_only(tmp_path, usual_umask):
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o755)
+    database = instance / "it-health.sqlite"
+    # An install made before the rule: SQLite's files readable by every local user, and a
+    # connection open so that the -wal and -shm are there too.
+    older = sqlite3.connect(database, isolation_level=None)
+    older.execute("PRAGMA journal_mode = WAL")
+    older.execute("CREATE TABLE probe (x)")
+    files = [database, instance / "it-health.sqlite-wal", instance / "it-health.sqlite-shm"]
+    for path in files:
+        path.chmod(0o644)
+    instance.chmod(0o755)
+    try:
+        app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE": str(database)})
+        app.instance_path = str(instance)
+        result = app.test_cli_runner().invoke(args=["db", "init"])
+        assert result.exit_code == 0, result.output
+        assert mode(instance) == 0o700
+        for path in files:
+            assert mode(path) == 0o600, path.name
+    finally:
+        older.close()

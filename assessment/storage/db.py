@@ -16,13 +16,16 @@ from typing import NamedTuple, TypeVar
 
 from sqlite_utils import Database
 
+from ..private_files import FILE_MODE, create_file, make_folder, tighten
+
 BUSY_TIMEOUT_MS = 10_000
 
-
 def connect(path: str | Path) -> Database:
-    """Open the database with the project's pragmas; ':memory:' gives a throwaway one."""
+    """Open the database with the project's pragmas; ':memory:' gives a throwaway one. A new
+    database file is created owner-only."""
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        make_folder(Path(path).parent)
+        _create_owner_only(path)
     # isolation_level=None: no implicit transactions; we (and sqlite-utils) say BEGIN ourselves.
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
                            check_same_thread=False)
@@ -36,6 +39,23 @@ def connect(path: str | Path) -> Database:
     db = Database(conn)
     db.writer_lock = None if str(path) == ":memory:" else f"{path}-writer.lock"
     return db
+
+
+def _create_owner_only(path: str | Path) -> None:
+    """Create the database as an empty owner-only file unless it exists. SQLite takes an empty
+    file for an empty database, and gives the -wal and -shm files it creates the database
+    file's mode."""
+    try:
+        os.close(create_file(path))
+    except FileExistsError:
+        pass
+
+
+def make_private(path: str | Path) -> None:
+    """Make an existing database owner-only, with the files kept beside it: SQLite's -wal and
+    -shm, and our writer lock (an older install's may be readable by every local user)."""
+    for suffix in ("", "-wal", "-shm", "-writer.lock"):
+        tighten(f"{path}{suffix}")
 
 
 def read_rows(db: Database, sql: str, params: list | dict = ()) -> list[dict]:
@@ -80,7 +100,7 @@ def _lock_fd(path: str | None) -> int | None:
         return None
     key = (os.getpid(), path)  # a forked child opens its own: flock is per open file
     if key not in _LOCK_FILES:
-        _LOCK_FILES[key] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        _LOCK_FILES[key] = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
     return _LOCK_FILES[key]
 
 
@@ -212,12 +232,20 @@ def integrity_ok(db: Database) -> bool:
 
 
 def backup(db: Database, target: str | Path) -> None:
-    """A consistent copy of the live database (VACUUM INTO), checked before it is trusted."""
+    """A consistent copy of the live database (VACUUM INTO), checked before it is trusted, and
+    owner-only like the database."""
     target = Path(target)
-    if target.exists():
-        raise FileExistsError(f"{target} already exists; choose a new file name")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    db.execute("VACUUM INTO ?", [str(target)])
+    make_folder(target.parent)
+    try:
+        # VACUUM INTO fills an empty file and keeps its mode; on its own it makes one for all.
+        os.close(create_file(target))
+    except FileExistsError:
+        raise FileExistsError(f"{target} already exists; choose a new file name") from None
+    try:
+        db.execute("VACUUM INTO ?", [str(target)])
+    except BaseException:
+        target.unlink()
+        raise
     copy = sqlite3.connect(str(target))
     try:
         ok = copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
