@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare this checkout for `make run` (mode "run") or `make test` (mode "test").
 #
-#   scripts/setup.sh run    system libraries for WeasyPrint, .venv, requirements.txt,
+#   scripts/setup.sh run    system libraries and fonts for WeasyPrint, .venv, requirements.txt,
 #                           and the instance/ folder with its database (owner-only)
 #   scripts/setup.sh test   all of the above, plus requirements-dev.txt, poppler-utils,
 #                           Debian's chromium (for Playwright) and axe-core from npm
@@ -45,8 +45,12 @@ choose_python() {
 }
 PYTHON="${PYTHON:-$(choose_python)}"
 
-# Libraries WeasyPrint loads at run time (it renders the PDF reports), and a font.
-RUNTIME_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core)
+# Libraries WeasyPrint loads at run time (it renders the PDF reports), and fonts: the report's
+# own Inter covers Latin, Greek and Cyrillic; Noto covers the other scripts a business name may be
+# written in (Chinese, Japanese and Korean in fonts-noto-cjk, Arabic and most others in
+# fonts-noto-core) and colour emoji, so no name prints as empty boxes.
+RUNTIME_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core
+                  fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji)
 # pdftotext/pdftoppm/pdffonts for the PDF tests; chromium for the browser tests.
 TEST_PACKAGES=(poppler-utils chromium)
 

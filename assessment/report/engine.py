@@ -12,14 +12,17 @@ from __future__ import annotations
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
+from . import pdfua
 from .fetcher import TEMPLATES_DIR, ReportURLFetcher
 from .html import font_faces_css, stylesheet_text
 
 BASE_URL = TEMPLATES_DIR.as_uri() + "/"
 
 # Every option is spelled out: no user stylesheet, no attachment, no presentational hints, and a
-# tagged PDF. Fonts are subset to the glyphs used (WeasyPrint's default).
+# tagged PDF/UA-1 (which pdfua.finish completes). Fonts are subset to the glyphs used
+# (WeasyPrint's default).
 PDF_OPTIONS = {
+    "pdf_variant": "pdf/ua-1",
     "pdf_tags": True,
     "presentational_hints": False,
     "attachments": None,
@@ -41,8 +44,8 @@ class PdfEngine:
 
     def render(self, html: str) -> bytes:
         document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=self.fetcher)
-        return document.write_pdf(stylesheets=[self.stylesheet], font_config=self.font_config,
-                                  **PDF_OPTIONS)
+        return pdfua.finish(document.write_pdf(
+            stylesheets=[self.stylesheet], font_config=self.font_config, **PDF_OPTIONS))
 
 
 def weasyprint_version() -> str:
