@@ -72,11 +72,14 @@ fail() {
 is_root() { [[ "${SETUP_ASSUME_NONROOT:-0}" != 1 && "$(id -u)" -eq 0 ]]; }
 is_debian() { command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; }
 
-# Print the packages among "$@" that dpkg does not report as installed.
+# Print the packages among "$@" that dpkg does not report as installed. (Not `dpkg -s | grep -q`:
+# grep stops reading at the match, and under pipefail the writer's SIGPIPE then reads as "missing"
+# for a package with a long description, such as fonts-noto-core.)
 missing_debian_packages() {
     local pkg
     for pkg in "$@"; do
-        dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed$' || echo "$pkg"
+        [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" == "install ok installed" ]] ||
+            echo "$pkg"
     done
 }
 
