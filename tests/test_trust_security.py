@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sqlite3
 import stat
 
@@ -189,3 +190,43 @@ def test_db_init_makes_an_existing_install_owner_only(tmp_path, usual_umask):
             assert mode(path) == 0o600, path.name
     finally:
         older.close()
+
+
+# ---- 8. ids too large for SQLite are a 404; a return path with a line break is ignored -------
+
+def test_every_id_route_answers_404_for_an_id_sqlite_cannot_hold(app):
+    admin = make_member(app)
+    browser = app.test_client()
+    assert sign_in(browser, admin["email"]).status_code == 303
+    token = csrf_token(browser.get("/workspace/").get_data(as_text=True))
+    rules = [rule for rule in app.url_map.iter_rules() if "<int:" in rule.rule]
+    assert len(rules) >= 10
+    for rule in rules:
+        method = "GET" if "GET" in rule.methods else "POST"
+        for number in ("99999999999999999999", str(2**63), str(2**63 - 1)):
+            url = re.sub(r"<int:\w+>", number, rule.rule)
+            response = browser.open(url, method=method, data={"csrf_token": token})
+            assert response.status_code == 404, (method, url, response.status_code)
+            assert "Page not found" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("next_path", ["/workspace%0d%0aX", "/workspace%0aSet-Cookie:%20a=b",
+                                       "/workspace/%09", "/work%00space"])
+def test_a_return_path_with_a_control_character_goes_home_after_sign_in(app, client, next_path):
+    ana = make_member(app)
+    url = "/account/sign-in?next=" + next_path
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    response = client.post(url, data={"csrf_token": token, "email": ana["email"],
+                                      "password": PASSWORD})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/workspace/"
+    assert client.get("/workspace/").status_code == 200  # signed in
+
+
+def test_a_return_path_in_other_letters_still_works(app, client):
+    ana = make_member(app)
+    url = "/account/sign-in?next=/workspace/%3Fq%3Dcaf%C3%A9"
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    response = client.post(url, data={"csrf_token": token, "email": ana["email"],
+                                      "password": PASSWORD})
+    assert response.status_code == 303 and response.headers["Location"] != "/workspace/"

@@ -6,12 +6,13 @@ from flask import Flask, render_template
 from flask_wtf import CSRFProtect
 from flask_wtf.csrf import CSRFError
 
-from . import db, security, sessions
+from . import converters, db, security, sessions
 
 csrf = CSRFProtect()
 
 
 def init_app(app: Flask) -> None:
+    converters.init_app(app)  # first: routes take their converters when they are added
     sessions.init_app(app)
     csrf.init_app(app)
     db.init_app(app)

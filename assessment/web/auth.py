@@ -188,9 +188,10 @@ def _home_url() -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    """A local path to return to after sign-in, or None for anything else."""
+    """A local path to return to after sign-in, or None for anything else: another site, or a
+    control character such as a line break, which the Location header cannot carry."""
     if not target or len(target) > 2000 or "\\" in target or not target.startswith("/") \
-            or target.startswith("//"):
+            or target.startswith("//") or not target.isprintable():
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
