@@ -230,3 +230,59 @@ def test_a_return_path_in_other_letters_still_works(app, client):
     response = client.post(url, data={"csrf_token": token, "email": ana["email"],
                                       "password": PASSWORD})
     assert response.status_code == 303 and response.headers["Location"] != "/workspace/"
+
+
+# ---- 9. an invite link does not tell whether an email is registered, and is rate-limited ----
+
+def invite_path(app, admin: dict) -> str:
+    db = connect(app.config["DATABASE"])
+    try:
+        return f"/account/invite/{accounts.create_invite(db, admin['firm_id'], admin['user_id'])}"
+    finally:
+        db.close()
+
+
+def browser_at(app, address: str):
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = address
+    return browser
+
+
+def accept_invite(browser, path: str, email: str):
+    token = csrf_token(browser.get(path).get_data(as_text=True))
+    return browser.post(path, data={"csrf_token": token, "name": "Cleo", "email": email,
+                                    "password": PASSWORD, "confirm": PASSWORD})
+
+
+def test_an_invite_does_not_say_whether_an_email_is_registered(app, adb):
+    ana = make_member(app)
+    make_member(app, firm="Elsewhere Ltd", email="eve@elsewhere.example")
+    path = invite_path(app, ana)
+    browser = app.test_client()
+    for email in (ana["email"], "EVE@elsewhere.example"):  # this firm's member, another's
+        response = accept_invite(browser, path, email)
+        assert response.status_code == 400
+        page = response.get_data(as_text=True)
+        assert accounts.INVITE_EMAIL_REFUSED in page and 'href="#email"' in page
+        assert "already exists" not in page and "registered" not in page
+    # A genuine newcomer who typed a colleague's address corrects it and gets in.
+    assert accept_invite(browser, path, "cleo@northgate.example").status_code == 303
+    assert adb["users"].count == 3
+
+
+def test_invite_form_tries_are_limited_per_address(app, adb, caplog):
+    caplog.set_level(logging.INFO, logger="it_health.audit")
+    ana = make_member(app)
+    path = invite_path(app, ana)
+    prober = browser_at(app, "192.0.2.9")
+    for _ in range(20):
+        assert accept_invite(prober, path, ana["email"]).status_code == 400
+    response = accept_invite(prober, path, "cleo@northgate.example")
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    assert "Too many tries from your network" in response.get_data(as_text=True)
+    assert adb["users"].count == 1  # not even a new address got through
+    assert "invite_rate_limited" in [e["event"] for e in audit_events(caplog)]
+    # Another address can still use the link; sign-ins are counted apart.
+    assert accept_invite(browser_at(app, "192.0.2.10"), path,
+                         "cleo@northgate.example").status_code == 303
+    assert sign_in(prober, ana["email"]).status_code == 303

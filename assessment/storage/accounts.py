@@ -35,6 +35,11 @@ LOCK_AFTER = 5  # failures before the first lock
 LOCK_FIRST_SECONDS = 60  # doubled for each further failure ...
 LOCK_MAX_SECONDS = 60 * 60  # ... up to an hour
 INVITE_DAYS = 7
+# An invite link must not tell its holder whether an address is registered (in any firm): this
+# says what to check without saying which it was.
+INVITE_EMAIL_REFUSED = ("We could not create the account with these details. Check that the "
+                        "email address is your own and typed correctly; if you already have an "
+                        "account, sign in with it instead.")
 LOGIN_MAX_AGE_SECONDS = 60 * 60 * 24 * 30
 TOTP_ISSUER = "IT Health Assessment"
 
@@ -498,8 +503,7 @@ def accept_invite(db: Database, token: str, email: str, name: str, password: str
         if invite is None:
             raise InviteInvalid()
         if db.execute("SELECT 1 FROM users WHERE email = ?", [email]).fetchone():
-            raise AccountError("email", "A member with this email address already exists. "
-                                        "Use another address, or sign in with this one.")
+            raise AccountError("email", INVITE_EMAIL_REFUSED)
         user_id = db["users"].insert({
             "firm_id": invite["firm_id"], "email": email, "name": name.strip(),
             "role": invite["role"], "password_hash": password_hash, "active": 1,

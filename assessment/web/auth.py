@@ -45,6 +45,7 @@ WRONG = "The email or password is not right. Check both and try again."
 DISABLED = ("This account has been disabled. Ask an admin at your firm to enable it again.")
 RATE_LIMITED = ("Too many sign-in attempts from your network. Wait five minutes, then try "
                 "again.")
+INVITE_RATE_LIMITED = ("Too many tries from your network. Wait five minutes, then try again.")
 ROLE_LABELS = {"admin": "Admin", "consultant": "Consultant"}
 # Links in the workspace menu, shown only when their endpoint exists (blueprints land one by one).
 NAV = (("workspace.clients", "Clients", False), ("workspace.branding", "Branding", True),
@@ -229,19 +230,21 @@ def _step_or_home(user: User):
     return redirect(_after_sign_in(), 303)
 
 
-def _rate_limited() -> bool:
+def _rate_limited(form: str = "sign_in") -> bool:
+    """True when this address has used up its tries at `form` ("sign_in", which its second step
+    shares, or "invite") in the window; counted in the database, so across every worker."""
     limit = int(current_app.config.get("SIGNIN_RATE_LIMIT", 20))
     window = int(current_app.config.get("SIGNIN_RATE_WINDOW", 300))
-    key = f"signin:{request.remote_addr or 'unknown'}"
+    key = f"{form}:{request.remote_addr or 'unknown'}"
     if accounts.rate_limit_hit(get_db(), key, limit, window):
-        audit("sign_in_rate_limited")
+        audit(f"{form}_rate_limited")
         return True
     return False
 
 
-def _too_many(template: str, **context):
+def _too_many(template: str, message: str = RATE_LIMITED, **context):
     response = current_app.make_response(
-        (render_template(template, too_many=RATE_LIMITED, **context), 429))
+        (render_template(template, too_many=message, **context), 429))
     response.headers["Retry-After"] = str(int(current_app.config.get("SIGNIN_RATE_WINDOW", 300)))
     return response
 
@@ -443,6 +446,10 @@ def accept_invite(token: str):
                "role_label": ROLE_LABELS.get(invite["role"], invite["role"])}
     if request.method == "GET":
         return render_template("auth/accept_invite.html", **context)
+    # Each try can tell whether an email is registered (the account is made only if not), so
+    # tries are limited like sign-ins.
+    if _rate_limited("invite"):
+        return _too_many("auth/accept_invite.html", INVITE_RATE_LIMITED, **context)
     if form.validate_on_submit():
         try:
             user_id = accounts.accept_invite(db, token, form.email.data, form.name.data,
