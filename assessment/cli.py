@@ -18,6 +18,7 @@ from .audit import audit
 from .bank import Bank, BankError, load_bank
 from .bank.frameworks import load_frameworks
 from .bank.coverage import coverage, coverage_report
+from .bank.weights import shares_table
 from .bank.loader import FRAMEWORKS_DIR
 from .private_files import tighten
 from .scoring import parse_answers, result_to_dict, score
@@ -69,6 +70,13 @@ def bank_coverage(directory: str | None) -> None:
         frameworks_dir = Path(current_app.config["BANK_DIR"]) / FRAMEWORKS_DIR
     frameworks = load_frameworks(frameworks_dir)
     click.echo(coverage_report(coverage(bank, frameworks), frameworks))
+
+
+@bank_cli.command("weights")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+def bank_weights(directory: str | None) -> None:
+    """Print each question's share of the overall score, as docs/methodology.md shows it."""
+    click.echo(shares_table(_load_or_fail(_bank_dir(directory))))
 
 
 @db_cli.command("init")

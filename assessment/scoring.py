@@ -1,39 +1,63 @@
 """Scoring: answers + bank -> result. Pure: no Flask, no SQLite, no I/O.
 
-The method is stated in docs/scoring.md; in short:
+The method is stated in docs/scoring.md, precisely enough to re-implement; in short:
 - a question applies when its `show_if` holds (hidden questions leave the denominator);
 - an applicable scored question that is answered earns a share of its points (0 to 1), "Not sure"
   earns 0, N/A and unanswered leave the denominator;
 - section score = 100 * sum(weight * share) / sum(weight) over the questions that count;
-- overall score = weighted mean of the section scores, by section weight, over the sections in
-  which anything counts;
-- band = the highest band whose minimum the score reaches, capped at the rubric's `critical_cap`
-  while any critical finding stands;
-- the roadmap puts each triggered recommendation in its 30/60/90-day phase; the projected score
-  after a phase counts every question whose triggered recommendations are all done by then as
-  earning its full points.
+- overall score = weighted mean of the section scores, by section weight (in a 2.0 bank a
+  section weighs what its counted questions weigh, so it is the weighted mean of every answer);
+- all of it in exact fractions; a score is shown as a whole number rounded half up, and the band
+  is taken from that whole number;
+- each critical finding caps the band by its severity (bank.yaml `severities`), and several
+  serious findings together cap it further;
+- the plan orders actions by risk removed (fixes for critical findings first, worst severity
+  first, then points gained per effort point, then bank order) and fills each phase up to the
+  bank's capacity; what does not fit waits for a later phase;
+- the projected score after a phase counts a question as fixed once every action on it is done by
+  then, at the answer those actions produce; finding out is not fixing, and the past cannot be
+  fixed, so neither raises a projection.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+import math
+from collections import Counter
+from functools import reduce
 from operator import itemgetter
-from typing import NamedTuple
 from collections.abc import Mapping
+from fractions import Fraction
+from typing import NamedTuple
 
 from .bank import Answer, AnswerError, Bank, Question
-from .bank.models import (EFFORT_ORDER, NOT_APPLICABLE, NOT_SURE, PRIORITY_ORDER, Band,
-                          Recommendation, Section)
+from .bank.models import NOT_APPLICABLE, NOT_SURE, Band, Recommendation, Section
 from .costs import CostExposure, cost_exposure
 
 PHASES = (30, 60, 90)
+LATER = len(PHASES)  # the phase position of actions that wait until after the last phase
+SEVERITY_ORDER = {"existential": 0, "serious": 1, None: 1}  # None: a 1.x bank's findings
+ZERO, ONE, HALF = Fraction(0), Fraction(1), Fraction(1, 2)
+# A ratio of the bank's numbers (scores and weights with a few decimals) is recovered exactly
+# from its float; no real ratio in a bank has a denominator anywhere near this.
+EXACT_DENOMINATOR = 10**6
+
+
+def whole(value: Fraction | None) -> int | None:
+    """A score from 0 to 1 as a whole number from 0 to 100, rounded half up."""
+    return None if value is None else math.floor(100 * value + HALF)
+
+
+def _whole_ratio(part: int, total: int) -> int:
+    """whole(part / total) for whole numbers, without building a fraction."""
+    return (200 * part + total) // (2 * total)
+
+
+def exact(number: float) -> Fraction:
+    return Fraction(number).limit_denominator(EXACT_DENOMINATOR)
 
 
 class Outcome(NamedTuple):
-    """What became of one question: shown or not, answered how, and what it earns.
-
-    A NamedTuple rather than a dataclass: one is built per question per scoring, and this is
-    the hot path of every page that shows a score."""
+    """What became of one question: shown or not, answered how, and what it earns."""
 
     question: Question
     section_id: str
@@ -41,7 +65,7 @@ class Outcome(NamedTuple):
     applicable: bool
     answer: Answer | None
     tokens: frozenset[str]
-    share: float | None  # 0..1 of the question's points, None when it does not count
+    share: Fraction | None  # 0..1 of the question's points, None when it does not count
 
     @property
     def counts(self) -> bool:
@@ -55,58 +79,84 @@ class Outcome(NamedTuple):
 class SectionScore(NamedTuple):
     section: Section
     weight: float
-    score: float | None  # 0..100, None when nothing in it counts
+    score: int | None  # 0..100, None when nothing in it counts
     applicable: int
     answered: int
     not_sure: int
 
 
+class Finding(NamedTuple):
+    """A critical finding: an answer (or not knowing) that leaves the business exposed now."""
+
+    outcome: Outcome
+    title: str
+    severity: str | None  # existential or serious; None in a 1.x bank
+    actions: tuple[Action, ...]  # the actions that deal with it, in plan order
+
+    @property
+    def not_sure(self) -> bool:
+        return self.outcome.answer is not None and self.outcome.answer.state == NOT_SURE
+
+
 class Action(NamedTuple):
-    """A recommendation triggered by an answer."""
+    """A recommendation triggered by an answer, placed in the plan."""
 
     outcome: Outcome
     recommendation: Recommendation
+    severity: str | None  # of the critical finding it deals with; None when it deals with none
+    fixes_finding: bool
+    find_out: bool  # triggered by "Not sure": it finds out, it does not fix
+    gain_units: int  # what its question gains once all its actions are done, in bank units
+    stake_units: int  # for a "find out": what the answer could still be worth, in bank units
+    unit_worth: Fraction  # overall points (0 to 100) one bank unit is worth in its section
+    phase: int  # position in PHASES, or LATER
+
+    @property
+    def gain(self) -> Fraction:
+        """Overall points its question gains once all its actions are done (0 for a "find
+        out" or a question about the past)."""
+        return self.unit_worth * self.gain_units
+
+    @property
+    def at_stake(self) -> Fraction:
+        """For a "find out": the overall points that hang on the answer (from none to the
+        best)."""
+        return self.unit_worth * self.stake_units
 
     @property
     def id(self) -> str:
         return f"{self.outcome.question.id}:{self.recommendation.id}"
 
     @property
-    def sort_key(self) -> tuple:
-        r = self.recommendation
-        return (PRIORITY_ORDER[r.priority], EFFORT_ORDER[r.effort], self.outcome.index, self.id)
-
-
-class Finding(NamedTuple):
-    """A critical finding: an answer that leaves the business exposed right now."""
-
-    outcome: Outcome
-    title: str
-    actions: tuple[Action, ...]
+    def days(self) -> int | None:
+        return PHASES[self.phase] if self.phase < LATER else None
 
 
 class Phase(NamedTuple):
     days: int
     actions: tuple[Action, ...]
-    projected_score: float | None
+    projected_score: int | None
     projected_band: Band | None
+    effort: int  # effort points its actions take
+    capacity: int | None  # effort points the phase holds; None when the bank sets none
 
 
 class Result(NamedTuple):
-    """Everything the answers come to (a NamedTuple: cheap to build, one per scoring)."""
+    """Everything the answers come to."""
 
     bank_id: str
     bank_version: str
     bank_hash: str
-    score: float | None
+    score: int | None
     band: Band | None
     uncapped_band: Band | None
     sections: tuple[SectionScore, ...]
     outcomes: tuple[Outcome, ...]
-    critical_findings: tuple[Finding, ...]
+    critical_findings: tuple[Finding, ...]  # worst severity first, then bank order
     not_sure: tuple[Outcome, ...]
-    actions: tuple[Action, ...]  # by priority, then effort, then bank order
+    actions: tuple[Action, ...]  # in plan order: risk removed first
     roadmap: tuple[Phase, ...]
+    later: tuple[Action, ...]  # what does not fit in the last phase
     provider_questions: tuple[str, ...]
     profile: dict[str, object]
     costs: CostExposure | None
@@ -121,137 +171,165 @@ class Result(NamedTuple):
         return self.band != self.uncapped_band
 
 
-NOT_SURE_TOKENS = frozenset({NOT_SURE})
-NA_TOKENS = frozenset({NOT_APPLICABLE})
 NO_TOKENS: frozenset[str] = frozenset()
 
 
 class _Effect(NamedTuple):
-    """What one answer to one question does to a result.
+    """What one answer to one question does, worked out once per bank and answer.
 
-    A question has a handful of possible answers, so each distinct answer is worked out once
-    per bank (see _Step.remember) and scoring an assessment becomes a walk of lookups."""
+    Points are whole numbers of the bank's unit (see _unit): weight * share * unit is a whole
+    number for every answer, so the walk adds integers and stays exact."""
 
     outcome: Outcome
     seen: tuple[Answer, frozenset[str]]  # what later show_if conditions compare against
-    section: int  # position of its section in the bank
-    weight: float  # added to the section's denominator; 0 when the answer does not count
-    points: float  # weight * share earned
-    gain: float  # weight * (1 - share): what following its recommendations would add
+    weight: int  # added to the section's denominator; 0 when the answer does not count
+    points: int  # weight * share earned
     not_sure: bool
-    # Triggered recommendations as (phase key, rank, action): see _plan for the two keys.
-    keyed: tuple[tuple[int, int, Action], ...]
-    fixed_in: int | None  # phase position by which all of them are done; None when none
-    asked: tuple[str, ...]  # provider questions the answer raises
-    finding: Finding | None
-    profile: tuple[str, object] | None  # (cost-model input, value)
-    rare: bool  # any of not_sure, finding, asked or profile: most answers skip all four tests
+    recommendations: tuple[Recommendation, ...]  # triggered, in bank order
+    steps: tuple[tuple[Recommendation, int, int, int], ...]  # (each, effort points, its bank
+    # order, the earliest phase of its timeframe)
+    effort: int  # effort points of all of them together (at least 1)
+    gain: int  # weight * (target share - share): what its fixes add; 0 when nothing can
+    stake: int  # for ordering: the gain, or for "Not sure" the whole weight at stake
+    finding: tuple[str, str | None] | None  # (title, severity)
+    asked: tuple[str, ...]
+    profile: tuple[str, object] | None
 
 
-_new = tuple.__new__  # builds a NamedTuple from a tuple without its Python-level __new__
 _MEMO_LIMIT = 256  # distinct answers remembered per question (free text could be endless)
 
 
 class _Step:
-    """One question's part of the scoring, worked out once per bank (see _plan)."""
+    """One question's part of the scoring, worked out once per bank."""
 
-    __slots__ = ("question", "id", "section_id", "section", "index", "weight", "optional",
-                 "rank_count", "condition", "referenced", "hidden", "unanswered", "effects",
-                 "actions_by_token", "critical_when", "inert")
+    __slots__ = ("question", "id", "section_id", "index", "weight", "unit", "optional",
+                 "condition", "referenced", "hidden", "unanswered", "effects", "bank",
+                 "rec_order")
 
-    def __init__(self, bank: Bank, q: Question, section_id: str, section: int, index: int,
-                 ranks: dict[tuple[int, str], int], referenced: bool):
-        self.rank_count = len(ranks)
-        self.question, self.id, self.index = q, q.id, index
-        self.section_id, self.section = section_id, section
-        self.weight = q.weight
+    def __init__(self, bank: Bank, q: Question, section_id: str, index: int, referenced: bool,
+                 unit: int, rec_order: dict[tuple[str, str], int]):
+        self.question, self.id, self.index, self.section_id = q, q.id, index, section_id
+        self.weight, self.unit, self.bank, self.rec_order = exact(q.weight), unit, bank, rec_order
         self.optional = bank.is_optional(q)
         self.condition = q.show_if
         self.referenced = referenced  # a later show_if looks at this answer
         self.hidden = Outcome(q, section_id, index, False, None, NO_TOKENS, None)
         self.unanswered = Outcome(q, section_id, index, True, None, NO_TOKENS, None)
-        actions: dict[str, list] = {}
-        for r in q.recommendations:
-            for token in r.when:
-                actions.setdefault(token, []).append((ranks[index, r.id], r))
-        self.actions_by_token = {t: tuple(v) for t, v in actions.items()}
-        self.critical_when = frozenset(q.critical.when) if q.critical else NO_TOKENS
-        # Business name, figures, notes: answers that score and trigger nothing, and differ from
-        # one business to the next, so each new one must be cheap to work out.
-        self.inert = not (q.recommendations or q.critical or q.ask_provider or q.weight > 0)
         self.effects: dict[Answer, _Effect] = {}
-        for state in (NOT_SURE, NOT_APPLICABLE):
-            self.remember(Answer(state))
-        if q.type in ("single", "yesno"):
-            for choice in q.choices:
-                self.remember(Answer("answered", choice.id))
 
-    def remember(self, answer: Answer) -> _Effect:
-        """Work out an answer not in `effects` yet, and keep it there while there is room.
-        Threads may race to add the same answer: harmless, both work out the same effect."""
-        known = self._work_out(answer)
-        if len(self.effects) < _MEMO_LIMIT:
-            self.effects[answer] = known
+    def effect(self, answer: Answer) -> _Effect:
+        try:
+            known = self.effects.get(answer)
+        except TypeError:  # an unhashable value: worked out, not remembered
+            return self._work_out(answer)
+        if known is None:
+            known = self._work_out(answer)
+            if len(self.effects) < _MEMO_LIMIT:
+                self.effects[answer] = known  # a race between threads adds the same effect
         return known
 
     def _work_out(self, answer: Answer) -> _Effect:
         q, state = self.question, answer.state
-        if self.inert and state == "answered":  # the short way, tuples built directly
-            tokens = q.kind.answer_tokens(q, answer.value)
-            profile = (q.feeds, answer.value) if q.feeds else None
-            outcome = _new(Outcome, (q, self.section_id, self.index, True, answer, tokens, None))
-            return _new(_Effect, (outcome, (answer, tokens), self.section, 0.0, 0.0, 0.0, False,
-                                  (), None, (), None, profile, profile is not None))
-        share, profile = None, None
+        share = None
         if state == "answered":
             tokens = q.kind.answer_tokens(q, answer.value)
-            if self.weight > 0:
-                share = q.kind.points(q, answer.value)
-            if q.feeds:
-                profile = (q.feeds, answer.value)
+            if q.scored:
+                share = exact(q.kind.points(q, answer.value))
         elif state == NOT_SURE:
-            tokens = NOT_SURE_TOKENS
-            share = 0.0 if self.weight > 0 else None
+            tokens = frozenset({NOT_SURE})
+            share = ZERO if q.scored else None
         else:
-            tokens = NA_TOKENS
+            tokens = frozenset({NOT_APPLICABLE})
         outcome = Outcome(q, self.section_id, self.index, True, answer, tokens, share)
-        keyed, chosen = [], set()
-        for token in tokens:
-            for rank, r in self.actions_by_token.get(token, ()):
-                if r.id not in chosen:
-                    chosen.add(r.id)
-                    keyed.append((rank, Action(outcome, r)))
-        keyed.sort(key=_FIRST)
-        phases = [PHASES.index(action.recommendation.timeframe) for _, action in keyed]
-        critical = not self.critical_when.isdisjoint(tokens)
+        triggered = tuple(r for r in q.recommendations if not tokens.isdisjoint(r.when))
         counted = share is not None
-        asked = tuple(f.text for f in q.ask_provider if not tokens.isdisjoint(f.when))
+        target = _target(q, triggered) if counted and state == "answered" else None
+        gain = self._units(max(target - share, ZERO)) if target is not None else 0
+        steps = tuple((r, _effort_points(self.bank, r), self.rec_order[q.id, r.id],
+                       PHASES.index(r.timeframe)) for r in triggered)
         return _Effect(
             outcome=outcome,
             seen=(answer, tokens),
-            section=self.section,
-            weight=self.weight if counted else 0.0,
-            points=self.weight * share if counted else 0.0,
-            gain=self.weight * (1.0 - share) if counted else 0.0,
+            weight=self._units(ONE) if counted else 0,
+            points=self._units(share) if counted else 0,
             not_sure=state == NOT_SURE,
-            keyed=tuple((phase * self.rank_count + rank, rank, action)
-                        for phase, (rank, action) in zip(phases, keyed, strict=True)),
-            fixed_in=max(phases) if phases else None,
-            asked=asked,
-            finding=Finding(outcome, q.critical.finding, tuple(map(_SECOND, keyed)))
-            if critical else None,
-            profile=profile,
-            rare=bool(state == NOT_SURE or critical or asked or profile),
+            recommendations=triggered,
+            steps=steps,
+            effort=sum(points for _, points, _, _ in steps) or 1,
+            gain=gain,
+            stake=self._units(ONE) if state == NOT_SURE and counted else gain,
+            finding=_finding(q, tokens),
+            asked=tuple(f.text for f in q.ask_provider if not tokens.isdisjoint(f.when)),
+            profile=(q.feeds, answer.value) if q.feeds and state == "answered" else None,
         )
 
 
+    def _units(self, share: Fraction) -> int:
+        """weight * share in whole units of the bank (exact by construction of the unit)."""
+        units = self.weight * share * self.unit
+        assert units.denominator == 1, (self.id, share)  # noqa: S101 (_unit guarantees it)
+        return units.numerator
+
+
+def _share_denominator(q: Question) -> int:
+    """A whole number n such that every share an answer to q can earn is a multiple of 1/n."""
+    if q.type == "scale":
+        return int(q.max - q.min)
+    if q.type == "multi":
+        scores = [exact(c.score) for c in q.choices if c.score > 0]
+        common = reduce(math.lcm, (f.denominator for f in scores), 1)
+        step = Fraction(reduce(math.gcd, (int(f * common) for f in scores)), common)
+        return (step / exact(q.kind.available(q))).denominator
+    options = q.bands if q.type == "number" else q.choices
+    best = max(exact(o.score) for o in options)
+    return reduce(math.lcm, ((exact(o.score) / best).denominator for o in options), 1)
+
+
+def _unit(bank: Bank) -> int:
+    """The bank's unit of points: weight * share * unit is a whole number for every answer of
+    every question, so a walk over the answers adds whole numbers, exactly and fast."""
+    return reduce(math.lcm, (exact(q.weight).denominator * _share_denominator(q)
+                             for q in bank.questions if q.scored), 1)
+
+
+def _target(q: Question, triggered: tuple[Recommendation, ...]) -> Fraction | None:
+    """The share a question reaches once its triggered recommendations are done: the best
+    answer, or the answer named by `fixes_to` (the highest, when several say)."""
+    if not triggered or q.looks_back:
+        return None
+    return max(ONE if r.fixes_to is None else exact(q.kind.points(q, _fixed_value(q, r.fixes_to)))
+               for r in triggered)
+
+
+def _fixed_value(q: Question, token: str):
+    """A value of the question that stands for the answer token `token` (a choice or band)."""
+    for band in q.bands:
+        if band.id == token:
+            return band.up_to if band.up_to is not None else (q.max or 1e12)
+    return token
+
+
+def _finding(q: Question, tokens: frozenset[str]) -> tuple[str, str | None] | None:
+    rule = q.critical
+    if rule is None:
+        return None
+    if not tokens.isdisjoint(rule.when):
+        return rule.finding, rule.severity
+    unsure = rule.not_sure
+    if NOT_SURE in tokens and unsure is not None and unsure.severity is not None:
+        return unsure.finding, unsure.severity
+    return None
+
+
 class _Plan(NamedTuple):
-    sections: tuple[tuple[Section, float, tuple[_Step, ...]], ...]  # with weight, in bank order
-    weighted: tuple[tuple[int, float], ...]  # (position, weight) of sections that carry weight
+    sections: tuple[tuple[Section, Fraction, tuple[_Step, ...]], ...]
+    by_questions: bool  # a section weighs what its counted questions weigh (bank `overall`)
+    unit: int  # see _unit
+    effort_scale: int  # a multiple of every question's effort points (see _actions)
     asked: tuple[str, ...]  # provider questions every business is asked
-    cap: int  # rank of the band a critical finding caps the result at
-    rank: dict[str, int]  # band id -> rank
-    rank_count: int  # recommendations in the bank: every action's rank is below it
+    caps: dict[str | None, int]  # severity -> rank of the band it caps at
+    escalations: tuple[tuple[str, int, int], ...]  # (severity, count, band rank)
+    rank: dict[str, int]  # band id -> rank (0 is the worst)
 
 
 _PLANS: dict[str, _Plan] = {}
@@ -262,27 +340,31 @@ def _plan(bank: Bank) -> _Plan:
     plan = _PLANS.get(bank.hash)
     if plan is not None:
         return plan
-    # Every recommendation's rank in the bank-wide order (priority, effort, bank order, id):
-    # sorting a result's actions by one integer is much cheaper than by a tuple. Its phase key,
-    # phase position * number of ranks + rank, sorts them by phase first, then rank.
-    order = sorted((PRIORITY_ORDER[r.priority], EFFORT_ORDER[r.effort], index, r.id)
-                   for index, q in enumerate(bank.questions) for r in q.recommendations)
-    ranks = {(index, rid): rank for rank, (_, _, index, rid) in enumerate(order)}
     referenced = {ref for q in bank.questions for ref in q.condition_refs}
     index = {q.id: i for i, q in enumerate(bank.questions)}
     rank = {band.id: i for i, band in enumerate(bank.bands)}
-    weights = [bank.section_weights[section.id] for section in bank.sections]
+    caps: dict[str | None, int] = {rule.id: rank[rule.caps_at] for rule in bank.severities}
+    if bank.critical_cap is not None:
+        caps[None] = rank[bank.critical_cap]
+    unit = _unit(bank)
+    rec_order = {(q.id, r.id): i for i, (q, r) in enumerate(
+        (q, r) for q in bank.questions for r in q.recommendations)}
+    most_effort = max((sum(_effort_points(bank, r) for r in q.recommendations)
+                       for q in bank.questions), default=1)
     plan = _Plan(
         sections=tuple(
-            (section, weight, tuple(_Step(bank, q, section.id, position, index[q.id], ranks,
-                                          q.id in referenced) for q in section.questions))
-            for position, (section, weight) in enumerate(zip(bank.sections, weights,
-                                                             strict=True))),
-        weighted=tuple((i, weight) for i, weight in enumerate(weights) if weight > 0),
+            (section, exact(bank.section_weights[section.id]),
+             tuple(_Step(bank, q, section.id, index[q.id], q.id in referenced, unit, rec_order)
+                   for q in section.questions))
+            for section in bank.sections),
+        by_questions=bank.overall == "questions",
+        unit=unit,
+        effort_scale=math.lcm(*range(1, most_effort + 1)),
         asked=tuple(p.text for p in bank.provider_questions),
-        cap=rank[bank.critical_cap],
+        caps=caps,
+        escalations=tuple((rule.id, rule.escalate.count, rank[rule.escalate.caps_at])
+                          for rule in bank.severities if rule.escalate),
         rank=rank,
-        rank_count=len(ranks),
     )
     if len(_PLANS) > 32:
         _PLANS.clear()
@@ -290,95 +372,80 @@ def _plan(bank: Bank) -> _Plan:
     return plan
 
 
+class _Tally(NamedTuple):
+    """One section's sums after the walk, in the bank's units."""
+
+    weight: Fraction  # section weight (bank.yaml), used when sections have fixed weights
+    counted: int  # sum of the weights of the questions that count
+    earned: int
+
+
 def score(bank: Bank, answers: Mapping[str, Answer]) -> Result:
     """Score the answers against the bank (one pass over the questions, in bank order)."""
     plan = _plan(bank)
     seen: dict[str, tuple[Answer, frozenset[str]]] = {}
     lookup = seen.get  # a hidden or unanswered question is None to a condition
-    # Per section: (weight that counts, points earned, applicable, answered, not sure,
-    # points each phase's recommendations would add)
-    totals: list[tuple[float, float, int, int, int, list[float]]] = []
+    tallies: list[_Tally] = []
     sections: list[SectionScore] = []
     walked: list[Outcome] = []
-    keyed: list[tuple[int, int, Action]] = []
-    findings: list[_Effect] = []
+    triggered: list[tuple[int, _Effect]] = []  # (section position, effect)
     asked = list(plan.asked)
     not_sure: list[Outcome] = []
     unanswered: list[Outcome] = []
     profile: dict[str, object] = {}
 
-    walk = walked.append  # bound once: these run for every question
-    for section, weight, steps in plan.sections:
-        counted = earned = 0.0
+    for position, (section, weight, steps) in enumerate(plan.sections):
+        counted = earned = 0
         applicable = answered = unsure = 0
-        gains = [0.0] * len(PHASES)
         for step in steps:
             if step.condition is not None and not step.condition.evaluate(lookup):
-                walk(step.hidden)
+                walked.append(step.hidden)
                 continue
             applicable += 1
             answer = answers.get(step.id)
             if answer is None:
-                walk(step.unanswered)
+                walked.append(step.unanswered)
                 if not step.optional:
                     unanswered.append(step.unanswered)
                 continue
-            try:
-                effect = step.effects.get(answer)  # not [answer]: a miss is common, raising is slow
-            except TypeError:  # an unhashable value: worked out, not remembered
-                effect = step._work_out(answer)
-            if effect is None:
-                effect = step.remember(answer)
-            walk(effect.outcome)
+            effect = step.effect(answer)
+            walked.append(effect.outcome)
             if step.referenced:
                 seen[step.id] = effect.seen
             answered += 1
             counted += effect.weight
             earned += effect.points
-            if effect.keyed:
-                keyed.extend(effect.keyed)
-                gains[effect.fixed_in] += effect.gain
-            if effect.rare:
-                if effect.not_sure:
-                    unsure += 1
-                    not_sure.append(effect.outcome)
-                if effect.finding:
-                    findings.append(effect)
-                if effect.asked:
-                    asked.extend(effect.asked)
-                if effect.profile:
-                    profile[effect.profile[0]] = effect.profile[1]
-        totals.append((counted, earned, applicable, answered, unsure, gains))
-        sections.append(SectionScore(
-            section, weight,
-            # min(): floating-point sums can land a hair above the whole (100.00000000000001)
-            min(100.0, 100 * earned / counted) if counted else None,
-            applicable, answered, unsure))
+            if effect.recommendations or effect.finding:
+                triggered.append((position, effect))
+            if effect.not_sure:
+                unsure += 1
+                not_sure.append(effect.outcome)
+            if effect.asked:
+                asked.extend(effect.asked)
+            if effect.profile:
+                profile[effect.profile[0]] = effect.profile[1]
+        tallies.append(_Tally(weight, counted, earned))
+        sections.append(SectionScore(section, float(weight),
+                                     _whole_ratio(earned, counted) if counted else None,
+                                     applicable, answered, unsure))
 
-    keyed.sort(key=_SECOND)
-    actions = tuple(map(_THIRD, keyed))
-    keyed.sort(key=_FIRST)  # now by phase, and by rank within each
-    ends = [bisect_left(keyed, (phase + 1) * plan.rank_count, key=_FIRST)
-            for phase in range(len(PHASES))]
-    starts = [0, *ends[:-1]]
-    phased = [tuple(map(_THIRD, keyed[start:end]))
-              for start, end in zip(starts, ends, strict=True)]
-    critical = tuple(e.finding for e in findings)
-    overall = _overall(plan, totals)
+    overall = _overall(plan, tallies, [t.earned for t in tallies])
     uncapped = bank.band_for(overall) if overall is not None else None
+    actions, findings = _actions(bank, plan, tallies, triggered, profile)
     return Result(
         bank_id=bank.id,
         bank_version=bank.version,
         bank_hash=bank.hash,
         score=overall,
-        band=_capped(bank, plan, uncapped, critical),
+        band=_capped(bank, plan, uncapped, findings),
         uncapped_band=uncapped,
         sections=tuple(sections),
         outcomes=tuple(walked),
-        critical_findings=critical,
+        critical_findings=findings,
         not_sure=tuple(not_sure),
         actions=actions,
-        roadmap=_roadmap(bank, plan, phased, findings, totals),
+        roadmap=_roadmap(bank, plan, tallies, triggered, actions, findings, profile),
+        later=tuple(a for a in actions if a.phase == LATER),
         provider_questions=tuple(dict.fromkeys(asked)),
         profile=profile,
         costs=cost_exposure(profile),
@@ -386,55 +453,146 @@ def score(bank: Bank, answers: Mapping[str, Answer]) -> Result:
     )
 
 
-_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
+def _overall(plan: _Plan, tallies: list[_Tally], earned: list[int]) -> int | None:
+    """The overall score as shown: the weighted mean of the section scores over the sections in
+    which anything counts (with `overall: questions`, of every counted answer)."""
+    if plan.by_questions:
+        total = sum(t.counted for t in tallies if t.weight)
+        return _whole_ratio(sum(e for t, e in zip(tallies, earned, strict=True) if t.weight),
+                            total) if total else None
+    weight_sum = weighted = ZERO
+    for tally, points in zip(tallies, earned, strict=True):
+        if tally.counted and tally.weight:
+            weight_sum += tally.weight
+            weighted += tally.weight * Fraction(points, tally.counted)
+    return whole(weighted / weight_sum) if weight_sum else None
 
 
-def _overall(plan: _Plan, totals) -> float | None:
-    weight_sum = weighted_sum = 0.0
-    for position, weight in plan.weighted:
-        row = totals[position]
-        if row[0]:
-            weight_sum += weight
-            weighted_sum += weight * row[1] / row[0]
-    # min(): sums of floating-point shares can land a hair above the whole
-    return min(100.0, 100 * weighted_sum / weight_sum) if weight_sum else None
+def _worth(plan: _Plan, tallies: list[_Tally]) -> list[Fraction]:
+    """Per section: the overall points (0 to 100) one unit of earned points is worth."""
+    if plan.by_questions:
+        total = sum(t.counted for t in tallies if t.weight)
+        return [Fraction(100, total) if total and t.weight else ZERO for t in tallies]
+    weight_sum = sum((t.weight for t in tallies if t.counted and t.weight), ZERO)
+    return [100 * t.weight / weight_sum / t.counted if t.counted and weight_sum else ZERO
+            for t in tallies]
+
+
+def _actions(bank: Bank, plan: _Plan, tallies, triggered, profile) -> tuple[
+        tuple[Action, ...], tuple[Finding, ...]]:
+    """Every triggered recommendation, ordered by risk removed and placed in a phase."""
+    worth = _worth(plan, tallies)
+    rows = []  # (order key, effect, recommendation, effort points, earliest phase, gain, worth)
+    for position, effect in triggered:
+        q = effect.outcome.question
+        severity = effect.finding[1] if effect.finding else None
+        # Points per effort point: what the question gains at its target (for a "find out",
+        # what is at stake), over the effort of everything it takes to get there. With
+        # `overall: questions` a unit is worth the same in every section, so the units
+        # themselves order exactly; effort_scale is a multiple of every effort sum.
+        if plan.by_questions:
+            value = effect.stake * (plan.effort_scale // effect.effort)
+        else:
+            value = worth[position] * effect.stake / effect.effort
+        gain = 0 if effect.not_sure or q.looks_back else effect.gain
+        group = 0 if effect.finding else 1
+        rank = SEVERITY_ORDER[severity]
+        for r, points, order, earliest in effect.steps:
+            rows.append(((group, rank, -value, order), effect, r, points, earliest, gain,
+                         worth[position]))
+    rows.sort(key=itemgetter(0))
+    capacity = phase_capacity(bank, profile.get("staff_count"))
+    placed = _schedule(capacity, rows)
+    by_question: dict[str, list[Action]] = {}
+    for action in placed:
+        by_question.setdefault(action.outcome.question.id, []).append(action)
+    findings = [Finding(effect.outcome, effect.finding[0], effect.finding[1],
+                        tuple(by_question.get(effect.outcome.question.id, ())))
+                for _, effect in triggered if effect.finding]
+    findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.outcome.index))
+    return tuple(placed), tuple(findings)
+
+
+def _effort_points(bank: Bank, r: Recommendation) -> int:
+    return bank.plan.effort_points[r.effort] if bank.plan else 1
+
+
+def phase_capacity(bank: Bank, staff_count: object) -> int | None:
+    """The effort points one phase holds for a business of this size (bank.yaml `plan`)."""
+    if bank.plan is None:
+        return None
+    staff = staff_count if isinstance(staff_count, (int, float)) else bank.plan.default_staff
+    for row in bank.plan.capacity:
+        if row.up_to is None or staff <= row.up_to:
+            return row.points
+    return bank.plan.capacity[-1].points
+
+
+def _schedule(capacity: int | None, rows) -> list[Action]:
+    """Place each action, in plan order, in a phase. A fix for a critical finding always goes in
+    the first phase. Any other action goes in the phase of its timeframe, or the first later
+    phase with room for its effort; with no room left in any, after the last phase. A 1.x bank
+    sets no capacity: every action goes in the phase of its timeframe."""
+    left = [capacity] * len(PHASES)
+    placed = []
+    for _, effect, r, points, earliest, gain, worth in rows:
+        finding = effect.finding
+        if capacity is None:
+            phase = earliest
+        elif finding:
+            phase = 0
+            left[0] -= points
+        else:
+            phase = next((p for p in range(earliest, len(PHASES)) if left[p] >= points), LATER)
+            if phase != LATER:
+                left[phase] -= points
+        placed.append(Action(effect.outcome, r, finding[1] if finding else None,
+                             finding is not None, effect.not_sure, gain,
+                             effect.stake if effect.not_sure else 0, worth, phase))
+    return placed
 
 
 def _capped(bank: Bank, plan: _Plan, band: Band | None, findings) -> Band | None:
+    """The band, lowered to what the standing critical findings allow."""
     if band is None or not findings:
         return band
-    return bank.bands[plan.cap] if plan.rank[band.id] > plan.cap else band
+    rank = plan.rank[band.id]
+    counts = Counter(f.severity for f in findings)
+    for severity in counts:
+        rank = min(rank, plan.caps[severity])
+    for severity, count, cap in plan.escalations:
+        if counts[severity] >= count:
+            rank = min(rank, cap)
+    return bank.bands[rank]
 
 
-def _roadmap(bank, plan, phased, findings, totals) -> tuple[Phase, ...]:
-    # A question is fixed once the last of its triggered recommendations is done; from then on
-    # it earns its full points. Phases are cumulative.
+def _roadmap(bank, plan, tallies, triggered, actions, findings, profile) -> tuple[Phase, ...]:
+    """Each phase's actions and the score the business would honestly reach after it. A question
+    counts as fixed once all of its actions are done by then (phases are cumulative); it then
+    earns the share its actions bring it to. "Find out" and look-back actions fix nothing."""
+    done_by: dict[str, int] = {}  # question id -> phase by which all its actions are done
+    for action in actions:
+        qid = action.outcome.question.id
+        done_by[qid] = max(done_by.get(qid, 0), action.phase)
+    effects = {effect.outcome.question.id: (position, effect) for position, effect in triggered}
+    capacity = phase_capacity(bank, profile.get("staff_count"))
+    earned = [t.earned for t in tallies]
+    fixed: set[str] = set()
     phases = []
-    for position, (days, overall) in enumerate(zip(PHASES, _projected(plan, totals),
-                                                   strict=True)):
-        standing = [e for e in findings if e.fixed_in is None or e.fixed_in > position]
-        band = bank.band_for(overall) if overall is not None else None
-        phases.append(Phase(days, phased[position], overall,
-                            _capped(bank, plan, band, standing)))
+    for phase, days in enumerate(PHASES):
+        for qid, by in done_by.items():
+            position, effect = effects[qid]
+            if by == phase and effect.gain and not effect.not_sure:
+                fixed.add(qid)
+                earned[position] += effect.gain
+        projected = _overall(plan, tallies, earned)
+        standing = [f for f in findings if f.outcome.question.id not in fixed]
+        band = bank.band_for(projected) if projected is not None else None
+        mine = tuple(a for a in actions if a.phase == phase)
+        phases.append(Phase(days, mine, projected, _capped(bank, plan, band, standing),
+                            sum(_effort_points(bank, a.recommendation) for a in mine),
+                            capacity))
     return tuple(phases)
-
-
-def _projected(plan: _Plan, totals) -> list[float | None]:
-    """The overall score after each phase, as _overall computes it, in one pass over sections."""
-    weight_sum = 0.0
-    sums = [0.0] * len(PHASES)
-    for position, weight in plan.weighted:
-        row = totals[position]
-        counted = row[0]
-        if counted:
-            weight_sum += weight
-            earned = row[1]
-            phase = 0
-            for gain in row[5]:
-                earned += gain
-                sums[phase] += weight * earned / counted
-                phase += 1
-    return [min(100.0, 100 * total / weight_sum) if weight_sum else None for total in sums]
 
 
 def parse_answer(q: Question, raw: object) -> Answer:
@@ -486,48 +644,50 @@ def _ids_to_use(q: Question) -> str:
     return f" Use {many}: {ids}" + (f"; or {' or '.join(extra)}." if extra else ".")
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
-
-
 def result_to_dict(result: Result) -> dict:
-    """The result as plain JSON data, scores rounded to two decimals."""
+    """The result as plain JSON data (docs/scoring.md, "The result as JSON")."""
     def band(b):
         return None if b is None else {"id": b.id, "label": b.label}
 
+    def action(a: Action) -> dict:
+        r = a.recommendation
+        return {"id": a.id, "question": a.outcome.question.id, "title": r.title, "text": r.text,
+                "priority": r.priority, "effort": r.effort, "timeframe": r.timeframe,
+                "who": r.who, "cost": r.cost, "done_when": r.done_when,
+                "phase_days": a.days, "fixes_critical": a.fixes_finding,
+                "severity": a.severity, "find_out": a.find_out,
+                "gain": float(round(a.gain, 2))}
+
     return {
         "bank": {"id": result.bank_id, "version": result.bank_version, "hash": result.bank_hash},
-        "score": _round(result.score),
+        "score": result.score,
         "band": band(result.band),
         "uncapped_band": band(result.uncapped_band),
         "complete": result.complete,
         "unanswered": [o.question.id for o in result.unanswered],
         "sections": [
             {"id": s.section.id, "title": s.section.title, "weight": s.weight,
-             "score": _round(s.score), "applicable": s.applicable, "answered": s.answered,
+             "score": s.score, "applicable": s.applicable, "answered": s.answered,
              "not_sure": s.not_sure}
             for s in result.sections if s.section.kind == "scored"
         ],
         "critical_findings": [
-            {"question": f.outcome.question.id, "finding": f.title,
+            {"question": f.outcome.question.id, "finding": f.title, "severity": f.severity,
              "answer": f.outcome.answer_label} for f in result.critical_findings
         ],
         "not_sure": [o.question.id for o in result.not_sure],
-        "recommendations": [
-            {"id": a.id, "question": a.outcome.question.id, "title": a.recommendation.title,
-             "text": a.recommendation.text, "priority": a.recommendation.priority,
-             "effort": a.recommendation.effort, "timeframe": a.recommendation.timeframe}
-            for a in result.actions
-        ],
+        "recommendations": [action(a) for a in result.actions],
         "roadmap": [
-            {"days": p.days, "projected_score": _round(p.projected_score),
+            {"days": p.days, "projected_score": p.projected_score,
              "projected_band": band(p.projected_band),
+             "effort_points": p.effort, "capacity": p.capacity,
              "recommendations": [a.id for a in p.actions]}
             for p in result.roadmap
         ],
+        "later": [a.id for a in result.later],
         "provider_questions": list(result.provider_questions),
         "costs": None if result.costs is None else {
-            key: (_round(value) if isinstance(value, float) else value)
+            key: (round(value, 2) if isinstance(value, float) else value)
             for key, value in result.costs._asdict().items()
         },
     }

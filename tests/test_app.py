@@ -20,7 +20,7 @@ def test_landing_page_explains_the_assessment(client):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "No account needed" in page
-    assert "Backup and recovery" in page
+    assert "Backups and getting your data back" in page
 
 
 def test_security_headers_on_pages_and_errors(client):

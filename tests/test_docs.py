@@ -20,9 +20,11 @@ from .conftest import ROOT
 BANK_FORMAT = (ROOT / "docs" / "bank-format.md").read_text(encoding="utf-8")
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
-MODELS = [models.BankFile, models.Band, models.SectionRef, models.ProviderQuestion,
+MODELS = [models.BankFile, models.Band, models.SeverityRule, models.Escalation,
+          models.PlanRules, models.CapacityRow, models.SectionRef, models.ProviderQuestion,
           models.Section, models.Question, models.Choice, models.NumberBand,
-          models.Recommendation, models.CriticalRule, models.ProviderFollowUp]
+          models.Recommendation, models.CriticalRule, models.NotSureEffect,
+          models.ProviderFollowUp]
 
 
 def section_of(doc: str, heading: str) -> str:
@@ -54,3 +56,15 @@ def test_every_environment_variable_is_in_the_readme():
 
     for key in defaults("instance"):
         assert f"ITHEALTH_{key}" in README, key
+
+
+def test_the_weights_table_in_the_methodology_is_the_banks():
+    """docs/methodology.md shows each question's share of the overall score; the table must be
+    the one the shipped bank gives (regenerate with `flask --app app bank weights`)."""
+    from assessment.bank import load_bank
+    from assessment.bank.weights import shares_table
+
+    doc = (ROOT / "docs" / "methodology.md").read_text(encoding="utf-8")
+    table = re.search(r"<!-- weights table:.*?-->\n(.*?)\n<!-- end of weights table -->", doc,
+                      re.S).group(1)
+    assert table == shares_table(load_bank(ROOT / "questions"))

@@ -859,7 +859,7 @@ EXAMPLES: dict[str, list] = {
                    (BUSINESS_NAME, "x" * 5001), (BUSINESS_NAME, " \x00\x1f\x7f\u2028 ")],
     "owner-number": [("profile.annual_revenue", "0.00001"), ("profile.staff_count", "1e309"),
                      ("profile.annual_revenue", "99999999999999999999999"),
-                     ("profile.staff_count", "NaN"), ("profile.outages_12m", "-0"),
+                     ("profile.staff_count", "NaN"), ("profile.outage_hours_12m", "-0"),
                      ("patching.days", "not_sure")],
     "owner-radio": [("costs.predictable", "²"), ("costs.predictable", "--3"),
                     ("profile.currency", "<script>alert(1)</script>")],

@@ -17,7 +17,7 @@ def test_compare_finds_resolved_new_and_still_open(mini_bank):
     diff = compare(before, after)
     assert "Back up daily" in diff.resolved
     assert "Critical: No two-step login on email" in diff.new
-    assert "Critical: Backups never proven" in diff.still_open
+    assert "Critical: Nobody knows whether backups work" in diff.still_open
     backup = next(s for s in diff.sections if s.section_id == "backup")
     assert backup.before == 25.0 and backup.after == 50.0 and backup.delta == 25.0
 

@@ -34,13 +34,13 @@ def test_worked_example_matches_the_code(tmp_path):
     result = score(bank, answers)
     want = expected()
 
-    assert f"{result.score:.2f}" == want["score"]
+    assert str(result.score) == want["score"]
     assert result.band.id == want["band"]
     assert result.uncapped_band.id == want["uncapped_band"]
     for section in result.sections:
-        assert f"{section.score:.2f}" == want[f"section {section.section.id}"]
+        assert str(section.score) == want[f"section {section.section.id}"]
     assert ", ".join(f.outcome.question.id for f in result.critical_findings) == want["critical"]
     assert ", ".join(a.id for a in result.actions) == want["recommendations"]
     for phase in result.roadmap:
-        got = f"{phase.projected_score:.2f} {phase.projected_band.id}"
+        got = f"{phase.projected_score} {phase.projected_band.id}"
         assert got == want[f"phase {phase.days}"]

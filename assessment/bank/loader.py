@@ -22,7 +22,8 @@ from pydantic import ValidationError
 
 from ..costs import COST_INPUTS
 from .frameworks import Frameworks, SafeLoader, load_frameworks
-from .models import Bank, BankFile, Question, Section
+from .answer import Answer
+from .models import NOT_SURE, Bank, BankFile, Question, Section
 from .types import QUESTION_TYPES
 
 BANK_FILE = "bank.yaml"
@@ -165,6 +166,10 @@ def build_bank(raw: dict[str, Any], names: dict[str, str], frameworks: Framework
         if section.kind == "profile" and ref.weight != 0:
             problems.append(Problem(bank_name, f"sections[{i}].weight",
                                     "the profile section is not scored; give it weight 0"))
+        if section.kind == "scored" and bank_file.overall == "questions" and ref.weight != 1:
+            problems.append(Problem(bank_name, f"sections[{i}].weight",
+                                    "with 'overall: questions' a section weighs what its "
+                                    "questions weigh; give every scored section weight 1"))
         if section.kind == "scored" and ref.weight <= 0:
             problems.append(Problem(bank_name, f"sections[{i}].weight",
                                     "a scored section needs a weight above 0"))
@@ -172,7 +177,7 @@ def build_bank(raw: dict[str, Any], names: dict[str, str], frameworks: Framework
     if problems:
         raise BankError(problems)
 
-    problems += _check_questions(sections, names, frameworks)
+    problems += _check_questions(sections, names, frameworks, rubric_v2=bool(bank_file.severities))
     if problems:
         raise BankError(problems)
     return Bank(
@@ -183,6 +188,9 @@ def build_bank(raw: dict[str, Any], names: dict[str, str], frameworks: Framework
         snapshot=snapshot,
         bands=bank_file.bands,
         critical_cap=bank_file.critical_cap,
+        severities=bank_file.severities,
+        plan=bank_file.plan,
+        overall=bank_file.overall,
         section_weights={ref.id: ref.weight for ref in bank_file.sections},
         sections=tuple(sections),
         provider_questions=bank_file.provider_questions,
@@ -202,9 +210,33 @@ def _check_bank_file(bank: BankFile, name: str) -> list[Problem]:
                       ("provider_questions", [p.id for p in bank.provider_questions])):
         problems += [Problem(name, f"{what}[{i}].id", f"duplicate id '{ident}'")
                      for i, ident in _duplicates(ids)]
-    if bank.critical_cap not in {b.id for b in bank.bands}:
+    band_ids = {b.id for b in bank.bands}
+    if (bank.critical_cap is None) == (not bank.severities):
+        problems.append(Problem(name, "severities", "give 'severities' (what each kind of "
+                                "critical finding does to the band), or for a 1.x bank "
+                                "'critical_cap', not both"))
+    if bank.critical_cap is not None and bank.critical_cap not in band_ids:
         problems.append(Problem(name, "critical_cap",
                                 f"'{bank.critical_cap}' is not one of the band ids"))
+    for i, rule in enumerate(bank.severities):
+        caps = [("caps_at", rule.caps_at)]
+        if rule.escalate:
+            caps.append(("escalate.caps_at", rule.escalate.caps_at))
+        problems += [Problem(name, f"severities[{i}].{path}", f"'{band}' is not one of the "
+                             "band ids") for path, band in caps if band not in band_ids]
+    if bank.severities and bank.plan is None:
+        problems.append(Problem(name, "plan", "a bank with severities needs a 'plan' (effort "
+                                              "points and phase capacity)"))
+    if bank.plan is not None:
+        missing = {"low", "medium", "high"} - set(bank.plan.effort_points)
+        if missing:
+            problems.append(Problem(name, "plan.effort_points",
+                                    f"give points for {', '.join(sorted(missing))}"))
+        rows = bank.plan.capacity
+        bounds = [row.up_to for row in rows[:-1]]
+        if rows[-1].up_to is not None or None in bounds or bounds != sorted(set(bounds)):
+            problems.append(Problem(name, "plan.capacity", "list rows by rising 'up_to'; only "
+                                                           "the last row has none"))
     for set_id, choices in bank.choice_sets.items():
         problems += [Problem(name, f"choice_sets.{set_id}[{i}].id", f"duplicate id '{ident}'")
                      for i, ident in _duplicates([c.id for c in choices])]
@@ -244,7 +276,7 @@ def _expand_choices(data: dict, bank: BankFile, name: str) -> tuple[dict, list[P
 
 
 def _check_questions(sections: list[Section], names: dict[str, str],
-                     frameworks: Frameworks | None) -> list[Problem]:
+                     frameworks: Frameworks | None, rubric_v2: bool = False) -> list[Problem]:
     problems: list[Problem] = []
     seen: dict[str, Question] = {}  # questions before the current one, in bank order
     for section in sections:
@@ -285,6 +317,9 @@ def _check_questions(sections: list[Section], names: dict[str, str],
                 for k, token in enumerate(rule.when):
                     if token not in tokens:
                         add(f"{path}.when[{k}]", _bad_token(token, q))
+            if rubric_v2:
+                problems += [Problem(name, f"{where}.{path}", message)
+                             for path, message in _check_v2(q, seen)]
             if q.show_if is not None:
                 for path, compare in q.show_if.comparisons():
                     problems += _check_compare(compare, seen, name, f"{where}.show_if"
@@ -299,6 +334,69 @@ def _check_questions(sections: list[Section], names: dict[str, str],
                         add(f"nist[{j}]", f"'{ident}' is not a NIST CSF 2.0 subcategory id "
                                           f"(like 'PR.DS-11')")
             seen[q.id] = q
+    return problems
+
+
+def _check_v2(q: Question, seen: dict[str, Question]) -> list[tuple[str, str]]:
+    """What a 2.0 bank must say that a 1.x bank did not: severities, what "Not sure" does, and
+    who, cost and evidence for every recommendation."""
+    problems = []
+    rule = q.critical
+    if rule is not None:
+        if rule.severity is None:
+            problems.append(("critical.severity", "say what the finding does to the band: "
+                                                  "existential or serious"))
+        if NOT_SURE in rule.when:
+            problems.append(("critical.when", "name 'not_sure' under critical.not_sure (with "
+                                              "its own severity and finding), not in 'when'"))
+        if q.not_sure and rule.not_sure is None:
+            problems.append(("critical.not_sure", "this critical question allows 'Not sure': "
+                             "say what it does (a severity and a finding, or 'why' it is "
+                             "not critical)"))
+    if rule is not None and rule.not_sure is not None:
+        effect = rule.not_sure
+        if not q.not_sure:
+            problems.append(("critical.not_sure", "the question does not allow 'Not sure'"))
+        elif effect.severity is not None and effect.finding is None:
+            problems.append(("critical.not_sure.finding", "state the finding 'Not sure' makes"))
+        elif effect.severity is None and effect.why is None:
+            problems.append(("critical.not_sure.why", "say plainly why 'Not sure' is not a "
+                                                      "critical finding here"))
+    critical_tokens = set(rule.when) if rule else set()
+    for j, r in enumerate(q.recommendations):
+        for field in ("who", "cost", "done_when"):
+            if getattr(r, field) is None:
+                problems.append((f"recommendations[{j}].{field}", "required in a 2.0 bank "
+                                 "(see docs/bank-format.md)"))
+        if r.fixes_to is not None and r.fixes_to not in q.kind.tokens(q):
+            problems.append((f"recommendations[{j}].fixes_to", _bad_token(r.fixes_to, q)))
+        if r.fixes_to is not None and r.fixes_to in critical_tokens:
+            problems.append((f"recommendations[{j}].fixes_to", "a fix cannot leave the "
+                                                               "critical finding standing"))
+        if critical_tokens & set(r.when) and r.timeframe != 30:
+            problems.append((f"recommendations[{j}].timeframe", "a fix for a critical finding "
+                                                                "belongs in the first 30 days"))
+    problems += _check_gateway(q, seen)
+    return problems
+
+
+def _check_gateway(q: Question, seen: dict[str, Question]) -> list[tuple[str, str]]:
+    """"Not sure" on a question that decides whether this critical one is asked must not make
+    the exposure disappear: it is a finding itself, or this question stays asked."""
+    if q.critical is None or q.show_if is None:
+        return []
+    problems = []
+    for ref in q.condition_refs:
+        gateway = seen.get(ref)
+        if gateway is None or not gateway.not_sure:
+            continue
+        effect = gateway.critical.not_sure if gateway.critical else None
+        if effect is not None and effect.severity is not None:
+            continue
+        unsure = {ref: (Answer.not_sure(), frozenset({NOT_SURE}))}
+        if not q.show_if.evaluate(unsure.get):
+            problems.append(("show_if", f"'Not sure' on {ref} hides this critical question: "
+                             f"keep it asked then, or make 'Not sure' on {ref} a finding"))
     return problems
 
 

@@ -22,6 +22,7 @@ RESERVED_TOKENS = frozenset({NOT_SURE, NOT_APPLICABLE})
 
 MAX_CHOICE_SCORE = 10
 MAX_WEIGHT = 10
+MAX_SECTION_WEIGHT = 1000
 
 SectionId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$",
@@ -31,6 +32,10 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Priority = Literal["critical", "high", "medium", "low"]
 Effort = Literal["low", "medium", "high"]
 Timeframe = Literal[30, 60, 90]
+Who = Literal["owner", "staff", "provider"]
+CostBand = Literal["none", "low", "medium", "high"]
+# What a critical finding does to the band (bank.yaml `severities` says how far it caps).
+Severity = Literal["existential", "serious"]
 
 PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 EFFORT_ORDER = {"low": 0, "medium": 1, "high": 2}
@@ -71,11 +76,29 @@ class Recommendation(Model):
     priority: Priority
     effort: Effort
     timeframe: Timeframe
+    # Bank 2.0 and later: who does it, what it costs in words, and the evidence it is done.
+    who: Who | None = None
+    cost: CostBand | None = None
+    done_when: Text | None = None
+    # The answer following it produces, when that is short of the best ("a list made" is not
+    # "a list reviewed"); none: the best answer.
+    fixes_to: ChoiceId | None = None
+
+
+class NotSureEffect(Model):
+    """What "Not sure" does on a question with a critical rule: a finding of its own (with a
+    severity), or no finding, said plainly with the reason."""
+
+    severity: Severity | None = None
+    finding: Text | None = None
+    why: Text | None = None
 
 
 class CriticalRule(Model):
     when: tuple[str, ...] = Field(min_length=1)
     finding: Text
+    severity: Severity | None = None  # bank 2.0 and later; 1.x banks cap at `critical_cap`
+    not_sure: NotSureEffect | None = None
 
 
 class ProviderFollowUp(Model):
@@ -110,6 +133,9 @@ class Question(Model):
     cis: tuple[str, ...] = ()
     nist: tuple[str, ...] = ()
     show_if: Condition | None = None
+    # About the past (the last 12 months): no plan can change its answer, so no projection
+    # counts it as fixed.
+    looks_back: bool = False
 
     @field_validator("show_if", mode="before")
     @classmethod
@@ -186,13 +212,40 @@ class Band(Model):
 
 class SectionRef(Model):
     id: SectionId
-    weight: float = Field(ge=0, le=MAX_WEIGHT)
+    weight: float = Field(ge=0, le=MAX_SECTION_WEIGHT)
 
 
 class ProviderQuestion(Model):
     id: ChoiceId
     text: Text
     why: Text
+
+
+class Escalation(Model):
+    count: int = Field(ge=2)
+    caps_at: ChoiceId
+
+
+class SeverityRule(Model):
+    """How far a critical finding of one severity caps the band."""
+
+    id: Severity
+    caps_at: ChoiceId  # a band id
+    # Several findings of this severity together cap lower: at `escalate.caps_at` from `count` on.
+    escalate: Escalation | None = None
+
+
+class CapacityRow(Model):
+    up_to: int | None = Field(default=None, ge=1)  # staff count; the last row has none
+    points: int = Field(ge=1)
+
+
+class PlanRules(Model):
+    """How the roadmap is filled: each action costs effort points, each phase holds a budget."""
+
+    effort_points: dict[Effort, int]
+    capacity: tuple[CapacityRow, ...] = Field(min_length=1)
+    default_staff: int = Field(default=15, ge=1)  # the size assumed when none is given
 
 
 class BankFile(Model):
@@ -202,7 +255,12 @@ class BankFile(Model):
     version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
     title: Text
     bands: tuple[Band, ...] = Field(min_length=2)
-    critical_cap: ChoiceId
+    critical_cap: ChoiceId | None = None  # 1.x banks: one cap for every critical finding
+    severities: tuple[SeverityRule, ...] = ()  # 2.0 and later
+    plan: PlanRules | None = None  # 2.0 and later; without it, phases follow `timeframe` only
+    # How sections combine: `sections` (1.x) by their fixed weights; `questions` (2.0) by the
+    # weights of their questions that count, so every answer's share follows its own weight.
+    overall: Literal["sections", "questions"] = "sections"
     choice_sets: dict[ChoiceId, tuple[Choice, ...]] = {}
     sections: tuple[SectionRef, ...] = Field(min_length=1)
     provider_questions: tuple[ProviderQuestion, ...] = ()
@@ -217,7 +275,10 @@ class Bank(Model):
     hash: str
     snapshot: str = Field(repr=False)  # canonical JSON of the data, stored with assessments
     bands: tuple[Band, ...]
-    critical_cap: str
+    critical_cap: str | None
+    severities: tuple[SeverityRule, ...]
+    plan: PlanRules | None
+    overall: str
     section_weights: dict[str, float]
     sections: tuple[Section, ...]
     provider_questions: tuple[ProviderQuestion, ...]

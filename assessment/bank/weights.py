@@ -3,8 +3,8 @@
 A question's share depends on which other questions count, so the table gives two figures:
 - nominal: its share when every question of the bank applies and is answered;
 - largest: its share when as few others count as the bank allows, that is when only the
-  questions of its section that are always asked and cannot be N/A count beside it (every
-  section always counts, so the section's own share is the nominal one).
+  questions that are always asked and cannot be N/A count beside it (in a 1.x bank, whose
+  sections have fixed weights, only those of its own section).
 """
 
 from __future__ import annotations
@@ -22,7 +22,21 @@ class Share(NamedTuple):
     largest: Fraction
 
 
+def _fixed(q: Question) -> bool:
+    """Always asked and never N/A: counts in every complete assessment."""
+    return q.show_if is None and not q.na
+
+
 def shares(bank: Bank) -> list[Share]:
+    if bank.overall == "questions":
+        scored = [(q, section.id) for section in bank.sections if section.kind == "scored"
+                  for q in section.questions if q.scored]
+        every = sum(Fraction(str(q.weight)) for q, _ in scored)
+        always = sum(Fraction(str(q.weight)) for q, _ in scored if _fixed(q))
+        return [Share(q, sid, Fraction(str(q.weight)) / every,
+                      Fraction(str(q.weight)) / (always - (Fraction(str(q.weight)) if _fixed(q)
+                                                           else 0) + Fraction(str(q.weight))))
+                for q, sid in scored]
     weights = {s.id: Fraction(str(bank.section_weights[s.id])) for s in bank.sections}
     total = sum(weights.values())
     rows = []
@@ -32,10 +46,10 @@ def shares(bank: Bank) -> list[Share]:
             continue
         section_share = weights[section.id] / total
         every = sum(Fraction(str(q.weight)) for q in scored)
-        always = sum(Fraction(str(q.weight)) for q in scored if q.show_if is None and not q.na)
+        always = sum(Fraction(str(q.weight)) for q in scored if _fixed(q))
         for q in scored:
             weight = Fraction(str(q.weight))
-            fixed = always - (weight if q.show_if is None and not q.na else 0)
+            fixed = always - (weight if _fixed(q) else 0)
             rows.append(Share(q, section.id, section_share * weight / every,
                               section_share * weight / (fixed + weight)))
     return rows

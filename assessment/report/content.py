@@ -11,6 +11,7 @@ import base64
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from .. import wording
 from ..scoring import Action, Outcome, Result
 from . import charts
 from .models import PRODUCT_NAME, ReportInput
@@ -19,9 +20,8 @@ GOOD_SECTION = 75  # a section at or above this score is named among "what is go
 WEAK_SECTION = 50  # a section below this score is named among "what is exposed"
 HASH_PREFIX = 12
 
-TIMEFRAME_TEXT = {30: "Within 30 days", 60: "Within 60 days", 90: "Within 90 days"}
 PRIORITY_TEXT = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low"}
-EFFORT_TEXT = {"low": "Low effort", "medium": "Medium effort", "high": "High effort"}
+
 LEVELS = ("Low", "Medium", "High")
 
 # Impact: how much a gap on this question can hurt, from the rubric alone.
@@ -97,6 +97,9 @@ class ActionView:
     timeframe_text: str
     question: str
     section: str
+    who_text: str
+    cost_text: str
+    done_when: str
 
 
 def _answer_text(outcome: Outcome, symbol: str) -> tuple[str, list[str]]:
@@ -125,14 +128,20 @@ def build_context(report: ReportInput) -> dict:
     symbol = result.costs.symbol if result.costs else ""
     section_titles = {s.section.id: s.section.title for s in result.sections}
 
+    billing = result.profile.get("billing_model")
+
     def action_view(number: int, action: Action) -> ActionView:
         r = action.recommendation
         return ActionView(
-            number=number, id=action.id, title=r.title, text=r.text, priority=r.priority,
-            priority_text=PRIORITY_TEXT[r.priority], effort_text=EFFORT_TEXT[r.effort],
-            timeframe=r.timeframe, timeframe_text=TIMEFRAME_TEXT[r.timeframe],
+            number=number, id=action.id, title=r.title, text=wording.adapt(r.text, billing),
+            priority=r.priority,
+            priority_text=PRIORITY_TEXT[r.priority], effort_text=wording.EFFORT[r.effort],
+            timeframe=action.days or 0, timeframe_text=wording.phase_text(action.days),
             question=action.outcome.question.text,
             section=section_titles.get(action.outcome.section_id, ""),
+            who_text=wording.who_text(r.who, billing),
+            cost_text=wording.COST.get(r.cost or "", ""),
+            done_when=r.done_when or "",
         )
 
     actions = [action_view(i, a) for i, a in enumerate(result.actions, start=1)]

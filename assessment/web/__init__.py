@@ -6,6 +6,7 @@ from flask import Flask, render_template
 from flask_wtf import CSRFProtect
 from flask_wtf.csrf import CSRFError
 
+from .. import wording
 from . import converters, db, security, sessions
 
 csrf = CSRFProtect()
@@ -17,6 +18,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     db.init_app(app)
     security.init_app(app)
+    app.jinja_env.globals["wording"] = wording
 
     from . import auth, wizard, workspace
     from .public import bp as public_bp

@@ -474,7 +474,7 @@ def test_review_shows_figures_as_people_write_them(live_server, page, finished_l
     assert path_of(page.url) == "/assessment/review"
     rows = page.locator(".review-row")
     figures = {
-        "What is the business's yearly revenue": "2,100,000",
+        "What are the business's yearly sales": "2,100,000",
         "What did you pay for IT support in the last 12 months?": "18,400",
         "Of that amount, roughly how much was for fixing things": "15,900",
     }
