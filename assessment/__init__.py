@@ -43,8 +43,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import audit, cli, web
     from .report import configure_pool
+    from .web.access_log import redact_request_logs
 
     audit.configure(app)
+    redact_request_logs(app)
     configure_pool(workers=int(app.config["REPORT_WORKERS"]),
                    timeout=float(app.config["REPORT_TIMEOUT"]),
                    memory_mb=int(app.config["REPORT_MEMORY_MB"]))

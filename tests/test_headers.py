@@ -182,6 +182,8 @@ def check_headers(response, label: str, *, https: bool = False) -> str:
     assert headers.get("X-Content-Type-Options") == "nosniff", label
     assert headers.get("Referrer-Policy") in REFERRER_POLICIES, \
         f"{label}: Referrer-Policy {headers.get('Referrer-Policy')!r}"
+    assert "camera=()" in headers.get("Permissions-Policy", ""), label
+    assert headers.get("Cross-Origin-Opener-Policy") == "same-origin", label
     if not label.startswith("static"):
         cache = [d.strip().lower() for d in headers.get("Cache-Control", "").split(",")]
         assert "no-store" in cache, f"{label}: Cache-Control {headers.get('Cache-Control')!r}"

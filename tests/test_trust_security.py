@@ -10,8 +10,12 @@ import os
 import re
 import sqlite3
 import stat
+import threading
+import urllib.error
+import urllib.request
 
 import pytest
+from werkzeug.serving import make_server
 
 from assessment import config, create_app
 from assessment.storage import accounts, connect
@@ -286,3 +290,60 @@ def test_invite_form_tries_are_limited_per_address(app, adb, caplog):
     assert accept_invite(browser_at(app, "192.0.2.10"), path,
                          "cleo@northgate.example").status_code == 303
     assert sign_in(prober, ana["email"]).status_code == 303
+
+
+# ---- 10. the development server's log hides link tokens; two more headers -------------------
+
+SECRET = "SecretLinkToken1234567890abcdefghijklmnopq"
+
+
+def test_the_development_server_log_hides_link_tokens(app, caplog):
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    server = make_server("127.0.0.1", 0, app)  # what `flask run` serves with
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    paths = (f"/assessment/resume/{SECRET}", f"/claim/{SECRET}",
+             f"/account/invite/{SECRET}?from=mail")
+    try:
+        for path in paths:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{server.port}{path}", timeout=10)
+            except urllib.error.HTTPError:
+                pass  # a made-up token: 404 or a redirect to a page that says so
+    finally:
+        server.shutdown()
+        thread.join()
+    lines = [record.getMessage() for record in caplog.records if record.name == "werkzeug"]
+    for kept in ("/assessment/resume/…", "/claim/…", "/account/invite/…?from=mail"):
+        assert any(kept in line for line in lines), (kept, lines)
+    assert SECRET not in caplog.text
+
+
+def test_an_error_on_a_link_path_is_logged_without_its_token(tmp_path, caplog):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "PROPAGATE_EXCEPTIONS": False,
+                      "DATABASE": str(tmp_path / "e.sqlite")})
+
+    def explode(token):
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/claim/<token>/test-only-explode", "test_only_explode", explode)
+    caplog.set_level(logging.ERROR, logger=app.logger.name)
+    assert app.test_client().get(f"/claim/{SECRET}/test-only-explode").status_code == 500
+    assert "Exception on /claim/…/test-only-explode" in caplog.text
+    assert SECRET not in caplog.text
+
+
+def test_every_response_denies_browser_features_and_isolates_its_window(app, client):
+    ana = make_member(app)
+    member = app.test_client()
+    sign_in(member, ana["email"])
+    responses = {"page": client.get("/"), "sign-in": client.get("/account/sign-in"),
+                 "redirect": client.get("/workspace/"), "404": client.get("/no/such/page"),
+                 "static": client.get("/static/app.css"),
+                 "signed in": member.get("/workspace/")}
+    for label, response in responses.items():
+        policy = {part.strip() for part in response.headers.get("Permissions-Policy",
+                                                                  "").split(",")}
+        for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+            assert f"{feature}=()" in policy, (label, feature)
+        assert response.headers.get("Cross-Origin-Opener-Policy") == "same-origin", label

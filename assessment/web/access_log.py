@@ -1,10 +1,14 @@
-"""gunicorn's access log without secrets: resume, claim and invite links carry a token in their
-path, so it is replaced by "…" before the line is written."""
+"""Request logs without secrets: resume, claim and invite links carry a token in their path, so
+it is replaced by "…" before a line is written. `RedactingLogger` does it for gunicorn's access
+log (`make serve`); `redact_request_logs` for werkzeug's request log (the development server of
+`make run`) and Flask's "Exception on PATH" lines."""
 
 from __future__ import annotations
 
+import logging
 import re
 
+from flask import Flask
 from gunicorn.glogging import Logger
 
 SECRET_PATHS = re.compile(r"(/(?:assessment/resume|claim|account/invite)/)[^/?\s]+")
@@ -21,3 +25,23 @@ class RedactingLogger(Logger):
             if isinstance(atoms.get(key), str):
                 atoms[key] = redact(atoms[key])
         return atoms
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a record whose message holds a secret path; lets every record through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if SECRET_PATHS.search(message):
+            record.msg, record.args = redact(message), ()
+        return True
+
+
+_REDACTING_FILTER = RedactingFilter()
+
+
+def redact_request_logs(app: Flask) -> None:
+    # A filter on a logger sees the records made by that logger (before any handler does);
+    # adding the same one again changes nothing.
+    for logger in (logging.getLogger("werkzeug"), app.logger):
+        logger.addFilter(_REDACTING_FILTER)
