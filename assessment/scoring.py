@@ -203,8 +203,8 @@ class _Step:
     """One question's part of the scoring, worked out once per bank."""
 
     __slots__ = ("question", "id", "section_id", "index", "weight", "unit", "optional",
-                 "condition", "referenced", "hidden", "unanswered", "effects", "bank",
-                 "rec_order")
+                 "condition", "referenced", "hidden", "hidden_weight", "unanswered", "effects",
+                 "bank", "rec_order")
 
     def __init__(self, bank: Bank, q: Question, section_id: str, index: int, referenced: bool,
                  unit: int, rec_order: dict[tuple[str, str], int]):
@@ -213,7 +213,11 @@ class _Step:
         self.optional = bank.is_optional(q)
         self.condition = q.show_if
         self.referenced = referenced  # a later show_if looks at this answer
-        self.hidden = Outcome(q, section_id, index, False, None, NO_TOKENS, None)
+        # A question `scored_when_hidden` counts as earning nothing while its show_if hides it.
+        counts_hidden = q.scored_when_hidden and q.scored
+        self.hidden = Outcome(q, section_id, index, False, None, NO_TOKENS,
+                              ZERO if counts_hidden else None)
+        self.hidden_weight = self._units(ONE) if counts_hidden else 0
         self.unanswered = Outcome(q, section_id, index, True, None, NO_TOKENS, None)
         self.effects: dict[Answer, _Effect] = {}
 
@@ -315,6 +319,8 @@ def _finding(q: Question, tokens: frozenset[str]) -> tuple[str, str | None] | No
         return None
     if not tokens.isdisjoint(rule.when):
         return rule.finding, rule.severity
+    if rule.lesser is not None and not tokens.isdisjoint(rule.lesser.when):
+        return rule.lesser.finding, rule.lesser.severity
     unsure = rule.not_sure
     if NOT_SURE in tokens and unsure is not None and unsure.severity is not None:
         return unsure.finding, unsure.severity
@@ -400,6 +406,7 @@ def score(bank: Bank, answers: Mapping[str, Answer]) -> Result:
         for step in steps:
             if step.condition is not None and not step.condition.evaluate(lookup):
                 walked.append(step.hidden)
+                counted += step.hidden_weight
                 continue
             applicable += 1
             answer = answers.get(step.id)

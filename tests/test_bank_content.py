@@ -39,10 +39,11 @@ FIND_OUT = "Find out"
 # (the business could be lost on their own) put it in the worst band whatever its score.
 REQUIRED_CRITICAL = {
     "backup.automatic": ("existential", "no backups"),
-    "backup.offsite": ("existential", "every copy in reach of one fire or one attacker"),
+    "backup.offsite": ("existential", "every copy in reach of one fire"),
     "security.endpoint": ("existential", "no protection against malware"),
     "identity.former_staff": ("existential", "former staff can still log in"),
-    "backup.locked_copy": ("serious", "the off-site copy can be deleted with office passwords"),
+    "backup.locked_copy": ("existential", "every copy in reach of one attacker with the office "
+                                          "passwords"),
     "backup.restore_tested": ("serious", "backups never proven to work"),
     "security.mfa_email": ("serious", "no two-step login on email"),
     "security.mfa_other": ("serious", "admin logins without two-step login"),

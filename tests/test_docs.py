@@ -23,7 +23,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 MODELS = [models.BankFile, models.Band, models.SeverityRule, models.Escalation,
           models.PlanRules, models.CapacityRow, models.SectionRef, models.ProviderQuestion,
           models.Section, models.Question, models.Choice, models.NumberBand,
-          models.Recommendation, models.CriticalRule, models.NotSureEffect,
+          models.Recommendation, models.CriticalRule, models.NotSureEffect, models.LesserFinding,
           models.ProviderFollowUp]
 
 

@@ -311,6 +311,8 @@ def _check_questions(sections: list[Section], names: dict[str, str],
             problems += _check_feeds(q, name, where)
             tokens = set(q.tokens())
             rules = [("critical", q.critical)] if q.critical else []
+            if q.critical and q.critical.lesser:
+                rules.append(("critical.lesser", q.critical.lesser))
             rules += [(f"recommendations[{j}]", r) for j, r in enumerate(q.recommendations)]
             rules += [(f"ask_provider[{j}]", r) for j, r in enumerate(q.ask_provider)]
             for path, rule in rules:
@@ -363,6 +365,15 @@ def _check_v2(q: Question, seen: dict[str, Question]) -> list[tuple[str, str]]:
             problems.append(("critical.not_sure.why", "say plainly why 'Not sure' is not a "
                                                       "critical finding here"))
     critical_tokens = set(rule.when) if rule else set()
+    if rule is not None and rule.lesser is not None:
+        critical_tokens |= set(rule.lesser.when)
+        if set(rule.lesser.when) & set(rule.when):
+            problems.append(("critical.lesser.when", "name each answer in one rule only"))
+        if rule.severity == "serious" and rule.lesser.severity == "existential":
+            problems.append(("critical.lesser.severity", "the lesser finding cannot be worse "
+                                                         "than the main one"))
+    if q.scored_when_hidden and (q.show_if is None or not q.scored):
+        problems.append(("scored_when_hidden", "only for a scored question with a show_if"))
     for j, r in enumerate(q.recommendations):
         for field in ("who", "cost", "done_when"):
             if getattr(r, field) is None:

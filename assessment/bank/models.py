@@ -94,11 +94,21 @@ class NotSureEffect(Model):
     why: Text | None = None
 
 
+class LesserFinding(Model):
+    """A second, lesser finding on the same question: answers that are not as bad as `when`
+    but still an exposure (backups that depend on someone remembering)."""
+
+    when: tuple[str, ...] = Field(min_length=1)
+    severity: Severity
+    finding: Text
+
+
 class CriticalRule(Model):
     when: tuple[str, ...] = Field(min_length=1)
     finding: Text
     severity: Severity | None = None  # bank 2.0 and later; 1.x banks cap at `critical_cap`
     not_sure: NotSureEffect | None = None
+    lesser: LesserFinding | None = None
 
 
 class ProviderFollowUp(Model):
@@ -119,6 +129,7 @@ class Question(Model):
     min: float | None = None
     max: float | None = None
     unit: Literal["count", "money", "hours", "days", "percent"] | None = None
+    unit_label: Text | None = None  # the words after the figure: "people", "hours a week"
     low_label: Text | None = None
     high_label: Text | None = None
     bands: tuple[NumberBand, ...] = ()
@@ -136,6 +147,9 @@ class Question(Model):
     # About the past (the last 12 months): no plan can change its answer, so no projection
     # counts it as fixed.
     looks_back: bool = False
+    # When its show_if hides it, what it asks about does not exist (no backups, so no backup
+    # copy off site): it counts as earning nothing instead of leaving the score.
+    scored_when_hidden: bool = False
 
     @field_validator("show_if", mode="before")
     @classmethod
