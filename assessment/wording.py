@@ -12,6 +12,10 @@ import re
 WHO = {"owner": "You (the owner or manager)", "staff": "Everyone on the staff",
        "provider": "Your IT provider"}
 WHO_IN_HOUSE = "Your IT person"
+# The same, short enough for a table cell: "You · low effort · no cost".
+WHO_SHORT = {"owner": "You", "staff": "All staff", "provider": "IT provider"}
+WHO_SHORT_IN_HOUSE = "IT person"
+COST_SHORT = {"none": "no cost", "low": "low cost", "medium": "medium cost", "high": "high cost"}
 COST = {"none": "No cost beyond time", "low": "Low cost", "medium": "Medium cost",
         "high": "High cost"}
 EFFORT = {"low": "Low effort", "medium": "Medium effort", "high": "High effort"}
@@ -26,6 +30,15 @@ def who_text(who: str | None, billing_model: object = None) -> str:
     if who == "provider" and in_house(billing_model):
         return WHO_IN_HOUSE
     return WHO.get(who or "", "")
+
+
+def facts_short(who: str | None, effort: str, cost: str | None,
+                billing_model: object = None) -> str:
+    """Who, effort and cost in a few words: "IT provider · low effort · low cost"."""
+    person = WHO_SHORT_IN_HOUSE if who == "provider" and in_house(billing_model) else \
+        WHO_SHORT.get(who or "", "")
+    parts = [person, f"{effort} effort", COST_SHORT.get(cost or "", "")]
+    return " · ".join(part for part in parts if part)
 
 
 def adapt(text: str, billing_model: object = None) -> str:

@@ -89,7 +89,8 @@ def test_an_exported_assessment_brings_notes_and_verification(cli, tmp_path, ban
     path = tmp_path / "export.json"
     path.write_text(json.dumps(data))
     out = tmp_path / "export.html"
-    result = cli.invoke(args=["report", "render", str(path), "--out", str(out), "--html"])
+    result = cli.invoke(args=["report", "render", str(path), "--out", str(out), "--html",
+                              "--full"])
     assert result.exit_code == 0, result.output
     html = out.read_text()
     assert "Seen the backup console." in html

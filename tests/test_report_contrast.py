@@ -151,7 +151,8 @@ def test_the_parser_finds_the_pairs_that_matter():
     assert len(pairs) >= 40
     variables = Sheet(stylesheet_text()).variables
     assert pairs[".badge.medium"] == (WHITE, _hex(variables["--medium"], {}))
-    assert pairs[".finding h2"] == (_hex(variables["--accent"], {}), _hex(variables["--wash"], {}))
+    assert pairs[".verdict .band"] == (_hex(variables["--accent"], {}),
+                                       _hex(variables["--wash"], {}))
     assert pairs["@page @top-left"] == (_hex(variables["--muted"], {}), WHITE)
     assert pairs[".badge.reported"] == (_hex(variables["--muted"], {}), WHITE)
     text, background = pairs[".cover-kicker"]

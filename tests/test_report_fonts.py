@@ -114,11 +114,16 @@ def cover_text(path) -> str:
                           capture_output=True, text=True).stdout
 
 
+COVER_BAND = 128 * MM  # the coloured band at the top of the cover, which holds the title
+TITLE_MIN_POINTS = 17  # the title is 30 pt, 18 pt for a long name; nothing else there is
+
+
 def title_chars(path) -> tuple[list[dict], float, float]:
-    """The cover title's characters (the 30 pt text) and the page's width and height."""
+    """The cover title's characters and the page's width and height."""
     with pdfplumber.open(path) as pdf:
         page = pdf.pages[0]
-        chars = [c for c in page.chars if abs(c["size"] - 30) < 0.5]
+        chars = [c for c in page.chars
+                 if c["size"] >= TITLE_MIN_POINTS and c["bottom"] <= COVER_BAND]
         return chars, float(page.width), float(page.height)
 
 

@@ -1,5 +1,7 @@
 """The PDF report, read back: text, contents page numbers, bookmarks, fonts, metadata, tags,
-pages that are never blank, and the brand colour on the cover.
+pages that are never blank, the brand colour on the cover, and what makes it a five-minute
+brief: page and word limits, each action in full once, the band and the fixes for every
+critical finding in the first three pages, and print sizes.
 
 Real WeasyPrint in real worker processes; each PDF is rendered once per module and read many
 times. Poppler's tools read the PDFs; a test skips (saying which tool) only when one is missing.
@@ -18,7 +20,6 @@ from PIL import Image
 from pypdf import PdfReader
 
 from assessment.report import Branding, RenderPool, ReportInput, render_print_html
-from assessment.report.content import whole
 from assessment.scoring import parse_answers, score
 
 from .conftest import FIXTURES
@@ -26,8 +27,13 @@ from .tools import tool
 
 BREAK_FIX = FIXTURES / "break_fix_untested_backups.json"
 SINGLE = FIXTURES / "single_critical_exposure.json"
-CONTENTS_PAGE = 2
+REFERENCE_SETS = ("break_fix_untested_backups", "single_critical_exposure", "unsure_mixed",
+                  "well_run_managed")
+CONTENTS_PAGE = 1  # the contents are on the cover
 HEADER_POINTS = 58  # the running header sits in the top margin (21 mm is about 60 pt)
+MAX_LEADERSHIP_PAGES, MAX_LEADERSHIP_WORDS = 12, 6000
+LEADERSHIP_PARTS = ["The brief", "The plan", "What IT problems cost you", "Scores by area",
+                    "Things to find out", "How this report was made"]
 
 
 def need(name: str) -> str:
@@ -66,7 +72,8 @@ def break_fix(bank):
 
 @pytest.fixture(scope="module")
 def branded(bank):
-    """A consultant's report with its own colours, a logo, verification marks and a difference."""
+    """A consultant's full report with its own colours, a logo, verification marks and a
+    difference."""
     _, result = load(SINGLE, bank)
     image = Image.new("RGB", (240, 80), "#123456")
     logo = io.BytesIO()
@@ -81,6 +88,7 @@ def branded(bank):
         notes={answered[0]: "Checked on site with the office manager."},
         verified={qid: i % 2 == 0 for i, qid in enumerate(answered)},
         owner_answers={answered[1]: "Never"},
+        full=True,
     )
 
 
@@ -99,6 +107,28 @@ def branded_pdf(pool, branded, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def full_pdf(pool, break_fix, tmp_path_factory):
+    path = tmp_path_factory.mktemp("report") / "break_fix_full.pdf"
+    path.write_bytes(pool.render(render_print_html(
+        ReportInput(**{**break_fix.__dict__, "full": True}))))
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference_pdfs(pool, bank, tmp_path_factory):
+    """The leadership report of every reference answer set: name -> (result, PDF path)."""
+    folder = tmp_path_factory.mktemp("references")
+    out = {}
+    for name in REFERENCE_SETS:
+        raw, result = load(FIXTURES / f"{name}.json", bank)
+        path = folder / f"{name}.pdf"
+        path.write_bytes(pool.render(render_print_html(ReportInput(
+            result=result, business_name=raw.get("profile.business_name", "")))))
+        out[name] = (result, path)
+    return out
+
+
+@pytest.fixture(scope="module")
 def reader(break_fix_pdf):
     return PdfReader(break_fix_pdf)
 
@@ -112,10 +142,10 @@ def text(break_fix_pdf):
 
 
 def test_the_text_carries_the_business_score_sections_findings_and_recommendations(
-        text, break_fix):
+        text, break_fix, full_pdf):
     result = break_fix.result
     assert "Harbour Street Dental" in text
-    assert re.search(rf"\b{whole(result.score)}\s*/\s*100\b", text)
+    assert re.search(rf"\b{result.score}\s*/\s*100\b", text)
     assert result.band.label in text
     for s in result.sections:
         if s.section.kind == "scored":
@@ -126,8 +156,9 @@ def test_the_text_carries_the_business_score_sections_findings_and_recommendatio
     assert result.actions
     for action in result.actions:
         assert flat(action.recommendation.title) in text, action.recommendation.title
-    for question in result.provider_questions:
-        assert flat(question) in text, question
+    full = flat(pdftotext(full_pdf, "-raw"))
+    for question in result.provider_questions:  # every one, in the full report
+        assert flat(question) in full, question
 
 
 def test_the_cost_figures_are_the_business_own(text, break_fix):
@@ -135,7 +166,10 @@ def test_the_cost_figures_are_the_business_own(text, break_fix):
     assert costs is not None
     assert costs.money(costs.downtime_cost_12m) in text  # 31 hours x $850 = $26,350
     assert "$26,350" in text
-    assert f"{whole(100 * costs.reactive_share)}%" in text
+    assert f"{round(100 * costs.reactive_share)}%" in text
+    # The break-even "fee" read as a price quote; what remains says what it assumes.
+    assert "Break-even" not in text
+    assert "This is a way to judge quotes, not a price." in text
 
 
 def test_every_page_says_page_x_of_y(break_fix_pdf, reader):
@@ -152,8 +186,9 @@ def test_the_cover_has_no_running_header_or_footer(break_fix_pdf, reader):
 
 
 def test_the_running_header_names_the_section(break_fix_pdf):
-    third = pdftotext(break_fix_pdf, "-f", "3", "-l", "3")
-    assert third.lstrip().upper().startswith("EXECUTIVE SUMMARY")
+    second = pdftotext(break_fix_pdf, "-f", "2", "-l", "2")
+    header = [line for line in second.splitlines() if line.strip()][:2]
+    assert "THE BRIEF" in [line.strip().upper() for line in header], header
 
 
 # ---------------------------------------------------------------- structure
@@ -162,6 +197,7 @@ def test_the_running_header_names_the_section(break_fix_pdf):
 def _contents(pdf_path) -> list[tuple[str, int]]:
     lines = pdftotext(pdf_path, "-layout", "-f", str(CONTENTS_PAGE), "-l",
                       str(CONTENTS_PAGE)).splitlines()
+    lines = lines[[line.strip() for line in lines].index("Contents") + 1:]
     entries = []
     for line in lines:
         match = re.fullmatch(r"\s*(\S.*?\S)\s{2,}(\d+)\s*", line)
@@ -180,9 +216,7 @@ def _body_lines(pdf_path, page: int) -> list[str]:
 def test_contents_page_numbers_are_where_the_headings_really_are(break_fix_pdf, reader):
     entries = _contents(break_fix_pdf)
     titles = [title for title, _ in entries]
-    assert titles[:3] == ["Executive summary", "Scores at a glance", "Critical findings"]
-    assert "What IT trouble costs you" in titles  # the business gave its figures
-    assert titles[-1] == "Methodology"
+    assert titles == LEADERSHIP_PARTS  # the business gave its figures, so costs are there
     pages = {number: _body_lines(break_fix_pdf, number)
              for number in range(CONTENTS_PAGE + 1, len(reader.pages) + 1)}
     for title, number in entries:
@@ -191,18 +225,20 @@ def test_contents_page_numbers_are_where_the_headings_really_are(break_fix_pdf, 
         assert found[0] == number, f"{title!r}: contents say page {number}, it is on {found[0]}"
 
 
-def test_bookmarks_follow_the_parts_with_the_appendix_sections_nested(reader, break_fix):
+def test_bookmarks_follow_the_parts_with_the_phases_and_answers_nested(reader, full_pdf,
+                                                                      break_fix):
     outline = reader.outline
     top = [item.title for item in outline if not isinstance(item, list)]
-    assert top[:4] == ["Contents", "Executive summary", "Scores at a glance", "Critical findings"]
-    assert top[-1] == "Methodology"
-    appendix_index = top.index("Appendix: every answer")
+    assert top == LEADERSHIP_PARTS
     nested = [item for item in outline if isinstance(item, list)]
-    assert nested, "the appendix sections are nested bookmarks"
-    titles = [item.title for item in nested[-1]]
+    assert [item.title for item in nested[0]][:3] == ["Within 30 days", "Within 60 days",
+                                                       "Within 90 days"]
+    full = PdfReader(full_pdf).outline
+    full_top = [item.title for item in full if not isinstance(item, list)]
+    assert full_top.index("Every answer") > full_top.index("Risk register")
+    answers = [item.title for item in [i for i in full if isinstance(i, list)][-1]]
     for s in break_fix.result.sections:
-        assert s.section.title in titles
-    assert appendix_index > top.index("Risk register")
+        assert s.section.title in answers
 
 
 def test_bookmarks_and_contents_agree(break_fix_pdf, reader):
@@ -212,8 +248,58 @@ def test_bookmarks_and_contents_agree(break_fix_pdf, reader):
         assert by_title[title] == number, title
 
 
-def test_page_count_of_a_full_break_fix_report(reader):
-    assert 12 <= len(reader.pages) <= 40
+def test_the_leadership_report_is_a_five_minute_read_for_every_reference_set(reference_pdfs):
+    """At most 12 pages and 6,000 words, whatever the answers."""
+    for name, (_, path) in reference_pdfs.items():
+        pages = len(PdfReader(path).pages)
+        words = len(pdftotext(path).split())
+        print(f"{name}: {pages} pages, {words} words")
+        assert pages <= MAX_LEADERSHIP_PAGES, f"{name}: {pages} pages"
+        assert words <= MAX_LEADERSHIP_WORDS, f"{name}: {words} words"
+
+
+def test_each_action_is_printed_in_full_at_most_once(reference_pdfs, full_pdf, break_fix):
+    """"Test a restore every quarter" was printed five times: each recommendation's text now
+    appears once in a whole report at the most (leadership and full)."""
+    reports = [(result, path) for result, path in reference_pdfs.values()]
+    reports.append((break_fix.result, full_pdf))
+    for result, path in reports:
+        text = flat(pdftotext(path, "-raw"))
+        for action in result.actions:
+            count = text.count(flat(action.recommendation.text)[:80])
+            assert count <= 1, f"{path.name}: {action.id} printed {count} times"
+
+
+def test_the_first_three_pages_name_the_band_and_a_fix_for_every_critical_finding(
+        reference_pdfs):
+    for name, (result, path) in reference_pdfs.items():
+        first = flat(pdftotext(path, "-f", "1", "-l", "3", "-raw"))
+        assert result.band.label in first, name
+        for finding in result.critical_findings:
+            assert finding.actions, f"{name}: {finding.title} has no fix"
+            assert any(flat(a.recommendation.title) in first for a in finding.actions), (
+                f"{name}: no fix for {finding.title!r} in the first three pages")
+
+
+def test_print_is_readable(break_fix_pdf, full_pdf):
+    """Body text at least 10 pt, tables at least 9 pt: at least 90% of all characters at 9 pt
+    or more, and the most common size (the body) at least 10 pt."""
+    pdfplumber = pytest.importorskip("pdfplumber")
+    for path in (break_fix_pdf, full_pdf):
+        sizes = {}
+        with pdfplumber.open(path) as pdf:
+            for page in pdf.pages:
+                for char in page.chars:
+                    if char["text"].strip():
+                        size = round(char["size"], 1)
+                        sizes[size] = sizes.get(size, 0) + 1
+        total = sum(sizes.values())
+        readable = sum(n for size, n in sizes.items() if size >= 9)
+        body = max(sizes, key=sizes.get)
+        print(f"{path.name}: {readable / total:.1%} of {total} characters at 9 pt or more; "
+              f"body {body} pt")
+        assert readable / total >= 0.9, sorted(sizes.items())
+        assert body >= 10, sorted(sizes.items())
 
 
 def test_fonts_are_the_shipped_family_and_all_embedded(break_fix_pdf):
@@ -267,7 +353,7 @@ def test_no_page_is_blank(break_fix_pdf, reader, tmp_path):
 def test_the_cover_uses_the_brand_colour(branded_pdf, tmp_path):
     cover = _pages_as_images(branded_pdf, tmp_path, dpi=40)[0]
     width, height = cover.size
-    for x, y in ((0.95, 0.15), (0.95, 0.45), (0.6, 0.02)):  # the band, away from its text
+    for x, y in ((0.95, 0.15), (0.95, 0.4), (0.6, 0.02)):  # the band, away from its text
         r, g, b = cover.getpixel((int(width * x), int(height * y)))
         assert abs(r - 0xaa) <= 6 and abs(g - 0x33) <= 6 and abs(b - 0x00) <= 6, (x, y, r, g, b)
 

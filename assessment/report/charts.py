@@ -38,52 +38,6 @@ def gauge(score: int | None) -> dict:
             "score": "–" if score is None else str(score)}
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """Split a label into at most two lines of about `width` characters."""
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    lines.append(line)
-    if len(lines) > 2:
-        lines = [lines[0], " ".join(lines[1:])]
-        if len(lines[1]) > width:
-            lines[1] = lines[1][: width - 1].rstrip() + "…"
-    return lines
-
-
-BAR_LABEL_CHARS = 30
-BAR_X, BAR_W = 215.0, 235.0
-
-
-def section_bars(sections: list[dict]) -> dict:
-    """Horizontal bars, one per scored section, on a 0-100 scale."""
-    rows, y = [], 8.0
-    for s in sections:
-        lines = _wrap(s["title"], BAR_LABEL_CHARS)
-        height = 16.0 * len(lines) + 10
-        score = s["score"]
-        middle = y + height / 2
-        rows.append({
-            "lines": [{"text": text, "y": round(middle + 4 - 7.5 * (len(lines) - 1) + 15 * i, 2)}
-                      for i, text in enumerate(lines)],
-            "bar_y": round(y + height / 2 - 8, 2),
-            "width": 0.0 if score is None else round(BAR_W * score / 100, 2),
-            "value": "n/a" if score is None else str(score),
-            "value_x": round(BAR_X + (0 if score is None else BAR_W * score / 100) + 6, 2),
-            "text_y": round(y + height / 2 + 4, 2),
-            "weak": score is not None and score < 50,
-        })
-        y += height
-    grid = [{"x": round(BAR_X + BAR_W * mark / 100, 2), "label": mark} for mark in (0, 50, 100)]
-    return {"rows": rows, "height": round(y + 22, 2), "grid": grid, "bar_x": BAR_X,
-            "bar_w": BAR_W, "axis_y": round(y + 4, 2), "label_y": round(y + 16, 2),
-            "top": 4.0}
-
-
 PROJ_LEFT, PROJ_TOP, PROJ_W, PROJ_H = 40.0, 20.0, 440.0, 170.0
 
 

@@ -1,15 +1,18 @@
 """ReportInput -> the plain data the templates lay out. Pure: no Jinja, no WeasyPrint, no I/O.
 
-Every figure printed in a report is computed here from the scoring result, so the templates only
-place and escape text. The rules for the risk register (impact and likelihood) are stated in
-docs/report.md; keep the two in step.
+Every figure and every sentence the report builds from the answers is made here, so the templates
+only place and escape text. The choices (which risks lead the brief, which three questions go to
+the provider this week, what counts as good) are stated in docs/report.md; keep the two in step.
+
+Two variants come from the same data: the leadership report (the brief, the plan, costs, section
+scores, what to find out, the method) and the full report, which adds the risk register, every
+provider question and every answer with its notes and who gave it.
 """
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 from .. import wording
 from ..scoring import Action, Outcome, Result
@@ -17,27 +20,20 @@ from . import charts
 from .models import PRODUCT_NAME, ReportInput
 
 GOOD_SECTION = 75  # a section at or above this score is named among "what is good"
-WEAK_SECTION = 50  # a section below this score is named among "what is exposed"
+GOOD_ANSWERS = 3  # best-practice answers named among "what is good", heaviest first
+TOP_RISKS = (3, 5)  # the brief names at least 3 and at most 5 risks
+THIS_WEEK = 3  # questions for the provider in the brief
 HASH_PREFIX = 12
+WORKING_DAYS_PER_WEEK = 5
 
-PRIORITY_TEXT = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low"}
-
-LEVELS = ("Low", "Medium", "High")
-
-# Impact: how much a gap on this question can hurt, from the rubric alone.
-IMPACT_HIGH_WEIGHT = 3
-IMPACT_MEDIUM_WEIGHT = 2
-# Likelihood: how likely the gap is to bite, from the share of points the answer earned.
+# Risk register (full report): impact from the rubric, likelihood from the answer's share.
+IMPACT_HIGH_WEIGHT = 7
+IMPACT_MEDIUM_WEIGHT = 4
 LIKELY_BELOW = 0.0  # a share of 0 (including "Not sure") is "Likely"
 POSSIBLE_BELOW = 0.5  # a share under one half is "Possible"; from one half up to full, "Unlikely"
-
-
-def whole(value: float | None) -> int | None:
-    """A score as a whole number: the two-decimal score (docs/scoring.md), rounded half up."""
-    if value is None:
-        return None
-    two = Decimal(str(round(value, 2)))
-    return int(two.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+LIKELIHOOD_RANK = {"Unlikely": 1, "Possible": 2, "Likely": 3}
+IMPACT_RANK = {"Low": 1, "Medium": 2, "High": 3}
+SEVERITY_TEXT = {"existential": "Critical on its own", "serious": "Serious", None: "Critical"}
 
 
 def impact_of(outcome: Outcome) -> str:
@@ -55,10 +51,6 @@ def likelihood_of(share: float) -> str:
     if share < POSSIBLE_BELOW:
         return "Possible"
     return "Unlikely"
-
-
-LIKELIHOOD_RANK = {"Unlikely": 1, "Possible": 2, "Likely": 3}
-IMPACT_RANK = {"Low": 1, "Medium": 2, "High": 3}
 
 
 def rating_of(impact: str, likelihood: str) -> str:
@@ -84,22 +76,27 @@ def plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
+def first_sentence(text: str) -> str:
+    end = text.find(". ")
+    return text if end < 0 else text[:end + 1]
+
+
 @dataclass(frozen=True)
 class ActionView:
-    number: int  # position in the prioritised list, from 1
+    """One action as the report prints it."""
+
+    number: int  # position in the plan, from 1
     id: str
     title: str
     text: str
-    priority: str
-    priority_text: str
-    effort_text: str
-    timeframe: int
-    timeframe_text: str
-    question: str
-    section: str
     who_text: str
+    effort_text: str
     cost_text: str
+    facts_short: str  # who, effort and cost in a few words, for a table cell
     done_when: str
+    phase_text: str
+    find_out_note: str  # for a "find out": what the answer may change
+    section: str
 
 
 def _answer_text(outcome: Outcome, symbol: str) -> tuple[str, list[str]]:
@@ -126,99 +123,52 @@ def build_context(report: ReportInput) -> dict:
     result: Result = report.result
     brand = report.branding
     symbol = result.costs.symbol if result.costs else ""
-    section_titles = {s.section.id: s.section.title for s in result.sections}
-
     billing = result.profile.get("billing_model")
+    titles = {s.section.id: s.section.title for s in result.sections}
 
-    def action_view(number: int, action: Action) -> ActionView:
+    def view(number: int, action: Action) -> ActionView:
         r = action.recommendation
         return ActionView(
             number=number, id=action.id, title=r.title, text=wording.adapt(r.text, billing),
-            priority=r.priority,
-            priority_text=PRIORITY_TEXT[r.priority], effort_text=wording.EFFORT[r.effort],
-            timeframe=action.days or 0, timeframe_text=wording.phase_text(action.days),
-            question=action.outcome.question.text,
-            section=section_titles.get(action.outcome.section_id, ""),
             who_text=wording.who_text(r.who, billing),
+            effort_text=wording.EFFORT[r.effort],
             cost_text=wording.COST.get(r.cost or "", ""),
+            facts_short=wording.facts_short(r.who, r.effort, r.cost, billing),
             done_when=r.done_when or "",
+            phase_text=wording.phase_text(action.days),
+            find_out_note=wording.find_out_note(action) if action.find_out else "",
+            section=titles.get(action.outcome.section_id, ""),
         )
 
-    actions = [action_view(i, a) for i, a in enumerate(result.actions, start=1)]
-    action_groups = [{"label": f"{PRIORITY_TEXT[p]} priority",
-                      "actions": [a for a in actions if a.priority == p]}
-                     for p in PRIORITY_TEXT if any(a.priority == p for a in actions)]
-    actions_by_question: dict[str, list[ActionView]] = {}
-    for action, view in zip(result.actions, actions, strict=True):
-        actions_by_question.setdefault(action.outcome.question.id, []).append(view)
+    views = {a.id: view(i, a) for i, a in enumerate(result.actions, start=1)}
+    by_question: dict[str, list[ActionView]] = {}
+    for a in result.actions:
+        by_question.setdefault(a.outcome.question.id, []).append(views[a.id])
 
-    scored_sections = [s for s in result.sections if s.section.kind == "scored"]
-    sections = [{
-        "id": s.section.id, "title": s.section.title, "score": whole(s.score),
-        "weight": s.weight, "applicable": s.applicable, "answered": s.answered,
-        "not_sure": s.not_sure,
-    } for s in scored_sections]
-
-    score = whole(result.score)
-    critical_ids = {f.outcome.question.id for f in result.critical_findings}
-    findings = [{
-        "title": f.title,
-        "question": f.outcome.question.text,
-        "answer": f.outcome.answer_label,
-        "why": f.outcome.question.help,
-        "section": section_titles.get(f.outcome.section_id, ""),
-        "actions": [v for a in f.actions for v in actions if v.id == a.id],
-    } for f in result.critical_findings]
-
-    register = []
-    for o in result.outcomes:
-        if not (o.applicable and o.counts and o.question.scored) or o.share >= 1:
-            continue
-        impact, likelihood = impact_of(o), likelihood_of(o.share)
-        register.append({
-            "question_id": o.question.id,
-            "finding": next((f.title for f in result.critical_findings if f.outcome is o), None),
-            "critical": o.question.id in critical_ids,
-            "question": o.question.text,
-            "answer": o.answer_label,
-            "why": o.question.help,
-            "section": section_titles.get(o.section_id, ""),
-            "impact": impact,
-            "likelihood": likelihood,
-            "rating": rating_of(impact, likelihood),
-            "share_percent": whole(100 * o.share),
-            "weight": o.question.weight,
-            "actions": actions_by_question.get(o.question.id, []),
-            "_order": (-IMPACT_RANK[impact] * LIKELIHOOD_RANK[likelihood], -IMPACT_RANK[impact],
-                       -LIKELIHOOD_RANK[likelihood], o.index),
-        })
-    register.sort(key=lambda row: row["_order"])
-
-    roadmap = [{
+    score = result.score
+    band = result.band
+    sections = [{"id": s.section.id, "title": s.section.title, "score": s.score,
+                 "line": _section_line(result, s.section.id, views)}
+                for s in result.sections if s.section.kind == "scored"]
+    phases = [{
         "days": p.days,
-        "score": whole(p.projected_score),
+        "score": p.projected_score,
         "band": p.projected_band.label if p.projected_band else None,
-        "actions": [v for a in p.actions for v in actions if v.id == a.id],
+        "actions": [views[a.id] for a in p.actions],
+        "effort": p.effort,
+        "capacity": p.capacity,
     } for p in result.roadmap]
-
-    find_out = [{
-        "question": o.question.text,
-        "why": o.question.help,
-        "section": section_titles.get(o.section_id, ""),
-        "actions": actions_by_question.get(o.question.id, []),
-    } for o in result.not_sure]
-
-    appendix = _appendix(report, symbol)
-    summary = _summary(report, sections, score, findings, actions, roadmap, symbol)
-
+    later = [views[a.id] for a in result.later]
+    costs = _costs(result)
     logo = None
     if brand.logo_png_or_jpeg is not None:
         encoded = base64.b64encode(brand.logo_png_or_jpeg).decode("ascii")
         logo = f"data:{brand.logo_mime};base64,{encoded}"
 
-    band = result.band
     return {
         "product_name": PRODUCT_NAME,
+        "full": report.full,
+        "variant": "Full report" if report.full else "Leadership report",
         "brand": {
             "firm_name": brand.firm_name, "primary": brand.primary, "accent": brand.accent,
             "contact": brand.contact, "disclaimer": brand.disclaimer, "logo": logo,
@@ -234,21 +184,30 @@ def build_context(report: ReportInput) -> dict:
         "band": {"label": band.label, "summary": band.summary, "id": band.id} if band else None,
         "uncapped_band": result.uncapped_band.label if result.uncapped_band else None,
         "capped": result.capped,
+        "verdict": _verdict(result),
+        "risks": _risks(result, titles),
+        "more_findings": [f.title.rstrip(".") for f in result.critical_findings[TOP_RISKS[1]:]],
+        "money_at_stake": _money_at_stake(result),
+        "first_actions": phases[0]["actions"] if phases else [],
+        "this_week": _this_week(result),
+        "good": _good(result, sections),
+        "findings_count": len(result.critical_findings),
+        "phases": phases,
+        "later": later,
+        "actions_count": len(result.actions),
+        "costs": costs,
         "sections": sections,
-        "critical_findings": findings,
-        "register": register,
-        "actions": actions,
-        "action_groups": action_groups,
-        "roadmap": roadmap,
-        "costs": _costs(result),
+        "find_out": [{
+            "question": o.question.text,
+            "section": titles.get(o.section_id, ""),
+            "steps": by_question.get(o.question.id, []),
+        } for o in result.not_sure],
+        "register": _register(result, titles, by_question) if report.full else [],
         "provider_questions": list(result.provider_questions),
-        "standing_questions": _standing_questions(result),
-        "find_out": find_out,
-        "appendix": appendix,
-        "summary": summary,
+        "standing_questions": len(result.provider_questions) - len(_follow_ups(result)),
+        "appendix": _appendix(report, symbol) if report.full else None,
         "consultant": report.consultant_assessed,
         "verified_count": sum(1 for v in (report.verified or {}).values() if v),
-        "differences": appendix["differences"],
         "method": {
             "bank_id": result.bank_id, "bank_version": result.bank_version,
             "bank_hash": result.bank_hash[:HASH_PREFIX],
@@ -257,59 +216,174 @@ def build_context(report: ReportInput) -> dict:
             "questions_counted": sum(1 for o in result.outcomes if o.counts),
             "unanswered": len(result.unanswered),
             "complete": result.complete,
+            "capacity": phases[0]["capacity"] if phases else None,
         },
         "charts_data": {
-            "gauge": charts.gauge(score),
-            "sections": charts.section_bars(sections),
-            "roadmap": charts.projection(score, roadmap),
+            "roadmap": charts.projection(score, phases),
         },
     }
 
 
-def _summary(report, sections, score, findings, actions, roadmap, symbol) -> dict:
-    result = report.result
-    scored = [s for s in sections if s["score"] is not None]
-    by_score = sorted(scored, key=lambda s: (-s["score"], s["title"]))
-    good = [f"{s['title']}: {s['score']} out of 100." for s in by_score
-            if s["score"] >= GOOD_SECTION][:3]
-    best_answers = sum(1 for o in result.outcomes if o.counts and o.share >= 1)
-    counted = sum(1 for o in result.outcomes if o.counts)
-    if counted:
-        verb = "is" if best_answers == 1 else "are"
-        good.append(f"{best_answers} of {counted} scored answers {verb} already at best "
-                    f"practice.")
-    if not any(s["score"] >= GOOD_SECTION for s in scored) and by_score:
-        top = by_score[0]
-        good.insert(0, f"No area reaches {GOOD_SECTION} yet; the strongest is {top['title']} "
-                       f"at {top['score']} out of 100.")
+def _verdict(result: Result) -> str:
+    """One sentence on why the business is in its band."""
+    findings = result.critical_findings
+    if result.band is None:
+        return "Answer the questions to get a verdict."
+    if findings:
+        lead = findings[0].title.rstrip(".")
+        rest = len(findings) - 1
+        tail = f", and {plural(rest, 'more critical finding')} stand{'s' if rest == 1 else ''}" \
+            if rest else ""
+        if result.capped:
+            return (f"{lead}{tail}: that holds the business at {result.band.label}, whatever "
+                    f"the score.")
+        return f"{lead}{tail}."
+    return result.band.summary
 
-    exposed = [f"{f['title']}." for f in findings[:3]]
-    if len(findings) > 3:
-        exposed.append(f"{plural(len(findings) - 3, 'more critical finding')} "
-                       f"(see Critical findings).")
-    weak = [s for s in sorted(scored, key=lambda s: (s["score"], s["title"]))
-            if s["score"] < WEAK_SECTION][:3]
-    if weak:
-        exposed.append("Weakest areas: " + ", ".join(
-            f"{s['title']} ({s['score']})" for s in weak) + ".")
-    if result.not_sure:
-        exposed.append(f"You were not sure about {plural(len(result.not_sure), 'question')}: "
-                       f"not knowing is itself a risk.")
+
+def _risks(result: Result, titles: dict[str, str]) -> list[dict]:
+    """The risks that matter most: every critical finding (worst first) up to five, then the
+    answers that cost the most points, until there are at least three."""
+    low, high = TOP_RISKS
+    risks = [{"title": f.title.rstrip(".") + ".", "why": first_sentence(f.outcome.question.help),
+              "question": None,
+              "severity": SEVERITY_TEXT[f.severity],
+              "answer": None if f.not_sure else f.outcome.answer_label,
+              "section": titles.get(f.outcome.section_id, "")}
+             for f in result.critical_findings[:high]]
+    if len(risks) < low:
+        taken = {f.outcome.question.id for f in result.critical_findings}
+        gaps = sorted((o for o in result.outcomes if o.counts and o.share < 1
+                       and o.question.id not in taken),
+                      key=lambda o: (-(1 - o.share) * o.question.weight, o.index))
+        for o in gaps[:low - len(risks)]:
+            risks.append({"title": first_sentence(o.question.help), "why": "",
+                          "severity": None, "answer": o.answer_label,
+                          "question": o.question.text,
+                          "section": titles.get(o.section_id, "")})
+    return risks
+
+
+def _money_at_stake(result: Result) -> list[str]:
+    """What trouble costs, in the business's own money: a working day without IT, and last
+    year's downtime. Nothing when the business gave no figures for it."""
     costs = result.costs
-    if costs and costs.downtime_cost_12m is not None:
-        exposed.append(f"IT problems cost about {money(symbol, costs.downtime_cost_12m)} in lost "
-                       f"working time over the last 12 months, by your own figures.")
-    if not exposed:
-        exposed.append("No critical gaps were found in the answers given.")
+    if costs is None or costs.hourly_downtime_cost is None:
+        return []
+    m = costs.money
+    lines = []
+    hours = result.profile.get("open_hours_per_week")
+    if isinstance(hours, (int, float)) and hours > 0:
+        day_hours = hours / WORKING_DAYS_PER_WEEK
+        lines.append(f"A working day without IT costs about "
+                     f"{m(costs.hourly_downtime_cost * day_hours)} by your own figures "
+                     f"({m(costs.hourly_downtime_cost)} an hour, "
+                     f"{format_number(round(day_hours, 1))} open hours a day).")
+    else:
+        lines.append(f"An hour without IT costs about {m(costs.hourly_downtime_cost)} by your "
+                     f"own figures.")
+    if costs.downtime_cost_12m:
+        lines.append(f"In the last 12 months IT problems cost about {m(costs.downtime_cost_12m)} "
+                     f"in lost working time.")
+    return lines
 
-    outlook = None
-    if score is not None and roadmap and roadmap[-1]["score"] is not None:
-        steps = ", ".join(f"{p['score']} after {p['days']} days" for p in roadmap)
-        outlook = f"Following the roadmap takes the score from {score} today to {steps}."
-    return {"good": good, "exposed": exposed, "first": actions[:3], "outlook": outlook}
+
+def _follow_ups(result: Result) -> list[str]:
+    """The provider questions raised by the answers (the standing ones excluded), in bank
+    order."""
+    raised = {f.text for o in result.outcomes if o.applicable
+              for f in o.question.ask_provider if not o.tokens.isdisjoint(f.when)}
+    return [text for text in result.provider_questions if text in raised]
+
+
+def _this_week(result: Result) -> list[str]:
+    """Three questions to ask the provider this week: those raised by the answers behind the
+    plan's first actions (critical findings lead it), then any other raised by the answers,
+    then the standing questions."""
+    chosen: list[str] = []
+    for action in result.actions:
+        o = action.outcome
+        for f in o.question.ask_provider:
+            if not o.tokens.isdisjoint(f.when) and f.text not in chosen:
+                chosen.append(f.text)
+    for text in [*_follow_ups(result), *result.provider_questions]:
+        if text not in chosen:
+            chosen.append(text)
+    return chosen[:THIS_WEEK]
+
+
+def _good(result: Result, sections: list[dict]) -> dict:
+    """What is good, honestly: sections at or above GOOD_SECTION, and the heaviest answers at
+    best practice. When nothing is, say so and name what is closest."""
+    strong = sorted((s for s in sections if s["score"] is not None
+                     and s["score"] >= GOOD_SECTION), key=lambda s: (-s["score"], s["title"]))
+    lines = [f"{s['title']}: {s['score']} out of 100." for s in strong[:3]]
+    best = sorted((o for o in result.outcomes if o.counts and o.share >= 1),
+                  key=lambda o: (-o.question.weight, o.index))
+    answers = [f"{o.question.text} {o.answer_label}." for o in best[:GOOD_ANSWERS]]
+    closest = None
+    if not strong:
+        scored = [s for s in sections if s["score"] is not None]
+        if scored:
+            top = max(scored, key=lambda s: (s["score"], s["title"]))
+            closest = f"No area is in good shape yet. The closest is {top['title']}, at " \
+                      f"{top['score']} out of 100."
+    return {"lines": lines, "answers": answers, "closest": closest,
+            "nothing": not lines and not answers}
+
+
+def _section_line(result: Result, section_id: str, views: dict[str, ActionView]) -> str:
+    """One line per section: its worst finding, or its first step, or that it is in order."""
+    for f in result.critical_findings:
+        if f.outcome.section_id == section_id:
+            return f.title.rstrip(".") + "."
+    for a in result.actions:
+        if a.outcome.section_id == section_id:
+            return f"Next: {views[a.id].title.rstrip('.')} ({views[a.id].phase_text.lower()})."
+    return "Nothing to do here now."
+
+
+def _register(result: Result, titles: dict[str, str], by_question) -> list[dict]:
+    findings = {f.outcome.question.id: f for f in result.critical_findings}
+    rows = []
+    for o in result.outcomes:
+        if not (o.applicable and o.counts and o.question.scored) or o.share >= 1:
+            continue
+        impact, likelihood = impact_of(o), likelihood_of(o.share)
+        finding = findings.get(o.question.id)
+        rows.append({
+            "question_id": o.question.id,
+            "finding": finding.title if finding else None,
+            "question": o.question.text,
+            "answer": o.answer_label,
+            "section": titles.get(o.section_id, ""),
+            "rating": rating_of(impact, likelihood),
+            "impact": impact,
+            "likelihood": likelihood,
+            "actions": by_question.get(o.question.id, []),
+            "_order": (0 if finding else 1, -IMPACT_RANK[impact] * LIKELIHOOD_RANK[likelihood],
+                       -IMPACT_RANK[impact], -LIKELIHOOD_RANK[likelihood], o.index),
+        })
+    rows.sort(key=lambda row: row["_order"])
+    return rows
+
+
+BILLING_TEXT = {
+    "hourly": "You pay for IT support by the hour, when something breaks: your provider earns "
+              "more when things go wrong.",
+    "block": "You buy blocks of hours: time spent on repairs uses up the hours you paid for.",
+    "mixed": "You pay a monthly fee plus extra bills for most work: repairs still earn your "
+             "provider more.",
+    "flat": "You pay a fixed monthly fee: your provider is paid to keep things working.",
+    "in_house": "Your own people look after IT.",
+}
+PAID_FOR_REPAIRS = ("hourly", "block", "mixed")
 
 
 def _costs(result: Result) -> dict | None:
+    """What IT problems cost, from the business's own figures only. A comparison with a fixed
+    fee appears only for a business whose provider is paid for repairs, and says what it
+    assumes; it never gives a figure that reads as a price."""
     costs = result.costs
     if costs is None:
         return None
@@ -320,12 +394,9 @@ def _costs(result: Result) -> dict | None:
         if costs.hourly_basis == "revenue":
             revenue = result.profile.get("annual_revenue")
             hours = result.profile.get("open_hours_per_week")
-            basis = (f"yearly revenue of {m(float(revenue))} over {format_number(hours)} opening "
-                     f"hours a week, 52 weeks a year") if revenue and hours else "your revenue"
+            basis = (f"yearly sales of {m(float(revenue))} over {format_number(hours)} opening "
+                     f"hours a week, 52 weeks a year") if revenue and hours else "your sales"
         rows.append(("What one hour of downtime costs", m(costs.hourly_downtime_cost), basis))
-    if costs.outages_12m is not None:
-        rows.append(("Times IT stopped work, last 12 months", format_number(costs.outages_12m),
-                     "your figure"))
     if costs.outage_hours_12m is not None:
         rows.append(("Working hours lost, last 12 months", format_number(costs.outage_hours_12m),
                      "your figure"))
@@ -343,54 +414,33 @@ def _costs(result: Result) -> dict | None:
         rows.append(("Of which fixing things after they broke", m(costs.reactive_spend_12m),
                      "your figure"))
     if costs.reactive_share is not None:
-        percent = whole(100 * costs.reactive_share)
+        percent = round(100 * costs.reactive_share)
         rows.append(("Share of support spent on repairs", f"{percent}%",
                      "repairs ÷ all support"))
         story.append(f"{percent}% of what you paid for IT support "
                      f"({m(costs.reactive_spend_12m)} of {m(costs.it_spend_12m)}) went on fixing "
                      f"things after they went wrong, rather than on preventing problems.")
-    if costs.monthly_spend is not None:
-        rows.append(("IT support per month, on average", m(costs.monthly_spend),
-                     "support ÷ 12"))
-    if costs.break_even_monthly_fee is not None:
-        rows.append(("Break-even monthly fee", m(costs.break_even_monthly_fee),
-                     "(support + downtime) ÷ 12"))
-        total = costs.break_even_monthly_fee * 12
-        story.append(f"Support and downtime together cost about {m(total)} over the year, or "
-                     f"{m(costs.break_even_monthly_fee)} a month. A fixed monthly fee up to that "
-                     f"amount, for a service paid to prevent problems, would cost no more than "
-                     f"last year did.")
-    billing = {
-        "hourly": "You pay for IT support by the hour, when something breaks: your provider "
-                  "earns more when things go wrong.",
-        "block": "You buy blocks of hours: time spent on repairs uses up the hours you paid for.",
-        "mixed": "You pay a monthly fee plus extra bills for most work: repairs still earn "
-                 "your provider more.",
-        "flat": "You pay a fixed monthly fee: your provider is paid to keep things working.",
-        "in_house": "Your own staff look after IT.",
-    }.get(costs.billing_model or "")
-    chart = charts.cost_bars(costs)
-    return {"rows": rows, "story": story, "billing": billing, "chart": chart,
+    comparison = None
+    if costs.billing_model in PAID_FOR_REPAIRS and costs.it_spend_12m is not None:
+        total = costs.it_spend_12m + (costs.downtime_cost_12m or 0)
+        downtime = f" plus {m(costs.downtime_cost_12m)} of lost working time" \
+            if costs.downtime_cost_12m else ""
+        comparison = (
+            f"Last year's way of paying cost you {m(costs.it_spend_12m)} in support{downtime}: "
+            f"{m(total)} in all. When you compare it with a fixed monthly fee, set the fee "
+            f"against the support bills. A fixed fee only saves the rest if the provider "
+            f"actually prevents the outages, and some cannot be prevented by anyone. This is a "
+            f"way to judge quotes, not a price.")
+    return {"rows": rows, "story": story, "billing": BILLING_TEXT.get(costs.billing_model or ""),
+            "comparison": comparison, "chart": charts.cost_bars(costs),
             "currency_note": None if costs.symbol else "Amounts are in your own currency."}
-
-
-def _standing_questions(result: Result) -> int:
-    """How many of the provider questions lead the list because every business gets them."""
-    follow_ups = {f.text for o in result.outcomes if o.applicable
-                  for f in o.question.ask_provider if not o.tokens.isdisjoint(f.when)}
-    count = 0
-    for text in result.provider_questions:
-        if text in follow_ups:
-            break
-        count += 1
-    return count
 
 
 def _section_summary(result: Result, section_id: str) -> str | None:
     s = next(s for s in result.sections if s.section.id == section_id)
     if s.section.kind != "scored":
         return None
-    parts = [f"Score {whole(s.score)} out of 100" if s.score is not None else "Not scored",
+    parts = [f"Score {s.score} out of 100" if s.score is not None else "Not scored",
              f"{s.answered} of {s.applicable} questions answered"]
     if s.not_sure:
         parts.append(f"{s.not_sure} not sure")
@@ -398,6 +448,7 @@ def _section_summary(result: Result, section_id: str) -> str | None:
 
 
 def _appendix(report: ReportInput, symbol: str) -> dict:
+    """Every answer, with its note and who gave it (the full report)."""
     result = report.result
     groups, current, differences = [], None, []
     for number, o in enumerate(result.outcomes, start=1):
@@ -412,15 +463,15 @@ def _appendix(report: ReportInput, symbol: str) -> dict:
         verified = None if report.verified is None or not o.applicable or o.answer is None \
             else report.verified.get(qid, False)
         owner = report.owner_answers.get(qid)
-        row = {
+        current["rows"].append({
             "number": number, "id": qid, "question": o.question.text,
             "applicable": o.applicable, "answer": text, "choices": items,
             "not_sure": bool(o.answer and o.answer.state == "not_sure"),
             "note": report.notes.get(qid), "verified": verified, "owner_answer": owner,
-        }
-        current["rows"].append(row)
+        })
         if owner is not None:
             differences.append({"number": number, "question": o.question.text,
-                                "owner": owner, "consultant": text,
-                                "verified": verified})
+                                "owner": owner, "consultant": text, "verified": verified})
     return {"groups": groups, "differences": differences}
+
+

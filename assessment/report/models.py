@@ -129,6 +129,8 @@ class ReportInput:
       client-reported; None for an owner's self-assessment.
     - `owner_answers`: question id -> the owner's answer label, only where it differs from the
       consultant's final answer; empty for self-assessments.
+    - `full`: the full report (the leadership report plus the risk register, every provider
+      question and every answer with its notes and who gave it) instead of the leadership one.
     """
 
     result: Result
@@ -138,6 +140,7 @@ class ReportInput:
     notes: Mapping[str, str] = field(default_factory=dict)
     verified: Mapping[str, bool] | None = None
     owner_answers: Mapping[str, str] = field(default_factory=dict)
+    full: bool = False
 
     def __post_init__(self):
         if not isinstance(self.result, Result):
