@@ -90,6 +90,8 @@ def cases(w) -> dict[str, tuple[str, str, str]]:
         "wizard.start": ("anon", "GET", "/assessment/start"),
         "wizard.resume": ("anon", "GET", f"/assessment/resume/{w['resume']}"),
         "wizard.no_session": ("anon", "GET", "/assessment/none"),
+        "wizard.start_again": ("owner", "GET", "/assessment/start-again"),
+        "wizard.switch": ("owner", "GET", "/assessment/switch"),
         "wizard.hub": ("owner", "GET", "/assessment/"),
         "wizard.section": ("owner", "GET", "/assessment/section/profile"),
         "wizard.autosave": ("owner", "GET", "/assessment/answer"),

@@ -7,7 +7,7 @@ from flask_wtf import CSRFProtect
 from flask_wtf.csrf import CSRFError
 
 from .. import wording
-from . import converters, db, security, sessions
+from . import converters, dates, db, security, sessions
 
 csrf = CSRFProtect()
 
@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     db.init_app(app)
     security.init_app(app)
+    dates.init_app(app)
     app.jinja_env.globals["wording"] = wording
 
     from . import auth, wizard, workspace
@@ -41,7 +42,8 @@ def init_app(app: Flask) -> None:
     def not_found(error):
         return render_template("error.html", title="Page not found",
                                message="There is nothing at this address. Check the link, or "
-                                       "start from the home page."), 404
+                                       "start from the home page.",
+                               open_assessment=wizard.open_summary()), 404
 
     @app.errorhandler(405)
     def not_allowed(error):

@@ -123,6 +123,11 @@ def _signed_in_user() -> User | None:
     return user if isinstance(user, User) else None
 
 
+def signed_in_member() -> User | None:
+    """The member signed in on this browser (their sign-in complete or not), or None."""
+    return _signed_in_user()
+
+
 def member_required(view):
     """A signed-in, active member whose sign-in is complete (second factor done if needed)."""
     @wraps(view)

@@ -3,17 +3,25 @@
 No accounts: an assessment is reached through the browser session, or through its private resume
 link (a `secrets.token_urlsafe(32)` token stored only as a SHA-256 hash), which is exchanged for a
 session and never kept in a URL after that.
+
+Opening an assessment changes only the owner's keys of the session: a firm member signed in on
+the same browser stays signed in. Which assessment is open changes only on a form of our own
+(CSRF-checked) or a link opened while nothing else is open; views ask first otherwise.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
 from flask import g, session
 
 from ..storage import NotFound, find_by_resume_hash, get_assessment
 from .db import get_db
+
+# The session keys that belong to the owner's side; a member's sign-in keys are never touched.
+OWNER_KEYS = ("assessment_id", "resume_token", "pending_resume", "link_shown")
 
 
 def hash_token(token: str) -> str:
@@ -26,12 +34,24 @@ def new_resume_token() -> tuple[str, str]:
 
 
 def begin(assessment_id: str, token: str) -> None:
-    """Start a fresh session for this assessment (a new session id: no fixation)."""
-    g.pop("owner_assessment", None)
-    session.clear()
+    """Open this assessment in this browser, in place of any other (the caller has asked)."""
+    forget()
     session.permanent = True
     session["assessment_id"] = assessment_id
     session["resume_token"] = token
+
+
+def forget() -> None:
+    """Close the owner's assessment in this browser; a member's sign-in stays."""
+    g.pop("owner_assessment", None)
+    for key in OWNER_KEYS:
+        session.pop(key, None)
+
+
+def holds(token: str | None) -> bool:
+    """True when this browser's open assessment is the one this token opens."""
+    mine = session.get("resume_token")
+    return bool(token and mine) and hmac.compare_digest(str(token), str(mine))
 
 
 def current() -> dict | None:
@@ -48,7 +68,7 @@ def _current() -> dict | None:
     try:
         return get_assessment(get_db(), assessment_id)
     except NotFound:
-        session.clear()
+        forget()
         return None
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from ..scoring import score
 from ..storage import bank_of, stored_answers
 from ..storage import clients as store
-from . import owner
+from . import owner, wizard
 from .db import current_bank, get_db
 
 bp = Blueprint("public", __name__)
@@ -18,7 +18,8 @@ def landing():
     bank = current_bank()
     sections = [s for s in bank.sections if s.kind == "scored"]
     return render_template("landing.html", sections=sections,
-                           question_count=sum(len(s.questions) for s in bank.sections))
+                           question_count=sum(len(s.questions) for s in bank.sections),
+                           open_assessment=wizard.open_summary())
 
 
 

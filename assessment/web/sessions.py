@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import time
 
-from flask import Flask, Request
+from flask import Flask, Request, g
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -72,6 +72,12 @@ class CookieSessionInterface(SecureCookieSessionInterface):
         session.signed_at = signed_at
         return session
 
+    def save_session(self, app: Flask, session, response) -> None:
+        if g.get("leave_session_cookie"):
+            response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
+
     def should_set_cookie(self, app: Flask, session) -> bool:
         if session.modified:
             return True
@@ -79,6 +85,13 @@ class CookieSessionInterface(SecureCookieSessionInterface):
             return False
         signed_at = getattr(session, "signed_at", None)
         return signed_at is None or time.time() - signed_at >= REFRESH_AFTER
+
+
+def leave_cookie() -> None:
+    """Send no session cookie with this response, whatever the page did to the session: for a
+    form posted from another site, whose request came without our cookie (SameSite=Lax), so that
+    any cookie this response set would replace the visitor's session."""
+    g.leave_session_cookie = True
 
 
 def _copy(data: dict) -> dict:

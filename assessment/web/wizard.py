@@ -16,7 +16,9 @@ from ..progress import progress
 from ..scoring import score
 from ..storage import (bank_of, create_assessment, export_assessment, get_assessment, set_status,
                        stored_answers)
-from . import owner, reports
+from ..storage import accounts
+from . import owner, reports, sessions
+from .auth import signed_in_member
 from .db import current_bank, get_db
 from . import section_page
 from .section_page import SectionPage
@@ -60,6 +62,9 @@ def _next_url(bank, section_id: str | None = None) -> str:
 
 @bp.post("/start")
 def start():
+    if owner.current() is not None and request.form.get("confirm") != "new":
+        # Another one is open in this browser: say which, and how to come back to it, first.
+        return redirect(url_for("wizard.start_again"), 303)
     token, token_hash = owner.new_resume_token()
     bank = current_bank()
     assessment_id = create_assessment(get_db(), bank, resume_token_hash=token_hash)
@@ -67,20 +72,107 @@ def start():
     return redirect(_next_url(bank), 303)
 
 
+@bp.get("/start-again")
+def start_again():
+    """Before a new assessment replaces the open one in this browser: the open one's private
+    link, to keep, and the choice."""
+    assessment = owner.current()
+    if assessment is None:
+        return redirect(url_for("public.landing"), 303)
+    return render_template("wizard/start_again.html", title="Start a new assessment?",
+                           current=summary(assessment), resume_url=_resume_url())
+
+
+def summary(assessment: dict) -> dict:
+    """What a person needs to recognise an assessment: whose, when, how far, from which firm."""
+    db = get_db()
+    bank = bank_of(db, assessment)
+    stored = _owner_answers(assessment)
+    state = progress(bank, score(bank, _answers(stored)))
+    firm = accounts.get_firm(db, assessment["firm_id"]) if assessment["firm_id"] else None
+    return {"id": assessment["id"], "business": _business_name(stored),
+            "started": assessment["created_at"], "updated": assessment["updated_at"],
+            "finished": assessment["status"] == "finished", "done": state.done,
+            "total": state.total, "firm": firm["name"] if firm else None,
+            "shared": _shared(assessment), "next": _landing_of(assessment)}
+
+
+def open_summary() -> dict | None:
+    """The summary of the assessment open in this browser, for pages that offer to go back to
+    it (the landing page, "page not found"); None when none is, or it cannot be read."""
+    try:
+        assessment = owner.current()
+        return summary(assessment) if assessment is not None else None
+    except Exception:  # a page about something else must not fail for this
+        return None
+
+
+def _resume_url() -> str:
+    return url_for("wizard.resume", token=session.get("resume_token", ""), _external=True)
+
+
+def _landing_of(assessment: dict) -> str:
+    """Where opening an assessment lands: its results once finished, else the first question
+    still to answer, else the review page."""
+    if assessment["status"] == "finished":
+        return url_for("wizard.results")
+    bank = bank_of(get_db(), assessment)
+    where = progress(bank, score(bank, _answers(_owner_answers(assessment)))).next_open()
+    if where is None:
+        return url_for("wizard.review")
+    section, question = where
+    return url_for("wizard.section", section_id=section.id, _anchor=f"q-{question.id}")
+
+
 @bp.get("/resume/<token>")
 def resume(token: str):
+    """Open the assessment of a private link. A link is something any page elsewhere can send a
+    browser to, so it opens nothing in place of an open assessment or beside a member's sign-in
+    without asking first (wizard.switch)."""
     assessment = owner.from_token(token)
     if assessment is None:
         return render_template("wizard/resume_invalid.html",
                                title="This link does not open an assessment"), 404
-    owner.begin(assessment["id"], token)
-    bank = bank_of(get_db(), assessment)
-    where = progress(bank, score(bank, _answers(_owner_answers(assessment)))).next_open()
-    if where is None:
-        return redirect(url_for("wizard.review"), 303)
-    section, question = where
-    return redirect(url_for("wizard.section", section_id=section.id,
-                            _anchor=f"q-{question.id}"), 303)
+    current = owner.current()
+    if current is not None and current["id"] == assessment["id"]:
+        owner.begin(assessment["id"], token)  # the same one: nothing to ask
+    elif current is not None or signed_in_member() is not None:
+        session["pending_resume"] = token  # kept out of the address bar while we ask
+        return redirect(url_for("wizard.switch"), 303)
+    else:
+        owner.begin(assessment["id"], token)
+    return redirect(_landing_of(assessment), 303)
+
+
+@bp.route("/switch", methods=["GET", "POST"])
+def switch():
+    """Asked when a link would open an assessment while another is open in this browser, or a
+    firm member is signed in on it: what is open now, what the link opens, and the choice."""
+    token = session.get("pending_resume")
+    target = owner.from_token(token)
+    current = owner.current()
+    member = signed_in_member()
+    if target is None:
+        session.pop("pending_resume", None)
+        return redirect(url_for("wizard.hub") if current else url_for("public.landing"), 303)
+    if request.method == "POST":
+        session.pop("pending_resume", None)
+        if request.form.get("decision") == "open":
+            owner.begin(target["id"], token)  # a member stays signed in
+            return redirect(_landing_of(target), 303)
+        if current is not None:
+            flash("Nothing changed: your assessment is still open.", "success")
+            return redirect(url_for("wizard.hub"), 303)
+        if member is not None:
+            return redirect(url_for("workspace.clients"), 303)
+        return redirect(url_for("public.landing"), 303)
+    own_firm = member is not None and target["firm_id"] == member.firm_id
+    return render_template(
+        "wizard/switch.html", title="Open a different assessment?", target=summary(target),
+        current=summary(current) if current else None, member=member, own_firm=own_firm,
+        resume_url=_resume_url() if current else None,
+        workspace_url=url_for("workspace.assessment", assessment_id=target["id"])
+        if own_firm else None)
 
 
 @bp.get("/none")
@@ -95,9 +187,8 @@ def hub():
         return away
     bank = bank_of(get_db(), assessment)
     state = progress(bank, score(bank, _answers(_owner_answers(assessment))))
-    resume_url = url_for("wizard.resume", token=session.get("resume_token", ""), _external=True)
     return render_template("wizard/hub.html", title="Your assessment", progress=state,
-                           assessment=assessment, resume_url=resume_url)
+                           assessment=assessment, resume_url=_resume_url())
 
 
 def _section_page(assessment, section_id: str) -> SectionPage:
@@ -109,28 +200,37 @@ def _section_page(assessment, section_id: str) -> SectionPage:
     return SectionPage(bank, section, stored, score(bank, _answers(stored)))
 
 
-def _render_section(page: SectionPage, status: int = 200, notice: str | None = None):
+def _render_section(page: SectionPage, assessment: dict, status: int = 200,
+                    notice: str | None = None, resume_token: str | None = None):
     bank = page.bank
     ids = [s.id for s in bank.sections]
     # After a submission the valid answers are saved: count them, not the page's starting point.
     saved = page.result if status == 200 else score(bank, _answers(
-        stored_answers(get_db(), owner.current()["id"], SOURCE)))
+        stored_answers(get_db(), assessment["id"], SOURCE)))
     state = progress(bank, saved)
     return render_template(
         "wizard/section.html", title=page.section.title, page=page,
         position=ids.index(page.section.id) + 1, count=len(ids), progress=state,
-        notice=notice, resume_token=session.get("resume_token", ""),
-        read_only=_shared(owner.current() or {"shared_at": None})), status
+        notice=notice, resume_token=resume_token or session.get("resume_token", ""),
+        read_only=_shared(assessment)), status
+
+
+WRONG_PAGE = ("This page was for another assessment than the one open in this browser now, so "
+              "nothing was saved. Open your assessment again from its private link.")
 
 
 @bp.route("/section/<section_id>", methods=["GET", "POST"])
 def section(section_id: str):
+    if request.method == "POST":
+        restored = _restore_from_page()
+        if restored is not None:
+            return restored
     assessment, away = _assessment_or_redirect()
     if away:
         return away
     page = _section_page(assessment, section_id)
     if request.method == "GET":
-        return _render_section(page)
+        return _render_section(page, assessment)
     if _shared(assessment):
         flash("This assessment now belongs to the firm you shared it with: you can read it here, "
               "and changes are made with them.", "warning")
@@ -138,7 +238,9 @@ def section(section_id: str):
 
     before = {v.question.id for v in page.views if v.shown}
     if not page.save(request.form, assessment["id"], source=SOURCE):
-        return _render_section(page, 422 if page.errors else 409)
+        return _render_section(page, assessment, 422 if page.errors else 409)
+    _private_link_once()
+
 
     # Answers may have revealed follow-up questions on this page (without JavaScript they were
     # not visible yet): come back to them instead of moving on.
@@ -154,6 +256,32 @@ def section(section_id: str):
         flash(f"Saved “{page.section.title}”.", "success")
         return redirect(url_for("wizard.hub"), 303)
     return redirect(_next_url(page.bank, section_id), 303)
+
+
+def _restore_from_page():
+    """A Save pressed on one of our section pages (its CSRF token checked) names its assessment
+    in the form. With nothing open in this browser (the session ended, or was never opened here:
+    see handle_csrf_error), that press opens it; a page of another assessment than the open one
+    saves nothing. Returns a response to send instead of saving, or None to go on."""
+    token = request.form.get("resume")
+    if not token:
+        return None
+    if owner.current() is None:
+        found = owner.from_token(token)
+        if found is not None:
+            owner.begin(found["id"], token)
+        return None
+    if not owner.holds(token):
+        return render_template("error.html", title="Nothing was saved", message=WRONG_PAGE,
+                               open_assessment=summary(owner.current())), 409
+    return None
+
+
+def _private_link_once() -> None:
+    """Right after the first page is saved, once: the private link, to keep."""
+    if not session.get("link_shown"):
+        session["link_shown"] = True
+        flash(_resume_url(), "private-link")
 
 
 @bp.post("/answer")
@@ -217,7 +345,7 @@ def results():
     result = score(bank, _answers(stored))
     return render_template("wizard/results.html", title="Your results", result=result,
                            bank=bank, assessment=assessment,
-                           business=_business_name(stored))
+                           business=_business_name(stored), resume_url=_resume_url())
 
 
 def _business_name(stored) -> str:
@@ -254,27 +382,59 @@ def answers_json():
 
 @bp.post("/leave")
 def leave():
-    """Forget the assessment in this browser (on a shared computer); the link still opens it."""
-    session.clear()
+    """Forget the assessment in this browser (on a shared computer); the link still opens it.
+    A member signed in on this browser stays signed in."""
+    owner.forget()
     flash("This browser no longer has your assessment open. Your private link still opens it.",
           "success")
     return redirect(url_for("public.landing"), 303)
 
 
+def from_another_site() -> bool:
+    """True when the browser says this request came from a page of another site."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site:
+        return fetch_site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if origin:
+        return origin.rstrip("/") != request.host_url.rstrip("/")
+    return False
+
+
 def handle_csrf_error(error: CSRFError):
     """An expired token or session must not eat the answers on the page: show them again with a
-    fresh token, so one more press of Save keeps them."""
+    fresh token, so one more press of Save keeps them. This never opens or switches an
+    assessment (a page elsewhere can post here without a token): with nothing open, the page of
+    the assessment the form names is shown, unsaved, and only pressing Save on it opens it.
+    A form sent from another site changes nothing at all, not even the session cookie."""
+    if from_another_site():
+        sessions.leave_cookie()
+        return render_template("error.html", title="Nothing was changed",
+                               message="A page on another site sent a form here. Nothing was "
+                                       "saved and nothing was changed. If you meant to do "
+                                       "something here, go to the home page and do it from "
+                                       "there."), 400
     if request.endpoint == "wizard.section" and request.method == "POST":
-        assessment = owner.current() or owner.from_token(request.form.get("resume"))
-        if assessment is not None:
-            if owner.current() is None:
-                owner.begin(assessment["id"], request.form.get("resume", ""))
-            page = _section_page(assessment, request.view_args["section_id"])
-            page.keep_submitted(request.form)
+        token = request.form.get("resume")
+        current = owner.current()
+        if current is not None:
+            page = _section_page(current, request.view_args["section_id"])
+            if not token or owner.holds(token):  # a form of another assessment: not kept
+                page.keep_submitted(request.form)
             return _render_section(
-                page, 400,
+                page, current, 400,
                 notice="Your session had expired, so this page is not saved yet. Your answers "
                        "are still below: check them and press Save again.")
+        named = owner.from_token(token)
+        if named is not None:
+            page = _section_page(named, request.view_args["section_id"])
+            page.keep_submitted(request.form)
+            return _render_section(
+                page, named, 400, resume_token=token,
+                notice="Your session had ended, so this page is not saved yet, and no "
+                       "assessment is open in this browser now. If this is your assessment, "
+                       "check your answers below and press Save again to open it here and save "
+                       "them.")
     if request.endpoint == "wizard.autosave":
         return jsonify(error="session", message="Your session has expired. Press Save at the "
                                                 "bottom of the page to keep your answers."), 400

@@ -1,0 +1,143 @@
+"""Trust, in a real browser: links that cannot swap a visitor's session, finished assessments
+that stay finished, links that can be cancelled, deleting, private notes, notes and ticks that
+save as they are typed, copied answers that wait to be re-confirmed, and the consultant pages.
+
+One live server serves the module; each test makes its own firm, member and owners, so the
+tests do not depend on each other. Screenshots go to tests/artifacts/screenshots/trust-*.png.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from wizard_helpers import answer_question, load_answers, path_of, redirect_status, submit
+from workspace_helpers import add_client, database, other_page, shown_link, sign_in
+
+from tests.workspace_fixtures import make_member
+
+pytestmark = pytest.mark.e2e
+
+ANSWERS = load_answers("well_run_managed")
+ATTACKER = "https://attacker.example"
+
+
+def start_owner(page: Any, base: str, business: str) -> str:
+    """Start an assessment from the landing page and save its first page; returns its private
+    link (shown once, right after that first page)."""
+    page.goto(base + "/")
+    submit(page, "Start the free assessment")
+    answer_question(page, "profile.business_name", business, js=True)
+    submit(page, "Save and continue")
+    notice = page.locator(".private-link-notice")
+    expect(notice).to_contain_text("Keep this link to come back")
+    return notice.locator("input").input_value()
+
+
+def hub_link(page: Any) -> str:
+    page.goto(page.url.split("/assessment/")[0] + "/assessment/")
+    return page.locator("#resume-link").input_value()
+
+
+# ---- 1. a link never swaps a visitor's session without asking --------------------------------
+
+def test_a_link_from_elsewhere_asks_before_it_replaces_the_open_assessment(
+        live_server, page, browser, screenshot, assert_no_axe_violations):
+    base = live_server.url
+    with other_page(browser) as attacker:
+        their_link = start_owner(attacker, base, "Attacker Ltd")
+    my_link = start_owner(page, base, "Harbour Street Dental")
+    screenshot(page, "trust-1-keep-this-link")
+    assert_no_axe_violations(page)
+    assert hub_link(page) == my_link  # the link shown once is the overview's
+
+    # A page elsewhere sends this browser to someone else's link: asked, nothing changed.
+    page.goto(their_link)
+    assert path_of(page.url) == "/assessment/switch" and their_link not in page.url
+    expect(page.locator("h1")).to_have_text("Open a different assessment?")
+    expect(page.locator("main")).to_contain_text("Harbour Street Dental")
+    expect(page.locator("main")).to_contain_text("Attacker Ltd")
+    expect(page.locator("#current-link")).to_have_value(my_link)
+    screenshot(page, "trust-1-switch")
+    assert_no_axe_violations(page)
+    submit(page, "Keep the one open now")
+    assert path_of(page.url) == "/assessment/"
+    expect(page.get_by_text("Nothing changed: your assessment is still open.")).to_be_visible()
+    assert hub_link(page) == my_link
+
+    # A form on another site posts to a section with the attacker's link and no CSRF token.
+    page.route(ATTACKER + "/", lambda route: route.fulfill(content_type="text/html", body=f"""
+        <form method="post" action="{base}/assessment/section/backup">
+        <input name="resume" value="{their_link.rsplit('/', 1)[-1]}">
+        <input name="q_backup__automatic" value="none"><button>Go</button></form>"""))
+    page.goto(ATTACKER + "/")
+    with page.expect_navigation() as nav:
+        page.get_by_role("button", name="Go").click()
+    assert nav.value.status == 400
+    expect(page.locator("h1")).to_have_text("Nothing was changed")
+    assert hub_link(page) == my_link, "a form on another site replaced the open assessment"
+
+    # Choosing to switch does switch.
+    page.goto(their_link)
+    submit(page, "Open the assessment from the link")
+    assert hub_link(page) == their_link
+
+
+def test_home_and_not_found_offer_to_continue_and_starting_again_asks(
+        live_server, page, screenshot, assert_no_axe_violations):
+    base = live_server.url
+    link = start_owner(page, base, "Alder Street Pharmacy")
+    page.goto(base + "/")
+    expect(page.locator(".open-assessment")).to_contain_text("Alder Street Pharmacy")
+    screenshot(page, "trust-1-home-continue")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Continue your assessment").click()
+    assert path_of(page.url).startswith("/assessment/section/")
+
+    response = page.goto(base + "/no/such/page")
+    assert response.status == 404
+    expect(page.get_by_role("link", name="Continue your assessment")).to_be_visible()
+
+    page.goto(base + "/")
+    response = submit(page, "Start a new assessment")
+    assert path_of(page.url) == "/assessment/start-again"
+    expect(page.locator("#current-link")).to_have_value(link)
+    screenshot(page, "trust-1-start-again")
+    assert_no_axe_violations(page)
+    submit(page, "Start a new assessment")
+    assert path_of(page.url) == "/assessment/section/profile"
+    assert hub_link(page) != link
+
+
+def test_a_member_opening_their_clients_link_is_asked_and_stays_signed_in(
+        live_server, page, screenshot):
+    base, app = live_server.url, live_server.app
+    member = make_member(app, firm="Quayside IT", email="quinn@quayside.example")
+    sign_in(page, base, member)
+    client_id = add_client(page, base, "Mill Lane Vets")
+    submit(page, "Send a self-assessment link")
+    link = shown_link(page)
+    page.goto(link)
+    assert path_of(page.url) == "/assessment/switch"
+    expect(page.locator("main")).to_contain_text("You stay signed in")
+    screenshot(page, "trust-1-member-switch")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Open it in your workspace").click()
+    assert re.fullmatch(r"/workspace/assessments/[\w-]+", path_of(page.url)), page.url
+    expect(page.locator("h1")).to_have_text("Assessment for Mill Lane Vets")
+    page.goto(base + f"/workspace/clients/{client_id}")
+    expect(page.locator("h1")).to_have_text("Mill Lane Vets")  # still signed in
+
+
+def test_a_finished_assessments_link_opens_its_results_with_the_link_on_them(
+        live_server, page, screenshot):
+    from wizard_helpers import make_finished_assessment
+
+    base, app = live_server.url, live_server.app
+    path = make_finished_assessment(app, ANSWERS)
+    page.goto(base + path)
+    assert path_of(page.url) == "/assessment/results"
+    expect(page.locator("#results-link")).to_have_value(base + path)
+    screenshot(page, "trust-1-results-link")

@@ -1,0 +1,274 @@
+"""Trust: links that cannot swap a visitor's session, finished assessments that stay finished,
+links that can be cancelled, deleting, notes private to the firm, notes and ticks that save like
+answers, copied answers that wait to be re-confirmed. One section per item of the issue; the
+browser side of each is in tests/e2e/test_trust.py."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assessment.storage import connect, get_assessment, stored_answers
+from assessment.storage import clients as store
+
+from .workspace_fixtures import csrf_token, make_member, sign_in
+
+LINK = re.compile(r'value="(http://localhost/assessment/resume/[^"]+)"')
+
+
+@pytest.fixture
+def adb(app):
+    database = connect(app.config["DATABASE"])
+    yield database
+    database.close()
+
+
+def token_of(browser) -> str:
+    with browser.session_transaction() as session:
+        return session.get("resume_token", "")
+
+
+def open_id(browser) -> str | None:
+    with browser.session_transaction() as session:
+        return session.get("assessment_id")
+
+
+def start_owner(app, business: str = "Brightwater Bakery"):
+    """A browser with a new assessment open, its first page saved."""
+    owner = app.test_client()
+    landing = owner.get("/").get_data(as_text=True)
+    assert owner.post("/assessment/start",
+                      data={"csrf_token": csrf_token(landing)}).status_code == 303
+    page = owner.get("/assessment/section/profile").get_data(as_text=True)
+    assert owner.post("/assessment/section/profile", data={
+        "csrf_token": csrf_token(page), "q_profile__business_name": business,
+        "resume": token_of(owner)}).status_code == 303
+    return owner
+
+
+def save_backup(browser, value: str = "daily", version: int = 0):
+    page = browser.get("/assessment/section/backup").get_data(as_text=True)
+    return browser.post("/assessment/section/backup", data={
+        "csrf_token": csrf_token(page), "q_backup__automatic": value,
+        "v_q_backup__automatic": str(version), "resume": token_of(browser)})
+
+
+def owner_answer(app, assessment_id: str, qid: str = "backup.automatic"):
+    db = connect(app.config["DATABASE"])
+    try:
+        found = stored_answers(db, assessment_id, "owner").get(qid)
+    finally:
+        db.close()
+    return found.answer.value if found and found.answer else None
+
+
+def signed_in_member(app, **kwargs):
+    member = make_member(app, **kwargs)
+    browser = app.test_client()
+    assert sign_in(browser, member["email"]).status_code == 303
+    member["browser"] = browser
+    return member
+
+
+def post_with_token(browser, url: str, data: dict | None = None, page: str = "/"):
+    token = csrf_token(browser.get(page, follow_redirects=True).get_data(as_text=True))
+    return browser.post(url, data={"csrf_token": token, **(data or {})})
+
+
+# ---- 1. a link never swaps a visitor's session without asking --------------------------------
+
+def test_a_link_to_another_assessment_asks_before_it_replaces_the_open_one(app):
+    victim = start_owner(app, "Victim Bakery")
+    mine, my_token = open_id(victim), token_of(victim)
+    attacker = start_owner(app, "Attacker Ltd")
+    theirs = token_of(attacker)
+
+    opened = victim.get(f"/assessment/resume/{theirs}")
+    assert opened.status_code == 303 and opened.headers["Location"] == "/assessment/switch"
+    assert open_id(victim) == mine  # nothing changed yet
+    page = victim.get("/assessment/switch").get_data(as_text=True)
+    assert "Open a different assessment?" in page
+    assert "Victim Bakery" in page and "Attacker Ltd" in page  # what is open, what it opens
+    assert f"/assessment/resume/{my_token}" in page  # the way back to the open one
+    assert theirs not in page  # the link's token stays out of the page and the address bar
+
+    # Without the page's CSRF token nothing happens; keeping changes nothing.
+    assert victim.post("/assessment/switch", data={"decision": "open"}).status_code == 400
+    assert open_id(victim) == mine
+    kept = post_with_token(victim, "/assessment/switch", {"decision": "keep"},
+                           page="/assessment/switch")
+    assert kept.status_code == 303 and kept.headers["Location"] == "/assessment/"
+    assert open_id(victim) == mine
+    assert save_backup(victim).status_code == 303
+    assert owner_answer(app, mine) == "daily"
+
+    # Asked again, and this time chosen: the link's assessment is open.
+    victim.get(f"/assessment/resume/{theirs}")
+    switched = post_with_token(victim, "/assessment/switch", {"decision": "open"},
+                               page="/assessment/switch")
+    assert switched.status_code == 303
+    assert open_id(victim) == open_id(attacker) and token_of(victim) == theirs
+
+
+def test_the_same_link_again_just_opens_it(app):
+    owner = start_owner(app)
+    mine, token = open_id(owner), token_of(owner)
+    again = owner.get(f"/assessment/resume/{token}")
+    assert again.status_code == 303 and again.headers["Location"].startswith(
+        "/assessment/section/")
+    assert open_id(owner) == mine
+
+
+def test_a_signed_in_member_who_opens_a_clients_link_is_asked_and_stays_signed_in(app, adb):
+    ana = signed_in_member(app)
+    client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
+    made = post_with_token(ana["browser"], f"/workspace/clients/{client_id}/self-assessment")
+    link = re.search(r'id="share-link"[^>]*value="([^"]+)"',
+                     made.get_data(as_text=True)).group(1)
+    browser = ana["browser"]
+    opened = browser.get(link)
+    assert opened.status_code == 303 and opened.headers["Location"] == "/assessment/switch"
+    assert browser.get("/workspace/").status_code == 200  # still signed in
+    page = browser.get("/assessment/switch").get_data(as_text=True)
+    assert "Open it in your workspace" in page and "You stay signed in" in page
+    [record] = store.client_assessments(adb, ana["firm_id"], client_id)
+    assert f'href="/workspace/assessments/{record["id"]}"' in page
+    # Opening it here, as the client sees it, still keeps the member signed in.
+    assert post_with_token(browser, "/assessment/switch", {"decision": "open"},
+                           page="/assessment/switch").status_code == 303
+    assert browser.get("/assessment/").status_code == 200
+    assert browser.get("/workspace/").status_code == 200
+    # So does closing the assessment in this browser.
+    assert post_with_token(browser, "/assessment/leave", page="/assessment/").status_code == 303
+    assert browser.get("/assessment/").status_code == 404
+    assert browser.get("/workspace/").status_code == 200
+
+
+def test_a_link_opened_with_nothing_open_opens_at_once(app):
+    owner = start_owner(app)
+    token = token_of(owner)
+    fresh = app.test_client()
+    opened = fresh.get(f"/assessment/resume/{token}")
+    assert opened.status_code == 303 and opened.headers["Location"].startswith(
+        "/assessment/section/")
+    assert open_id(fresh) == open_id(owner)
+
+
+def test_a_section_post_without_a_csrf_token_never_switches_the_session(app):
+    victim = start_owner(app, "Victim Bakery")
+    mine = open_id(victim)
+    attacker = start_owner(app, "Attacker Ltd")
+    theirs, their_id = token_of(attacker), open_id(attacker)
+    forged = {"resume": theirs, "q_backup__automatic": "none", "v_q_backup__automatic": "0"}
+
+    # The browser of someone with an assessment open: a page of it, unsaved, nothing switched,
+    # and the forged answer is not put on their page.
+    response = victim.post("/assessment/section/backup", data=forged)
+    assert response.status_code == 400
+    assert open_id(victim) == mine
+    page = response.get_data(as_text=True)
+    assert 'value="none" checked' not in page.replace("\n", " ")
+    assert owner_answer(app, mine) is None and owner_answer(app, their_id) is None
+
+    # From another site (the browser sent no cookie with it, as SameSite=Lax does): nothing
+    # changes, not even the cookie, so the visitor's own session survives.
+    response = victim.post("/assessment/section/backup", data=forged, headers={
+        "Sec-Fetch-Site": "cross-site", "Origin": "https://attacker.example"})
+    assert response.status_code == 400 and "Set-Cookie" not in response.headers
+    assert open_id(victim) == mine
+
+    # A browser with nothing open: shown the named assessment's page, unsaved, and still
+    # nothing open in it until its own Save (with its token) is pressed.
+    stranger = app.test_client()
+    response = stranger.post("/assessment/section/backup", data=forged)
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "not saved yet, and no assessment is open in this browser now" in text
+    assert open_id(stranger) is None and stranger.get("/assessment/").status_code == 404
+    assert owner_answer(app, their_id) is None
+    # Pressing Save on that page is the visitor's own choice: it opens it and saves.
+    saved = stranger.post("/assessment/section/backup", data={
+        "csrf_token": csrf_token(text), "resume": theirs, "q_backup__automatic": "weekly",
+        "v_q_backup__automatic": "0"})
+    assert saved.status_code == 303
+    assert open_id(stranger) == their_id and owner_answer(app, their_id) == "weekly"
+
+
+def test_a_page_of_another_assessment_saves_nothing_into_the_open_one(app):
+    owner = start_owner(app, "First Bakery")
+    first, first_token = open_id(owner), token_of(owner)
+    landing = owner.get("/").get_data(as_text=True)
+    owner.post("/assessment/start", data={"csrf_token": csrf_token(landing), "confirm": "new"})
+    second = open_id(owner)
+    assert second != first
+    page = owner.get("/assessment/section/backup").get_data(as_text=True)
+    response = owner.post("/assessment/section/backup", data={
+        "csrf_token": csrf_token(page), "resume": first_token, "q_backup__automatic": "none",
+        "v_q_backup__automatic": "0"})
+    assert response.status_code == 409
+    assert owner_answer(app, first) is None and owner_answer(app, second) is None
+
+
+def test_landing_and_not_found_pages_offer_to_continue(app, adb):
+    owner = start_owner(app, "Brightwater Bakery")
+    for url, status in (("/", 200), ("/no/such/page", 404)):
+        response = owner.get(url)
+        page = response.get_data(as_text=True)
+        assert response.status_code == status
+        assert "Continue your assessment" in page and "Brightwater Bakery" in page, url
+        assert 'href="/assessment/section/' in page
+    adb.execute("UPDATE assessments SET status = 'finished' WHERE id = ?", [open_id(owner)])
+    for url in ("/", "/no/such/page"):
+        page = owner.get(url).get_data(as_text=True)
+        assert "See your results" in page and 'href="/assessment/results"' in page, url
+    # Nobody's assessment is offered to a browser without one.
+    for url in ("/", "/no/such/page"):
+        page = app.test_client().get(url).get_data(as_text=True)
+        assert "Continue your assessment" not in page and "See your results" not in page
+
+
+def test_starting_again_asks_first_and_shows_the_current_private_link(app):
+    owner = start_owner(app, "Brightwater Bakery")
+    mine, token = open_id(owner), token_of(owner)
+    landing = owner.get("/").get_data(as_text=True)
+    asked = owner.post("/assessment/start", data={"csrf_token": csrf_token(landing)})
+    assert asked.status_code == 303 and asked.headers["Location"] == "/assessment/start-again"
+    assert open_id(owner) == mine
+    page = owner.get("/assessment/start-again").get_data(as_text=True)
+    assert "Start a new assessment?" in page and "Brightwater Bakery" in page
+    assert f"/assessment/resume/{token}" in page
+    started = owner.post("/assessment/start", data={"csrf_token": csrf_token(page),
+                                                    "confirm": "new"})
+    assert started.status_code == 303 and open_id(owner) != mine
+
+
+def test_the_private_link_is_shown_once_after_the_first_page_and_on_the_results(app, adb):
+    owner = app.test_client()
+    landing = owner.get("/").get_data(as_text=True)
+    owner.post("/assessment/start", data={"csrf_token": csrf_token(landing)})
+    token = token_of(owner)
+    first = owner.get("/assessment/section/profile").get_data(as_text=True)
+    assert "Keep this link to come back" not in first
+    saved = owner.post("/assessment/section/profile", data={
+        "csrf_token": csrf_token(first), "q_profile__business_name": "Bakery",
+        "then": "next", "resume": token})
+    assert saved.status_code == 303
+    after = owner.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "Keep this link to come back" in after
+    assert f"http://localhost/assessment/resume/{token}" in after
+    assert save_backup(owner).status_code == 303
+    later = owner.get("/assessment/section/backup").get_data(as_text=True)
+    assert "Keep this link to come back" not in later  # once
+    assert f"/assessment/resume/{token}" in owner.get("/assessment/").get_data(as_text=True)
+    adb.execute("UPDATE assessments SET status = 'finished' WHERE id = ?", [open_id(owner)])
+    results = owner.get("/assessment/results").get_data(as_text=True)
+    assert "Your private link" in results and f"/assessment/resume/{token}" in results
+
+
+def test_the_link_of_a_finished_assessment_lands_on_the_results(app, adb):
+    owner = start_owner(app)
+    token = token_of(owner)
+    adb.execute("UPDATE assessments SET status = 'finished' WHERE id = ?", [open_id(owner)])
+    response = app.test_client().get(f"/assessment/resume/{token}")
+    assert response.status_code == 303 and response.headers["Location"] == "/assessment/results"
