@@ -15,16 +15,12 @@ import base64
 from dataclasses import dataclass
 
 from .. import wording
+from ..brief import brief, format_number
 from ..scoring import Action, Outcome, Result
 from . import charts
 from .models import PRODUCT_NAME, ReportInput
 
-GOOD_SECTION = 75  # a section at or above this score is named among "what is good"
-GOOD_ANSWERS = 3  # best-practice answers named among "what is good", heaviest first
-TOP_RISKS = (3, 5)  # the brief names at least 3 and at most 5 risks
-THIS_WEEK = 3  # questions for the provider in the brief
 HASH_PREFIX = 12
-WORKING_DAYS_PER_WEEK = 5
 
 # Risk register (full report): impact from the rubric, likelihood from the answer's share.
 IMPACT_HIGH_WEIGHT = 7
@@ -33,7 +29,6 @@ LIKELY_BELOW = 0.0  # a share of 0 (including "Not sure") is "Likely"
 POSSIBLE_BELOW = 0.5  # a share under one half is "Possible"; from one half up to full, "Unlikely"
 LIKELIHOOD_RANK = {"Unlikely": 1, "Possible": 2, "Likely": 3}
 IMPACT_RANK = {"Low": 1, "Medium": 2, "High": 3}
-SEVERITY_TEXT = {"existential": "Critical on its own", "serious": "Serious", None: "Critical"}
 
 
 def impact_of(outcome: Outcome) -> str:
@@ -62,23 +57,8 @@ def format_date(day) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def format_number(value: float) -> str:
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
 def money(symbol: str, amount: float) -> str:
     return f"{symbol}{amount:,.0f}"
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
-
-
-def first_sentence(text: str) -> str:
-    end = text.find(". ")
-    return text if end < 0 else text[:end + 1]
 
 
 @dataclass(frozen=True)
@@ -147,6 +127,7 @@ def build_context(report: ReportInput) -> dict:
 
     score = result.score
     band = result.band
+    summary = brief(result)
     sections = [{"id": s.section.id, "title": s.section.title, "score": s.score,
                  "line": _section_line(result, s.section.id, views)}
                 for s in result.sections if s.section.kind == "scored"]
@@ -184,13 +165,8 @@ def build_context(report: ReportInput) -> dict:
         "band": {"label": band.label, "summary": band.summary, "id": band.id} if band else None,
         "uncapped_band": result.uncapped_band.label if result.uncapped_band else None,
         "capped": result.capped,
-        "verdict": _verdict(result),
-        "risks": _risks(result, titles),
-        "more_findings": [f.title.rstrip(".") for f in result.critical_findings[TOP_RISKS[1]:]],
-        "money_at_stake": _money_at_stake(result),
+        **{key: value for key, value in summary.items() if key != "follow_ups"},
         "first_actions": phases[0]["actions"] if phases else [],
-        "this_week": _this_week(result),
-        "good": _good(result, sections),
         "findings_count": len(result.critical_findings),
         "phases": phases,
         "later": later,
@@ -204,7 +180,7 @@ def build_context(report: ReportInput) -> dict:
         } for o in result.not_sure],
         "register": _register(result, titles, by_question) if report.full else [],
         "provider_questions": list(result.provider_questions),
-        "standing_questions": len(result.provider_questions) - len(_follow_ups(result)),
+        "standing_questions": len(result.provider_questions) - len(summary["follow_ups"]),
         "appendix": _appendix(report, symbol) if report.full else None,
         "consultant": report.consultant_assessed,
         "verified_count": sum(1 for v in (report.verified or {}).values() if v),
@@ -222,114 +198,6 @@ def build_context(report: ReportInput) -> dict:
             "roadmap": charts.projection(score, phases),
         },
     }
-
-
-def _verdict(result: Result) -> str:
-    """One sentence on why the business is in its band."""
-    findings = result.critical_findings
-    if result.band is None:
-        return "Answer the questions to get a verdict."
-    if findings:
-        lead = findings[0].title.rstrip(".")
-        rest = len(findings) - 1
-        tail = f", and {plural(rest, 'more critical finding')} stand{'s' if rest == 1 else ''}" \
-            if rest else ""
-        if result.capped:
-            return (f"{lead}{tail}: that holds the business at {result.band.label}, whatever "
-                    f"the score.")
-        return f"{lead}{tail}."
-    return result.band.summary
-
-
-def _risks(result: Result, titles: dict[str, str]) -> list[dict]:
-    """The risks that matter most: every critical finding (worst first) up to five, then the
-    answers that cost the most points, until there are at least three."""
-    low, high = TOP_RISKS
-    risks = [{"title": f.title.rstrip(".") + ".", "why": first_sentence(f.outcome.question.help),
-              "question": None,
-              "severity": SEVERITY_TEXT[f.severity],
-              "answer": None if f.not_sure else f.outcome.answer_label,
-              "section": titles.get(f.outcome.section_id, "")}
-             for f in result.critical_findings[:high]]
-    if len(risks) < low:
-        taken = {f.outcome.question.id for f in result.critical_findings}
-        gaps = sorted((o for o in result.outcomes if o.counts and o.share < 1
-                       and o.question.id not in taken),
-                      key=lambda o: (-(1 - o.share) * o.question.weight, o.index))
-        for o in gaps[:low - len(risks)]:
-            risks.append({"title": first_sentence(o.question.help), "why": "",
-                          "severity": None, "answer": o.answer_label,
-                          "question": o.question.text,
-                          "section": titles.get(o.section_id, "")})
-    return risks
-
-
-def _money_at_stake(result: Result) -> list[str]:
-    """What trouble costs, in the business's own money: a working day without IT, and last
-    year's downtime. Nothing when the business gave no figures for it."""
-    costs = result.costs
-    if costs is None or costs.hourly_downtime_cost is None:
-        return []
-    m = costs.money
-    lines = []
-    hours = result.profile.get("open_hours_per_week")
-    if isinstance(hours, (int, float)) and hours > 0:
-        day_hours = hours / WORKING_DAYS_PER_WEEK
-        lines.append(f"A working day without IT costs about "
-                     f"{m(costs.hourly_downtime_cost * day_hours)} by your own figures "
-                     f"({m(costs.hourly_downtime_cost)} an hour, "
-                     f"{format_number(round(day_hours, 1))} open hours a day).")
-    else:
-        lines.append(f"An hour without IT costs about {m(costs.hourly_downtime_cost)} by your "
-                     f"own figures.")
-    if costs.downtime_cost_12m:
-        lines.append(f"In the last 12 months IT problems cost about {m(costs.downtime_cost_12m)} "
-                     f"in lost working time.")
-    return lines
-
-
-def _follow_ups(result: Result) -> list[str]:
-    """The provider questions raised by the answers (the standing ones excluded), in bank
-    order."""
-    raised = {f.text for o in result.outcomes if o.applicable
-              for f in o.question.ask_provider if not o.tokens.isdisjoint(f.when)}
-    return [text for text in result.provider_questions if text in raised]
-
-
-def _this_week(result: Result) -> list[str]:
-    """Three questions to ask the provider this week: those raised by the answers behind the
-    plan's first actions (critical findings lead it), then any other raised by the answers,
-    then the standing questions."""
-    chosen: list[str] = []
-    for action in result.actions:
-        o = action.outcome
-        for f in o.question.ask_provider:
-            if not o.tokens.isdisjoint(f.when) and f.text not in chosen:
-                chosen.append(f.text)
-    for text in [*_follow_ups(result), *result.provider_questions]:
-        if text not in chosen:
-            chosen.append(text)
-    return chosen[:THIS_WEEK]
-
-
-def _good(result: Result, sections: list[dict]) -> dict:
-    """What is good, honestly: sections at or above GOOD_SECTION, and the heaviest answers at
-    best practice. When nothing is, say so and name what is closest."""
-    strong = sorted((s for s in sections if s["score"] is not None
-                     and s["score"] >= GOOD_SECTION), key=lambda s: (-s["score"], s["title"]))
-    lines = [f"{s['title']}: {s['score']} out of 100." for s in strong[:3]]
-    best = sorted((o for o in result.outcomes if o.counts and o.share >= 1),
-                  key=lambda o: (-o.question.weight, o.index))
-    answers = [f"{o.question.text} {o.answer_label}." for o in best[:GOOD_ANSWERS]]
-    closest = None
-    if not strong:
-        scored = [s for s in sections if s["score"] is not None]
-        if scored:
-            top = max(scored, key=lambda s: (s["score"], s["title"]))
-            closest = f"No area is in good shape yet. The closest is {top['title']}, at " \
-                      f"{top['score']} out of 100."
-    return {"lines": lines, "answers": answers, "closest": closest,
-            "nothing": not lines and not answers}
 
 
 def _section_line(result: Result, section_id: str, views: dict[str, ActionView]) -> str:

@@ -7,6 +7,7 @@ from flask_wtf import CSRFProtect
 from flask_wtf.csrf import CSRFError
 
 from .. import wording
+from ..brief import brief
 from . import converters, dates, db, security, sessions
 
 csrf = CSRFProtect()
@@ -20,6 +21,7 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     dates.init_app(app)
     app.jinja_env.globals["wording"] = wording
+    app.jinja_env.globals["brief"] = brief  # the results page opens with the report's brief
 
     from . import auth, wizard, workspace
     from .public import bp as public_bp

@@ -179,15 +179,27 @@ def check_results(page: Any, base: str, result: Any) -> None:
     """The results page shows what scoring makes of the answer set, and the downloads work."""
     assert path_of(page.url) == "/assessment/results"
     expect(page.locator("h1")).to_contain_text("Harbour Street Dental")
-    expect(page.locator(".score-number")).to_have_text(str(round(result.score)))
+    expect(page.locator(".score-number")).to_have_text(str(result.score))
     expect(page.locator(".band")).to_have_text(result.band.label)
     assert result.band.id == "critical", "the answer set should land in the critical band"
 
-    fix_first = page.locator("section").filter(
-        has=page.get_by_role("heading", name="Fix these first", exact=True))
-    expect(fix_first).to_have_count(1)
-    expect(fix_first.locator(".finding")).to_have_count(len(result.critical_findings))
-    expect(fix_first).to_contain_text("Backups have never been proven to work")
+    # The first screen is the brief: the verdict, the risks that matter, the first 30 days and
+    # three questions for the provider, in that order, before anything else.
+    headings = page.locator("main h2:not(.visually-hidden)").all_inner_texts()
+    assert headings[:3] == ["The risks that matter most", "The first 30 days",
+                            "Ask your IT provider this week"], headings
+    risks = page.locator(".risk-list > li")
+    expect(risks).to_have_count(min(5, len(result.critical_findings)))
+    expect(risks.first).to_contain_text(result.critical_findings[0].title)
+    first = page.locator(".first-steps > li")
+    expect(first).to_have_count(len(result.roadmap[0].actions))
+    expect(first.first).to_contain_text(result.roadmap[0].actions[0].recommendation.title)
+    this_week = page.locator("section").filter(
+        has=page.get_by_role("heading", name="Ask your IT provider this week")).locator("li")
+    expect(this_week).to_have_count(3)
+    # Details fold away, and open on demand: who does it and how you know it is done.
+    first.first.locator("summary").click()
+    expect(first.first).to_contain_text("Done when")
 
     chart = page.locator("svg[aria-labelledby=section-chart-title]")
     expect(chart).to_be_visible()
@@ -198,32 +210,25 @@ def check_results(page: Any, base: str, result: Any) -> None:
     expect(table.locator("tbody tr")).to_have_count(len(scored))
     backup = next(s for s in scored if s.section.id == "backup")
     expect(table.locator("tbody tr").filter(has_text=backup.section.title).locator("td").first
-           ).to_have_text(str(round(backup.score)))
+           ).to_have_text(str(backup.score))
 
-    expect(page.get_by_role("heading", name="Your 30/60/90-day plan")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your plan")).to_be_visible()
     expect(page.locator("svg[aria-labelledby=roadmap-chart-title]")).to_be_visible()
     for phase in result.roadmap:
         expect(page.get_by_role("heading", name=re.compile(f"^Within {phase.days} days"))
                ).to_be_visible()
 
     provider = page.locator("section").filter(
-        has=page.get_by_role("heading", name="Questions to ask your IT provider"))
+        has=page.get_by_role("heading", name="Every question for your IT provider"))
     assert result.provider_questions
     expect(provider.locator("li")).to_have_count(len(result.provider_questions))
     expect(provider).to_contain_text("When did you last restore a whole machine")
 
-    # The answers file: the same answers that were given, as JSON.
-    link = page.get_by_role("link", name=re.compile("JSON"))
-    expect(link).to_have_count(1)
-    reply = page.request.get(base + link.get_attribute("href"))
-    assert reply.status == 200
-    assert reply.headers["content-type"].startswith("application/json")
-    assert reply.json()["answers"] == ANSWERS
-
-    # The PDF report, once its link is there.
+    # The PDF reports: the leadership report and the full one.
     pdf_links = page.get_by_role("link", name=re.compile("PDF"))
-    if pdf_links.count():
-        reply = page.request.get(base + pdf_links.first.get_attribute("href"), timeout=60_000)
+    expect(pdf_links).to_have_count(2)
+    for link in pdf_links.all():
+        reply = page.request.get(base + link.get_attribute("href"), timeout=60_000)
         assert reply.status == 200, f"the PDF link answered {reply.status}"
         assert reply.body()[:5] == b"%PDF-", "the PDF link does not return a PDF"
 
@@ -466,6 +471,15 @@ def test_links_to_a_question_put_focus_on_it(live_server, page, finished_link):
     assert focused_question(page) == "backup.restore_tested", (
         "after following a Change link focus is on "
         + page.evaluate("() => document.activeElement.tagName"))
+
+
+def test_results_open_with_the_brief(live_server, page, finished_link, screenshot):
+    """Opened from its private link, a finished assessment's results lead with the brief: the
+    same verdict, risks, first steps and provider questions as the report's first pages."""
+    page.goto(finished_link)
+    page.goto(live_server.url + "/assessment/results")
+    check_results(page, live_server.url, expected_result(live_server.app, ANSWERS))
+    screenshot(page, "wizard-results-brief")
 
 
 def test_review_shows_figures_as_people_write_them(live_server, page, finished_link):
