@@ -8,8 +8,9 @@ and score it. The web layer picks a form widget by `widget`. A new type is one n
 from __future__ import annotations
 
 import math
-from abc import ABC, abstractmethod
 import re
+from abc import ABC, abstractmethod
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .answer import AnswerError, Value
@@ -140,9 +141,6 @@ class MultipleChoice(QuestionType):
         return "; ".join(q.choice_by_id[item].label for item in value)
 
 
-_NUMBER_NOISE = re.compile(r"[\s,_$£€¥]")
-
-
 def format_number(value: float) -> str:
     """1234567 -> '1,234,567'; 2.5 -> '2.5' (never scientific notation)."""
     if float(value).is_integer():
@@ -150,31 +148,124 @@ def format_number(value: float) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
+def exact_number(value: float) -> str:
+    """Every digit of a number, grouped in thousands: 1234.567 -> '1,234.567' (never 1e-05)."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return format(Decimal(repr(value)), ",f")
+
+
+class AmbiguousNumber(AnswerError):
+    """A figure that reads as two different numbers ("9.500": nine and a half, or nine thousand
+    five hundred); `readings` holds both, the larger first, for the person to choose from."""
+
+    def __init__(self, typed: str, readings: tuple[float, float]):
+        self.typed, self.readings = typed, readings
+        shown = " or ".join(exact_number(r) for r in readings)
+        plain = " or ".join(exact_number(r).replace(",", "") for r in readings)
+        super().__init__(f"“{typed}” can be read two ways: {shown}. Say which you meant (in a "
+                         f"file, give the number without quotes: {plain}).")
+
+
+# How figures may be typed (docs/bank-format.md, "Numbers"). Currency signs and codes around the
+# number, and a percent sign after it, are dropped. Spaces, apostrophes and underscores group
+# thousands. Of "." and ",": when both occur, the last one is the decimal mark and the other
+# groups thousands; one of them several times groups thousands; once, it is the decimal mark
+# unless exactly three digits follow a number that is not 0. Then "," groups thousands (9,500 is
+# nine thousand five hundred, as this English form writes it) and "." is ambiguous (9.500 is 9.5
+# in English and 9500 in much of Europe): the reading the question cannot take (a fraction of a
+# person, 37500 hours a week) is dropped, and if both remain the person is asked.
+_CURRENCY = r"(?:[$£€¥]|us\$|ca?\$|a\$|nz\$|usd|gbp|eur|cad|aud|nzd)"
+_AROUND = re.compile(rf"^{_CURRENCY}?\s*(?P<sign>[-−]?)\s*{_CURRENCY}?\s*(?P<body>.*?)\s*"
+                     rf"(?:%|{_CURRENCY})?$", re.IGNORECASE | re.DOTALL)
+_BODY = re.compile(r"[0-9][0-9.,' ’_\u00a0\u202f\u2009]*|[.,][0-9]+")
+_GAPS = frozenset(" '’_\u00a0\u202f\u2009")
+
+
+def _grouped(digits: str, marks: str) -> str | None:
+    """The digits of a whole number grouped by thousands with these marks, or None when the
+    groups are not thousands (one to three digits, then groups of exactly three)."""
+    groups = re.split("[" + re.escape(marks) + "]", digits) if marks else [digits]
+    if not re.fullmatch(r"[0-9]{1,3}" if len(groups) > 1 else r"[0-9]+", groups[0]):
+        return None
+    if any(not re.fullmatch(r"[0-9]{3}", g) for g in groups[1:]):
+        return None
+    return "".join(groups)
+
+
+def read_number(text: str) -> tuple[float, ...]:
+    """The numbers a typed figure can mean: one, or two when it is ambiguous; () when it is not a
+    number at all. Currency and percent signs are allowed around it."""
+    found = _AROUND.match(text.strip())
+    body = found["body"] if found else ""
+    if not _BODY.fullmatch(body):
+        return ()
+    sign = -1 if found["sign"] else 1
+    gaps = "".join(sorted({c for c in body if c in _GAPS}))
+    dots, commas = body.count("."), body.count(",")
+
+    def whole_and_fraction(decimal: str | None, grouping: str) -> float | None:
+        whole, _, fraction = body.rpartition(decimal) if decimal else (body, "", "")
+        if decimal and not re.fullmatch(r"[0-9]+", fraction):
+            return None
+        digits = _grouped(whole, grouping) if whole else "0"
+        if digits is None or (not whole and not decimal):
+            return None
+        return sign * float(f"{digits}.{fraction}" if decimal else digits)
+
+    if dots and commas:
+        decimal = "." if body.rfind(".") > body.rfind(",") else ","
+        if body.count(decimal) > 1 or gaps:
+            return ()
+        readings = [whole_and_fraction(decimal, "," if decimal == "." else ".")]
+    elif dots + commas == 0:
+        readings = [whole_and_fraction(None, gaps)]
+    elif dots > 1 or commas > 1:
+        readings = [] if gaps else [whole_and_fraction(None, "." if dots else ",")]
+    else:
+        mark = "." if dots else ","
+        whole, _, fraction = body.partition(mark)
+        if gaps or len(fraction) != 3 or whole.lstrip("0") == "":
+            readings = [whole_and_fraction(mark, gaps)]
+        elif mark == ",":
+            readings = [whole_and_fraction(None, ",")]
+        else:
+            readings = [whole_and_fraction(None, "."), whole_and_fraction(".", "")]
+    return tuple(r for r in readings if r is not None and math.isfinite(r))
+
+
 def parse_number(q: Question, raw: Any) -> float:
-    """Accept what people type: '1,200', '$1200', ' 3.5 ', or a JSON number."""
+    """Accept what people type ('9,500', '£9 500', '9.500,00', '12,5') or a JSON number; a
+    figure that reads two ways is AmbiguousNumber, with both readings."""
     low = q.min if q.min is not None else 0
     high = q.max if q.max is not None else 1e12
-    example = "14" if high <= 1000 else "1200 or 1,200"
+    example = "14" if high <= 1000 else "9500 or 9,500"
     wrong = f"Enter a number using digits, like {example}."
+    out_of_range = f"Enter a number from {format_number(low)} to {format_number(high)}."
     if isinstance(raw, bool):
         raw = None
     if isinstance(raw, (int, float)):
         try:
-            number = float(raw)
+            readings = (float(raw),)
         except OverflowError:  # a JSON integer with hundreds of digits
-            raise AnswerError(f"Enter a number from {format_number(low)} to "
-                              f"{format_number(high)}.") from None
-    elif isinstance(raw, str) and raw.strip():
-        cleaned = _NUMBER_NOISE.sub("", raw.strip()).removesuffix("%")
-        if not re.fullmatch(r"-?\d+(\.\d+)?", cleaned):
+            raise AnswerError(out_of_range) from None
+        if not math.isfinite(readings[0]):
             raise AnswerError(wrong)
-        number = float(cleaned)
+    elif isinstance(raw, str) and raw.strip():
+        readings = read_number(raw)
+        if not readings:
+            raise AnswerError(wrong)
     else:
         raise AnswerError(wrong)
-    if not math.isfinite(number):
-        raise AnswerError(wrong)
-    if not low <= number <= high:
-        raise AnswerError(f"Enter a number from {format_number(low)} to {format_number(high)}.")
+    fitting = [r for r in readings if low <= r <= high]
+    if len(fitting) > 1 and q.unit == "count":  # a count is whole: 1.200 people are 1200
+        fitting = [r for r in fitting if r.is_integer()] or fitting
+    if not fitting:
+        raise AnswerError(out_of_range)
+    if len(fitting) > 1:
+        raise AmbiguousNumber(raw.strip(), tuple(int(r) if r.is_integer() else r
+                                                 for r in fitting[:2]))
+    number = fitting[0]
     return int(number) if number.is_integer() else number
 
 

@@ -69,6 +69,10 @@
       if (unsure && unsure.checked) return { state: "not_sure" };
       if (na && na.checked) return { state: "na" };
       const value = el.querySelector("input[name='" + name + "']").value.trim();
+      // A figure that reads two ways, and the reading chosen: the number itself.
+      const meant = el.querySelector("input[name='" + name + "__meant']:checked");
+      const asked = el.querySelector("input[name='" + name + "__asked']");
+      if (meant && asked && asked.value === value) return Number(meant.value);
       return value === "" ? null : value;
     }
     const text = el.querySelector("textarea[name='" + name + "']").value;
@@ -200,7 +204,20 @@
       if (reply.status === 200) {
         version.value = reply.body.version;
         if (reply.body.progress) showProgress(reply.body.progress);
-        if (!finished(el)) setStatus(el, "Saved", "ok");
+        if (reply.body.checks) showChecks(reply.body.checks);
+        const readings = el.querySelector("[data-readings]");
+        if (readings && reply.body.box !== undefined) {
+          readings.remove();  // the reading chosen is saved: the box now shows it plainly
+          el.querySelector("input[name='" + el.dataset.field + "']").value = reply.body.box;
+        }
+        if (!finished(el)) {
+          setStatus(el, reply.body.saved_as ? "Saved as " + reply.body.saved_as : "Saved", "ok");
+        }
+      } else if (reply.status === 422 && reply.body.readings) {
+        el.dataset.saving = "0";
+        el.dataset.again = "0";
+        setStatus(el, reply.body.message, "error");
+        showReadings(el, reply.body);
       } else if (reply.status === 409) {
         el.dataset.saving = "0";
         el.dataset.again = "0";
@@ -212,6 +229,77 @@
       }
     }).catch(function () {
       retryOrGiveUp("Not saved yet (no connection). Press Save at the bottom of the page when you are back online.");
+    });
+  }
+
+  // A figure that reads two ways ("9.500"): the two readings to choose from, as the page
+  // shows them without JavaScript; choosing one saves it.
+  function showReadings(el, body) {
+    const name = el.dataset.field;
+    const old = el.querySelector("[data-readings]");
+    if (old) old.remove();
+    const set = document.createElement("fieldset");
+    set.className = "readings";
+    set.dataset.readings = "";
+    const legend = document.createElement("legend");
+    legend.textContent = "Which did you mean?";
+    set.appendChild(legend);
+    const asked = document.createElement("input");
+    asked.type = "hidden";
+    asked.name = name + "__asked";
+    asked.value = body.asked;
+    set.appendChild(asked);
+    body.readings.forEach(function (reading, i) {
+      const choice = document.createElement("div");
+      choice.className = "choice";
+      const input = document.createElement("input");
+      input.type = "radio";
+      input.name = name + "__meant";
+      input.id = name + "__meant-" + i;
+      input.value = reading.value;
+      const label = document.createElement("label");
+      label.htmlFor = input.id;
+      label.textContent = reading.label;
+      choice.appendChild(input);
+      choice.appendChild(label);
+      set.appendChild(choice);
+    });
+    el.querySelector(".figure").after(set);
+  }
+
+  // Figures that contradict each other, as the server found them after the last save.
+  function showChecks(checks) {
+    const box = document.querySelector("[data-checks]");
+    if (!box) return;
+    const shown = Array.from(box.querySelectorAll("input[name=checked]")).map(function (i) { return i.value; });
+    const now = checks.map(function (c) { return c.key; });
+    if (shown.join() === now.join()) return;  // unchanged: nothing to announce again
+    box.textContent = "";
+    checks.forEach(function (c) {
+      const notice = document.createElement("div");
+      notice.className = "notice notice-warning";
+      const text = document.createElement("p");
+      text.textContent = c.message;
+      const key = document.createElement("input");
+      key.type = "hidden";
+      key.name = "checked";
+      key.value = c.key;
+      notice.appendChild(text);
+      notice.appendChild(key);
+      box.appendChild(notice);
+    });
+  }
+
+  // Money figures show the sign of the currency chosen on the same page as it changes.
+  function showCurrency() {
+    const source = byId[form.dataset.currencyQuestion];
+    if (!source) return;
+    const symbols = JSON.parse(form.dataset.currencies || "{}");
+    const chosen = source.querySelector("input:checked");
+    const sign = chosen ? (symbols[chosen.value] || "") : "";
+    form.querySelectorAll("[data-currency]").forEach(function (span) {
+      span.textContent = sign;
+      span.hidden = !sign;
     });
   }
 
@@ -256,6 +344,7 @@
       if (event.target.name && event.target.name.indexOf("n_") === 0) return; // notes: saved with the page
       if (event.target.name && event.target.name.indexOf("c_") === 0) return;
       applyConditions();
+      if (el.dataset.question === form.dataset.currencyQuestion) showCurrency();
       save(el);
     });
   });

@@ -101,6 +101,14 @@ class NumberInput(Widget):
             if form.get(f"{name}__{state}"):
                 return {"state": state}
         value = (form.get(name) or "").strip()
+        meant = form.get(f"{name}__meant")
+        if meant and value and value == (form.get(f"{name}__asked") or "").strip():
+            # The figure read two ways, and the person chose one: the number itself.
+            try:
+                number = float(meant)
+            except ValueError:
+                return value
+            return int(number) if number.is_integer() else number
         return value or None
 
     def shown(self, raw):

@@ -16,6 +16,9 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from ..bank import Answer, AnswerError, Bank, Question, Section
+from ..bank.types import AmbiguousNumber, exact_number
+from ..costs import CURRENCIES
+from ..figures import Contradiction, contradictions, currency_symbol, show_figure, unit_words
 from ..scoring import Result, parse_answer
 from ..storage import KEEP, Conflict, StoredAnswer, save_answer
 from .answer_fields import MAX_NOTE, field_name, widget_for
@@ -102,6 +105,13 @@ class QuestionView:
     conflict: StoredAnswer | None = None
     client_said: str | None = None  # interview: the client's own answer, in words
     differs: bool = False  # interview: the consultant's saved answer is another one
+    # Figures: the currency sign before the box (None: not money), the unit after it, the saved
+    # figure as the owner reads it, and the two readings of a figure that reads two ways.
+    prefix: str | None = None
+    suffix: str = ""
+    saved_as: str = ""
+    readings: tuple[tuple[str, str], ...] = ()
+    asked: str = ""  # the ambiguous text the readings are of
 
     @property
     def widget(self) -> str:
@@ -129,28 +139,64 @@ class SectionPage:
     # In the interview: the client's own answers, shown beside the consultant's.
     client_answers: dict[str, StoredAnswer] = field(default_factory=dict)
     views: list[QuestionView] = field(default_factory=list)
+    checks: list[Contradiction] = field(default_factory=list)  # figures that disagree
 
     def __post_init__(self) -> None:
         applies = {o.question.id: o.applicable for o in self.result.outcomes
                    if o.section_id == self.section.id}
+        self.symbol = currency_symbol(self.bank, {qid: s.answer for qid, s in self.stored.items()
+                                                  if s.answer})
         self.views = []
+        self.echoes: list[str] = []  # figures saved by this page, as they were read
         for q, on_page, parts in section_parts(self.bank, self.section, self.interview):
             if not applies[q.id] and not on_page:
                 continue  # decided by an earlier section's answer
             stored = self.stored.get(q.id)
-            self.views.append(QuestionView(
+            view = QuestionView(
                 question=q, name=field_name(q), shown=applies[q.id], stored=stored, parts=parts,
                 value=widget_for(q).shown(raw_of(stored.answer) if stored and stored.answer
                                           else None),
                 version=stored.version if stored else 0,
                 note=stored.note if stored else "",
-                verified=bool(stored and stored.verified)))
+                verified=bool(stored and stored.verified))
+            if q.kind.widget == "number":
+                view.prefix = self.symbol if q.unit == "money" else None
+                view.suffix = unit_words(q)
+                view.saved_as = self.saved_as(q, stored.answer if stored else None)
+            self.views.append(view)
+
+    @property
+    def currency_source(self) -> str | None:
+        """The currency question, when it is on this page with money figures (the page script
+        then shows the chosen currency's sign beside them as it changes)."""
+        ids = {v.question.id for v in self.views}
+        money = any(v.prefix is not None for v in self.views)
+        return next((q.id for q in self.section.questions
+                     if q.feeds == "currency" and q.id in ids and money), None)
+
+    @property
+    def currencies(self) -> dict[str, str]:
+        return CURRENCIES
+
+    def saved_as(self, q: Question, answer: Answer | None) -> str:
+        """A saved figure as the owner reads it ("£9,500", "20 hours"); "" for none."""
+        if answer is None or answer.state != "answered":
+            return ""
+        return show_figure(q, answer.value, self.symbol)
 
     def save(self, form: MultiDict, assessment_id: str, *, source: str,
              answered_by: int | None = None) -> bool:
         """Save every changed answer in the submitted form; True when all went through. The
         views keep what was submitted, so a page shown again after a problem loses nothing."""
         ok = True
+        for view in self.views:  # a currency chosen on this page signs its money figures
+            if view.question.feeds == "currency":
+                chosen = widget_for(view.question).raw(form, view.question)
+                if isinstance(chosen, str) and chosen in view.question.choice_by_id:
+                    self.symbol = CURRENCIES.get(chosen, "")
+                for money in self.views:
+                    if money.prefix is not None:
+                        money.prefix = self.symbol
         for view in self.views:
             q = view.question
             raw = widget_for(q).raw(form, q)
@@ -172,6 +218,13 @@ class SectionPage:
                     changes["verified"] = view.verified
             try:
                 answer = self._answer(q, raw, stored)
+            except AmbiguousNumber as error:
+                view.error = f"“{error.typed}” can be read two ways: choose the one you meant."
+                view.readings = tuple((exact_number(r).replace(",", ""),
+                                       show_figure(q, r, self.symbol)) for r in error.readings)
+                view.asked = error.typed
+                ok = False
+                continue
             except AnswerError as error:
                 view.error = str(error)
                 ok = False
@@ -195,6 +248,11 @@ class SectionPage:
                 ok = False
                 continue
             view.version = saved.version
+            if q.kind.widget == "number" and "answer" in changes:
+                view.saved_as = self.saved_as(q, changes["answer"])
+                if isinstance(raw, str) and view.saved_as and raw != view.saved_as:
+                    self.echoes.append(f"Saved as {view.saved_as} (you typed “{raw}”): "
+                                       f"{q.text}")
         return ok
 
     def keep_submitted(self, form: MultiDict) -> None:
@@ -214,6 +272,9 @@ class SectionPage:
             # An emptied figure or text box clears it; an untouched choice leaves it alone.
             clearable = q.kind.widget in ("number", "text")
             return None if clearable and stored and stored.answer else KEEP
+        if (isinstance(raw, str) and stored and stored.answer and q.kind.widget == "number"
+                and raw == widget_for(q).shown(raw_of(stored.answer))):
+            return KEEP  # the figure as the page showed it, which may read two ways ("1.250")
         answer = parse_answer(q, raw)
         return KEEP if stored and stored.answer == answer else answer
 
@@ -226,11 +287,21 @@ class SectionPage:
         return [v for v in self.views if v.conflict is not None]
 
 
+def figure_checks(bank: Bank, section: Section, result: Result) -> list[Contradiction]:
+    """Figures that contradict each other, where one of the two is asked in this section."""
+    here = {q.id for q in section.questions}
+    answers = {o.question.id: o.answer for o in result.outcomes if o.answer is not None}
+    return [c for c in contradictions(bank, answers)
+            if not here.isdisjoint(q.id for q in c.questions)]
+
+
 def autosave(bank: Bank, assessment_id: str, data: object, *, source: str,
-             answered_by: int | None = None) -> tuple[dict, int]:
+             answered_by: int | None = None, symbol: str = "") -> tuple[dict, int]:
     """One answer saved from the page script: the JSON reply and its status. The same contract
     for the owner and the consultant: idempotent by client key, refused when stale (409 with
-    the current answer), a value that does not fit is a 422 with a message."""
+    the current answer), a value that does not fit is a 422 with a message, and a figure that
+    reads two ways a 422 with both readings to choose from. A saved figure comes back as the
+    owner reads it (`saved_as`, with the currency `symbol`) and as its box shows it (`box`)."""
     if not isinstance(data, dict) or not isinstance(data.get("question"), str):
         return {"error": "invalid", "message": "Send a question id and an answer."}, 400
     q = bank.question_by_id.get(data["question"])
@@ -244,6 +315,12 @@ def autosave(bank: Bank, assessment_id: str, data: object, *, source: str,
         saved = save_answer(get_db(), assessment_id, q.id, base_version=base, answer=answer,
                             client_key=f"{assessment_id}:{key}", source=source,
                             answered_by=answered_by)
+    except AmbiguousNumber as error:
+        return {"error": "ambiguous",
+                "message": f"“{error.typed}” can be read two ways: which did you mean?",
+                "asked": error.typed,
+                "readings": [{"value": exact_number(r).replace(",", ""),
+                              "label": show_figure(q, r, symbol)} for r in error.readings]}, 422
     except AnswerError as error:
         return {"error": "invalid", "message": str(error)}, 422
     except Conflict as conflict:
@@ -254,4 +331,8 @@ def autosave(bank: Bank, assessment_id: str, data: object, *, source: str,
                 "label": q.describe(current) if current else "no answer"}, 409
     except ValueError as error:
         return {"error": "invalid", "message": str(error)}, 400
-    return {"version": saved.version, "replayed": saved.replayed}, 200
+    reply = {"version": saved.version, "replayed": saved.replayed}
+    if q.kind.widget == "number" and answer is not None and answer.state == "answered":
+        reply["saved_as"] = show_figure(q, answer.value, symbol)
+        reply["box"] = widget_for(q).shown(answer.value)
+    return reply, 200

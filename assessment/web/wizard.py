@@ -12,6 +12,7 @@ from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_
                    request, session, url_for)
 from flask_wtf.csrf import CSRFError
 
+from ..figures import currency_symbol
 from ..progress import progress
 from ..scoring import score
 from ..storage import (bank_of, create_assessment, export_assessment, get_assessment, set_status,
@@ -21,7 +22,7 @@ from . import owner, reports, sessions
 from .auth import signed_in_member
 from .db import current_bank, get_db
 from . import section_page
-from .section_page import SectionPage
+from .section_page import SectionPage, figure_checks
 from .security import json_body
 
 bp = Blueprint("wizard", __name__, url_prefix="/assessment")
@@ -208,6 +209,7 @@ def _render_section(page: SectionPage, assessment: dict, status: int = 200,
     saved = page.result if status == 200 else score(bank, _answers(
         stored_answers(get_db(), assessment["id"], SOURCE)))
     state = progress(bank, saved)
+    page.checks = figure_checks(bank, page.section, saved)
     return render_template(
         "wizard/section.html", title=page.section.title, page=page,
         position=ids.index(page.section.id) + 1, count=len(ids), progress=state,
@@ -242,6 +244,9 @@ def section(section_id: str):
     _private_link_once()
 
 
+    for echo in page.echoes:  # a figure read from what was typed: say how
+        flash(echo, "success")
+
     # Answers may have revealed follow-up questions on this page (without JavaScript they were
     # not visible yet): come back to them instead of moving on.
     after = _section_page(assessment, section_id)
@@ -252,6 +257,10 @@ def section(section_id: str):
         flash("Your answers added a few more questions to this page.", "info")
         return redirect(url_for("wizard.section", section_id=section_id,
                                 _anchor=f"q-{revealed[0].question.id}"), 303)
+    # Figures this save made contradict each other: back to them, where the page says which.
+    shown = set(request.form.getlist("checked"))
+    if any(c.key not in shown for c in figure_checks(after.bank, after.section, after.result)):
+        return redirect(url_for("wizard.section", section_id=section_id, _anchor="checks"), 303)
     if request.form.get("then") == "hub":
         flash(f"Saved “{page.section.title}”.", "success")
         return redirect(url_for("wizard.hub"), 303)
@@ -295,10 +304,16 @@ def autosave():
         return jsonify(error="read_only", message="This assessment was shared with a firm; "
                                                   "changes are made with them."), 403
     bank = bank_of(get_db(), assessment)
-    reply, status = section_page.autosave(bank, assessment["id"], json_body(), source=SOURCE)
+    before = _answers(_owner_answers(assessment))
+    reply, status = section_page.autosave(bank, assessment["id"], json_body(), source=SOURCE,
+                                          symbol=currency_symbol(bank, before))
     if status == 200:
-        state = progress(bank, score(bank, _answers(_owner_answers(assessment))))
+        result = score(bank, _answers(_owner_answers(assessment)))
+        state = progress(bank, result)
         reply["progress"] = {"done": state.done, "total": state.total, "percent": state.percent}
+        question = bank.question_by_id[request.get_json()["question"]]
+        reply["checks"] = [{"key": c.key, "message": c.message}  # of the page saved from
+                           for c in figure_checks(bank, bank.section_of[question.id], result)]
     return jsonify(reply), status
 
 

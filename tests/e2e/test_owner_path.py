@@ -1,0 +1,128 @@
+"""The owner's path in a real browser: what an owner meets on the way through the wizard, one
+part of the path per section of this file.
+
+One live server (and database) serves the module; each test starts its own assessment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from wizard_helpers import (
+    answer_question,
+    assessment_id_of,
+    block,
+    is_autosave,
+    path_of,
+    resume_link,
+    status,
+    stored_raw,
+    submit,
+)
+
+pytestmark = pytest.mark.e2e
+
+PROFILE = "/assessment/section/profile"
+SPEND = "profile.it_spend_12m"
+REPAIRS = "profile.reactive_spend_12m"
+
+
+def start(page: Any, live_server: Any) -> str:
+    """A new assessment from the landing page; returns its id."""
+    page.goto(live_server.url + "/")
+    submit(page, "Start the free assessment")
+    assert path_of(page.url) == PROFILE
+    return assessment_id_of(live_server.app, resume_link(page, live_server.url))
+
+
+def box(page: Any, question_id: str) -> Any:
+    return page.locator("#q_" + question_id.replace(".", "__"))
+
+
+# --- 2. Figures ---------------------------------------------------------------------------
+
+
+def test_figures_with_javascript_read_as_meant_or_asked(live_server, page, screenshot,
+                                                        assert_no_axe_violations):
+    app = live_server.app
+    assessment_id = start(page, live_server)
+    money = block(page, SPEND).locator("[data-currency]")
+    expect(money).to_be_hidden()  # no currency chosen yet: no sign
+    answer_question(page, "profile.currency", "gbp", js=True)
+    expect(money).to_have_text("£")
+    expect(block(page, "profile.staff_count").locator(".figure-suffix")).to_have_text("people")
+    expect(block(page, "profile.open_hours_per_week").locator(".figure-suffix")).to_have_text(
+        "hours a week")
+
+    # "9.500" reads two ways: asked, with both readings, and nothing stored.
+    with page.expect_response(is_autosave) as info:
+        box(page, SPEND).fill("9.500")
+        box(page, SPEND).press("Tab")
+    assert info.value.status == 422
+    expect(status(page, SPEND)).to_contain_text("can be read two ways")
+    readings = block(page, SPEND).locator("[data-readings] label")
+    expect(readings).to_have_text(["£9,500", "£9.50"])
+    assert SPEND not in stored_raw(app, assessment_id)
+    assert_no_axe_violations(page)
+    screenshot(page, "owner-figure-readings-desktop")
+    with page.expect_response(is_autosave) as info:
+        block(page, SPEND).get_by_label("£9,500").check()
+    assert info.value.status == 200
+    expect(status(page, SPEND)).to_have_text("Saved as £9,500")
+    expect(box(page, SPEND)).to_have_value("9,500")
+    expect(block(page, SPEND).locator("[data-readings]")).to_have_count(0)
+    assert stored_raw(app, assessment_id)[SPEND] == 9500
+
+    # A decimal comma is unambiguous; repairs above all IT spend get a message naming both.
+    answer_question(page, REPAIRS, 12000, js=False, typed="12.000,00")
+    with page.expect_response(is_autosave):
+        box(page, REPAIRS).press("Tab")
+    expect(status(page, REPAIRS)).to_have_text("Saved as £12,000")
+    assert stored_raw(app, assessment_id)[REPAIRS] == 12000
+    checks = page.locator("[data-checks]")
+    expect(checks).to_contain_text("£12,000")
+    expect(checks).to_contain_text("£9,500")
+    assert_no_axe_violations(page)
+    screenshot(page, "owner-figure-checks-desktop")
+
+    # Seen on the page, Save moves on; the figures stay as given.
+    submit(page, "Save and continue")
+    assert path_of(page.url) == "/assessment/section/monitoring"
+
+
+def test_figures_without_javascript(live_server, nojs_page, screenshot):
+    page = nojs_page
+    base, app = live_server.url, live_server.app
+    assessment_id = start(page, live_server)
+    page.get_by_label("Pound sterling (£)").check()
+    box(page, SPEND).fill("9.500")
+    box(page, "profile.outage_hours_12m").fill("5,000")
+    box(page, "profile.open_hours_per_week").fill("40")
+    response = submit(page, "Save and continue")
+    assert response.status == 422
+    expect(page.locator("[data-error-summary]")).to_contain_text("can be read two ways")
+    # The figures that fit were saved; 5,000 hours lost while open 40 hours a week: named.
+    checks = page.locator("[data-checks]")
+    expect(checks).to_contain_text("5,000 hours")
+    expect(checks).to_contain_text("40 hours a week")
+    screenshot(page, "owner-figure-readings-nojs")
+    block(page, SPEND).get_by_label("£9.50").check()
+    box(page, "profile.outage_hours_12m").fill("1.200,5")
+    submit(page, "Save and continue")
+    assert path_of(page.url) == "/assessment/section/monitoring"
+    expect(page.locator(".notice-success")).to_contain_text(
+        "Saved as 1,200.5 hours (you typed “1.200,5”)")
+    stored = stored_raw(app, assessment_id)
+    assert stored[SPEND] == 9.5 and stored["profile.outage_hours_12m"] == 1200.5
+    page.goto(base + PROFILE)
+    expect(block(page, SPEND).locator("[data-status]")).to_have_text("Saved as £9.50")
+    expect(page.locator("[data-checks]")).to_be_empty()
+
+    # A contradiction made by this very save sends the owner back to it.
+    box(page, REPAIRS).fill("£20")
+    submit(page, "Save and continue")
+    assert path_of(page.url) == PROFILE
+    expect(page.locator("[data-checks]")).to_contain_text("£20")
+    expect(page.locator("[data-checks]")).to_contain_text("£9.50")
