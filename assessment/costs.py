@@ -44,7 +44,6 @@ class CostExposure(NamedTuple):
     reactive_share: float | None  # 0..1
     billing_model: str | None
     monthly_spend: float | None
-    break_even_monthly_fee: float | None
 
     @property
     def symbol(self) -> str:
@@ -79,9 +78,7 @@ def cost_exposure(inputs: Mapping[str, object]) -> CostExposure | None:
         reactive = spend  # cannot be more than the whole; the wizard warns about it
     share = reactive / spend if reactive is not None and spend else None
 
-    break_even = (spend + (downtime_cost or 0)) / 12 if spend is not None else None
-
-    if downtime_cost is None and share is None and break_even is None:
+    if downtime_cost is None and share is None and spend is None:
         return None
     currency = inputs.get("currency")
     return CostExposure(
@@ -97,5 +94,4 @@ def cost_exposure(inputs: Mapping[str, object]) -> CostExposure | None:
         billing_model=inputs.get("billing_model") if isinstance(inputs.get("billing_model"), str)
         else None,
         monthly_spend=spend / 12 if spend is not None else None,
-        break_even_monthly_fee=break_even,
     )

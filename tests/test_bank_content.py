@@ -291,7 +291,7 @@ def test_break_fix_shop_lands_in_the_critical_band(bank):
     costs = result.costs
     assert costs is not None, "full profile figures should give a cost section"
     assert costs.downtime_cost_12m and costs.downtime_cost_12m > 0
-    assert costs.reactive_share is not None and costs.break_even_monthly_fee is not None
+    assert costs.reactive_share is not None and costs.monthly_spend is not None
     assert costs.billing_model == "hourly"
 
 
