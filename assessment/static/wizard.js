@@ -13,6 +13,7 @@
     if (target) {
       const input = target.querySelector("input:not([type=hidden]), textarea");
       if (input) { input.focus(); return; }
+      if (target.hasAttribute("tabindex")) { target.focus(); return; }  // a section heading
     }
     const heading = document.querySelector("[data-focus-heading]");
     if (heading) heading.focus();

@@ -247,6 +247,9 @@ def section(section_id: str):
     for echo in page.echoes:  # a figure read from what was typed: say how
         flash(echo, "success")
 
+    # From a Change link of the check-answers page: back there, as it is the owner's way on.
+    back = {"back": "review"} if request.form.get("back") == "review" else {}
+
     # Answers may have revealed follow-up questions on this page (without JavaScript they were
     # not visible yet): come back to them instead of moving on.
     after = _section_page(assessment, section_id)
@@ -255,12 +258,15 @@ def section(section_id: str):
                 and not after.bank.is_optional(v.question)]
     if revealed:
         flash("Your answers added a few more questions to this page.", "info")
-        return redirect(url_for("wizard.section", section_id=section_id,
+        return redirect(url_for("wizard.section", section_id=section_id, **back,
                                 _anchor=f"q-{revealed[0].question.id}"), 303)
     # Figures this save made contradict each other: back to them, where the page says which.
     shown = set(request.form.getlist("checked"))
     if any(c.key not in shown for c in figure_checks(after.bank, after.section, after.result)):
-        return redirect(url_for("wizard.section", section_id=section_id, _anchor="checks"), 303)
+        return redirect(url_for("wizard.section", section_id=section_id, **back,
+                                _anchor="checks"), 303)
+    if back:
+        return redirect(url_for("wizard.review", _anchor=f"rs-{section_id}"), 303)
     if request.form.get("then") == "hub":
         flash(f"Saved “{page.section.title}”.", "success")
         return redirect(url_for("wizard.hub"), 303)

@@ -6,6 +6,7 @@ One live server (and database) serves the module; each test starts its own asses
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -14,7 +15,10 @@ from wizard_helpers import (
     answer_question,
     assessment_id_of,
     block,
+    fragment_of,
     is_autosave,
+    load_answers,
+    make_finished_assessment,
     path_of,
     resume_link,
     status,
@@ -126,3 +130,32 @@ def test_figures_without_javascript(live_server, nojs_page, screenshot):
     assert path_of(page.url) == PROFILE
     expect(page.locator("[data-checks]")).to_contain_text("£20")
     expect(page.locator("[data-checks]")).to_contain_text("£9.50")
+
+
+# --- 3. Change, from the check-answers page, comes back to it ---------------------------------
+
+
+def _open_review(page: Any, live_server: Any) -> None:
+    link = make_finished_assessment(live_server.app, load_answers("break_fix_untested_backups"))
+    page.goto(live_server.url + link)
+    page.goto(live_server.url + "/assessment/review")
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["javascript", "no-javascript"])
+def test_change_goes_back_to_check_answers(live_server, browser, js):
+    context = browser.new_context(java_script_enabled=js)
+    page = context.new_page()
+    try:
+        _open_review(page, live_server)
+        row = page.locator(".review-row").filter(
+            has_text="When did someone last prove the backups work")
+        with page.expect_navigation():
+            row.get_by_role("link", name=re.compile(r"^Change")).click()
+        assert path_of(page.url) == "/assessment/section/backup"
+        answer_question(page, "backup.restore_tested", "quarter", js=js)
+        submit(page, "Save and go back to check your answers")
+        assert path_of(page.url) == "/assessment/review"
+        assert fragment_of(page.url) == "rs-backup"
+        expect(row.locator("dd").first).not_to_have_text("Never")
+    finally:
+        context.close()
