@@ -118,6 +118,7 @@ def cases(w) -> dict[str, tuple[str, str, str]]:
         "workspace.report_pdf": ("member", "GET", f"/workspace/assessments/{a}/report.pdf"),
         "workspace.report_html": ("member", "GET", f"/workspace/assessments/{a}/report"),
         "workspace.finish": ("member", "GET", f"/workspace/assessments/{a}/finish"),
+        "workspace.reopen": ("member", "GET", f"/workspace/assessments/{a}/reopen"),
         "workspace.compare_view": ("member", "GET",
                                    f"/workspace/clients/{c}/compare?a={a}&b={a}"),
         "workspace.export_client": ("member", "GET", f"/workspace/clients/{c}/export.json"),

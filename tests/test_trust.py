@@ -272,3 +272,113 @@ def test_the_link_of_a_finished_assessment_lands_on_the_results(app, adb):
     adb.execute("UPDATE assessments SET status = 'finished' WHERE id = ?", [open_id(owner)])
     response = app.test_client().get(f"/assessment/resume/{token}")
     assert response.status_code == 303 and response.headers["Location"] == "/assessment/results"
+
+
+# ---- 3. once the firm finishes, the client's link only reads ---------------------------------
+
+def full_answers(app, db, assessment_id: str, source: str = "owner",
+                 name: str = "well_run_managed") -> None:
+    import json
+
+    from assessment.scoring import parse_answer
+    from assessment.storage import save_answer
+
+    from .conftest import FIXTURES
+
+    bank = app.extensions["bank"]
+    answers = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))["answers"]
+    for qid, raw in answers.items():
+        save_answer(db, assessment_id, qid, base_version=0, source=source,
+                    answer=parse_answer(bank.question_by_id[qid], raw))
+
+
+def client_link(member: dict, client_id: int) -> str:
+    made = post_with_token(member["browser"], f"/workspace/clients/{client_id}/self-assessment")
+    return re.search(r'id="share-link"[^>]*value="([^"]+)"',
+                     made.get_data(as_text=True)).group(1)
+
+
+@pytest.fixture
+def self_assessment(app, adb):
+    """A firm's client who answered everything through their link, in a browser of their own."""
+    ana = signed_in_member(app)
+    client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
+    link = client_link(ana, client_id)
+    client = app.test_client()
+    assert client.get(link).status_code == 303
+    assessment_id = open_id(client)
+    full_answers(app, adb, assessment_id)
+    return {"member": ana, "client": client, "id": assessment_id, "client_id": client_id,
+            "link": link}
+
+
+def audit_events(caplog) -> list[dict]:
+    import json
+
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "it_health.audit"]
+
+
+def test_a_finished_assessment_is_read_only_to_the_client_until_the_firm_reopens_it(
+        app, adb, self_assessment, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="it_health.audit")
+    s = self_assessment
+    member, client, assessment_id = s["member"]["browser"], s["client"], s["id"]
+    before = owner_answer(app, assessment_id)
+    page = f"/workspace/assessments/{assessment_id}"
+    assert post_with_token(member, f"{page}/finish", page=page).status_code == 303
+    record = get_assessment(adb, assessment_id)
+    assert record["status"] == "finished" and record["closed_at"]
+
+    # The client reads, with a clear message, and can change nothing any way they try.
+    section = client.get("/assessment/section/backup").get_data(as_text=True)
+    assert "Northgate IT has finished this assessment" in section
+    assert "ask Northgate IT to reopen it" in section
+    assert "data-autosave" not in section and "Save and continue" not in section
+    assert "Northgate IT has finished this assessment" in client.get(
+        "/assessment/").get_data(as_text=True)
+    other = "weekly" if before != "weekly" else "daily"
+    refused = client.post("/assessment/section/backup", data={
+        "csrf_token": csrf_token(section), "resume": token_of(client),
+        "q_backup__automatic": other, "v_q_backup__automatic": "1"})
+    assert refused.status_code == 303
+    assert "Nothing was saved" in client.get(refused.headers["Location"]).get_data(
+        as_text=True)
+    autosaved = client.post("/assessment/answer", json={
+        "question": "backup.automatic", "answer": other, "base_version": 1,
+        "client_key": "k" * 12}, headers={"X-CSRFToken": csrf_token(section)})
+    assert autosaved.status_code == 403
+    assert "ask Northgate IT to reopen it" in autosaved.get_json()["message"]
+    assert owner_answer(app, assessment_id) == before
+    assert client.get(s["link"]).headers["Location"] == "/assessment/results"
+
+    # The firm reopens it (audit-logged): the client can change answers again.
+    reopened = post_with_token(member, f"{page}/reopen", page=page)
+    assert reopened.status_code == 303
+    record = get_assessment(adb, assessment_id)
+    assert record["status"] == "in_progress" and record["closed_at"] is None
+    assert any(e["event"] == "assessment_reopened" and e["assessment"] == assessment_id
+               for e in audit_events(caplog))
+    section = client.get("/assessment/section/backup").get_data(as_text=True)
+    assert "has finished this assessment" not in section and "data-autosave" in section
+    assert client.post("/assessment/section/backup", data={
+        "csrf_token": csrf_token(section), "resume": token_of(client),
+        "q_backup__automatic": other, "v_q_backup__automatic": "1"}).status_code == 303
+    assert owner_answer(app, assessment_id) == other
+
+
+def test_the_workspace_says_who_finished_and_offers_finish_and_reopen(app, adb,
+                                                                      self_assessment):
+    s = self_assessment
+    member, assessment_id = s["member"]["browser"], s["id"]
+    page = f"/workspace/assessments/{assessment_id}"
+    # The client finished their side: the firm can still finish (and so lock) it.
+    adb.execute("UPDATE assessments SET status = 'finished' WHERE id = ?", [assessment_id])
+    text = member.get(page).get_data(as_text=True)
+    assert "Finished by the client" in text and "Finish the assessment" in text
+    assert "can still change them through their link" in text
+    post_with_token(member, f"{page}/finish", page=page)
+    text = member.get(page).get_data(as_text=True)
+    assert "Reopen the assessment" in text and "Finish the assessment" not in text
+    assert "the client's link only shows it now" in text

@@ -249,6 +249,7 @@ def cases(t) -> dict[str, tuple[str, str]]:
         "workspace.assessment": ("GET", f"/workspace/assessments/{assessment}"),
         "workspace.autosave": ("POST", f"/workspace/assessments/{assessment}/answer"),
         "workspace.finish": ("POST", f"/workspace/assessments/{assessment}/finish"),
+        "workspace.reopen": ("POST", f"/workspace/assessments/{assessment}/reopen"),
         "workspace.report_pdf": ("GET", f"/workspace/assessments/{assessment}/report.pdf"),
         "workspace.report_html": ("GET", f"/workspace/assessments/{assessment}/report"),
         "workspace.interview": ("GET", f"/workspace/assessments/{assessment}/interview/backup"),

@@ -99,6 +99,25 @@ def start_client_assessment(db: Database, bank: Bank, firm_id: int, client_id: i
     return assessment_id
 
 
+def close_assessment(db: Database, firm_id: int, assessment_id: str) -> bool:
+    """The firm finishes an assessment: finished, and read-only to its client until reopened."""
+    stamp = now()
+    with write(db):
+        return db.execute(
+            "UPDATE assessments SET status = 'finished', finished_at = ?, closed_at = ?, "
+            "updated_at = ? WHERE id = ? AND firm_id = ?",
+            [stamp, stamp, stamp, assessment_id, firm_id]).rowcount == 1
+
+
+def reopen_assessment(db: Database, firm_id: int, assessment_id: str) -> bool:
+    """In progress again, and open to changes through its client's link."""
+    with write(db):
+        return db.execute(
+            "UPDATE assessments SET status = 'in_progress', finished_at = NULL, closed_at = NULL, "
+            "updated_at = ? WHERE id = ? AND firm_id = ?",
+            [now(), assessment_id, firm_id]).rowcount == 1
+
+
 def set_resume_hash(db: Database, firm_id: int, assessment_id: str, token_hash: str) -> bool:
     with write(db):
         cursor = db.execute("UPDATE assessments SET resume_token_hash = ? WHERE id = ? AND "

@@ -139,3 +139,10 @@ def workspace_tables(db: Database) -> None:
 def accounts_totp_counter(db: Database) -> None:
     # The last TOTP time step a member signed in with, so one code cannot be used twice.
     db["users"].add_column("totp_last_counter", int)
+
+
+@migrations()
+def assessments_closed_by_firm(db: Database) -> None:
+    # When the firm finished the assessment: from then on its client's link only reads it, until
+    # the firm reopens it (which clears this).
+    db["assessments"].add_column("closed_at", str)

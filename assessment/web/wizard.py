@@ -43,6 +43,20 @@ def _shared(assessment) -> bool:
     return assessment["shared_at"] is not None
 
 
+def read_only(assessment) -> str | None:
+    """Why this browser may read but not change the assessment, or None when it may."""
+    if _shared(assessment):
+        return ("This assessment was shared with a firm: you can read it here, and changes are "
+                "made with them.")
+    if assessment["closed_at"] is not None:
+        firm = accounts.get_firm(get_db(), assessment["firm_id"]) if assessment["firm_id"] \
+            else None
+        name = firm["name"] if firm else "The firm"
+        return (f"{name} has finished this assessment, so its answers can no longer be changed "
+                f"here. If something needs changing, ask {name} to reopen it.")
+    return None
+
+
 def _owner_answers(assessment):
     return stored_answers(get_db(), assessment["id"], SOURCE)
 
@@ -189,7 +203,8 @@ def hub():
     bank = bank_of(get_db(), assessment)
     state = progress(bank, score(bank, _answers(_owner_answers(assessment))))
     return render_template("wizard/hub.html", title="Your assessment", progress=state,
-                           assessment=assessment, resume_url=_resume_url())
+                           assessment=assessment, resume_url=_resume_url(),
+                           read_only=read_only(assessment))
 
 
 def _section_page(assessment, section_id: str) -> SectionPage:
@@ -214,7 +229,7 @@ def _render_section(page: SectionPage, assessment: dict, status: int = 200,
         "wizard/section.html", title=page.section.title, page=page,
         position=ids.index(page.section.id) + 1, count=len(ids), progress=state,
         notice=notice, resume_token=resume_token or session.get("resume_token", ""),
-        read_only=_shared(assessment)), status
+        read_only=read_only(assessment)), status
 
 
 WRONG_PAGE = ("This page was for another assessment than the one open in this browser now, so "
@@ -233,16 +248,14 @@ def section(section_id: str):
     page = _section_page(assessment, section_id)
     if request.method == "GET":
         return _render_section(page, assessment)
-    if _shared(assessment):
-        flash("This assessment now belongs to the firm you shared it with: you can read it here, "
-              "and changes are made with them.", "warning")
+    if read_only(assessment):
+        flash("Nothing was saved. " + read_only(assessment), "warning")
         return redirect(url_for("wizard.section", section_id=section_id), 303)
 
     before = {v.question.id for v in page.views if v.shown}
     if not page.save(request.form, assessment["id"], source=SOURCE):
         return _render_section(page, assessment, 422 if page.errors else 409)
     _private_link_once()
-
 
     for echo in page.echoes:  # a figure read from what was typed: say how
         flash(echo, "success")
@@ -306,9 +319,8 @@ def autosave():
     if assessment is None:
         return jsonify(error="session", message="Your session has ended. Press Save at the "
                                                 "bottom of the page to keep your answers."), 401
-    if _shared(assessment):
-        return jsonify(error="read_only", message="This assessment was shared with a firm; "
-                                                  "changes are made with them."), 403
+    if read_only(assessment):
+        return jsonify(error="read_only", message="Not saved. " + read_only(assessment)), 403
     bank = bank_of(get_db(), assessment)
     before = _answers(_owner_answers(assessment))
     reply, status = section_page.autosave(bank, assessment["id"], json_body(), source=SOURCE,
@@ -341,6 +353,9 @@ def finish():
     assessment, away = _assessment_or_redirect()
     if away:
         return away
+    if read_only(assessment) and assessment["status"] != "finished":
+        flash("Nothing was changed. " + read_only(assessment), "warning")
+        return redirect(url_for("wizard.review"), 303)
     bank = bank_of(get_db(), assessment)
     state = progress(bank, score(bank, _answers(_owner_answers(assessment))))
     if not state.complete:

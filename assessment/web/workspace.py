@@ -289,9 +289,29 @@ def finish(assessment_id: str):
     if not state.complete:
         flash(f"{state.total - state.done} questions still need an answer.", "error")
     else:
-        set_status(get_db(), assessment_id, "finished")
+        store.close_assessment(get_db(), current_firm_id(), assessment_id)
+        audit("assessment_finished", assessment=assessment_id, member=current_user.id)
         reports.prerender(_assessment_or_404(assessment_id))
-        flash("The assessment is finished. Its report is ready.", "success")
+        flash("The assessment is finished. Its report is ready." + (
+            " The client's link now only shows it: their answers can no longer change."
+            if record["mode"] == "self" else ""), "success")
+    return redirect(url_for("workspace.assessment", assessment_id=assessment_id), 303)
+
+
+@bp.post("/assessments/<assessment_id>/reopen")
+@member_required
+def reopen(assessment_id: str):
+    """Undo Finish: in progress again, and the client's link can change answers again."""
+    record = _assessment_or_404(assessment_id)
+    if record["closed_at"] is None and record["status"] != "finished":
+        flash("The assessment is open already.", "info")
+    else:
+        store.reopen_assessment(get_db(), current_firm_id(), assessment_id)
+        audit("assessment_reopened", assessment=assessment_id, member=current_user.id)
+        flash("Reopened. " + ("The client can change their answers through their link again; "
+                              "finish it again when you have reviewed them."
+                              if record["mode"] == "self" and record["resume_token_hash"]
+                              else "Finish it again when it is ready."), "success")
     return redirect(url_for("workspace.assessment", assessment_id=assessment_id), 303)
 
 

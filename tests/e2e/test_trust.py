@@ -141,3 +141,54 @@ def test_a_finished_assessments_link_opens_its_results_with_the_link_on_them(
     assert path_of(page.url) == "/assessment/results"
     expect(page.locator("#results-link")).to_have_value(base + path)
     screenshot(page, "trust-1-results-link")
+
+
+# ---- 3. once the firm finishes, the client's link only reads ---------------------------------
+
+def client_self_assessment(app: Any, page: Any, base: str, browser_context_page: Any,
+                           client: str) -> tuple[str, str]:
+    """In the signed-in page: a client and their self-assessment link; the client (in the other
+    page) opens it and every answer is saved. Returns (assessment id, link)."""
+    add_client(page, base, client)
+    submit(page, "Send a self-assessment link")
+    link = shown_link(page)
+    browser_context_page.goto(link)
+    from assessment.scoring import parse_answer
+    from assessment.storage import find_by_resume_hash, save_answer
+    from assessment.web import owner
+
+    bank = app.extensions["bank"]
+    with database(app) as db:
+        assessment_id = find_by_resume_hash(db, owner.hash_token(link.rsplit("/", 1)[-1]))["id"]
+        for qid, raw in ANSWERS.items():
+            save_answer(db, assessment_id, qid, base_version=0, source="owner",
+                        answer=parse_answer(bank.question_by_id[qid], raw))
+    return assessment_id, link
+
+
+def test_a_finished_assessment_is_read_only_to_the_client_until_reopened(
+        live_server, page, browser, screenshot, assert_no_axe_violations):
+    base, app = live_server.url, live_server.app
+    member = make_member(app, firm="Kestrel IT", email="kim@kestrel.example")
+    sign_in(page, base, member)
+    with other_page(browser) as client:
+        assessment_id, _ = client_self_assessment(app, page, base, client, "Ferry Road Opticians")
+        page.goto(base + f"/workspace/assessments/{assessment_id}")
+        submit(page, "Finish the assessment")
+        expect(page.locator("main")).to_contain_text("the client's link only shows it now")
+        screenshot(page, "trust-3-workspace-finished")
+
+        client.goto(base + "/assessment/section/backup")
+        notice = client.locator(".read-only-notice")
+        expect(notice).to_contain_text("Kestrel IT has finished this assessment")
+        expect(notice).to_contain_text("ask Kestrel IT to reopen it")
+        expect(client.locator("fieldset.read-only input[type=radio]").first).to_be_disabled()
+        expect(client.get_by_role("button", name="Save and continue")).to_have_count(0)
+        screenshot(client, "trust-3-client-read-only")
+        assert_no_axe_violations(client)
+
+        submit(page, "Reopen the assessment")
+        expect(page.get_by_text("Reopened.")).to_be_visible()
+        client.reload()
+        expect(client.locator(".read-only-notice")).to_have_count(0)
+        answer_question(client, "backup.automatic", "weekly", js=True)  # autosaved: "Saved"

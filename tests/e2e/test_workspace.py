@@ -222,11 +222,11 @@ def test_consultant_journey(live_server, page, browser):
     expect(page.locator('[id="said-monitoring.alerts"]')).to_contain_text("differs from yours")
 
     # The client finished it themselves, so it is finished already (the consultant's review
-    # changes the report, not the status); the report is branded and says which answers were
-    # verified.
+    # changes the report, not the status), and the firm may still finish it, which stops the
+    # client changing it; the report is branded and says which answers were verified.
     page.goto(base + f"/workspace/assessments/{assessment_id}")
-    expect(page.locator(".lead")).to_contain_text("Finished")
-    expect(page.get_by_role("button", name="Finish the assessment")).to_have_count(0)
+    expect(page.locator(".lead")).to_contain_text("Finished by the client")
+    expect(page.get_by_role("button", name="Finish the assessment")).to_have_count(1)
     assert assessment_row(app, assessment_id)["status"] == "finished"
     pdf_href = page.get_by_role("link", name="Download the PDF report").get_attribute("href")
     assert pdf_href == f"/workspace/assessments/{assessment_id}/report.pdf"
