@@ -310,7 +310,8 @@
     if (!bar || !label) return;
     bar.value = p.percent;
     bar.textContent = p.percent + "%";
-    label.children[0].textContent = p.done + " of " + p.total + " questions answered";
+    label.children[0].textContent = p.done + " of " + p.total + " questions answered" +
+      (p.time_left ? ", " + p.time_left + " left" : "");
     label.children[1].textContent = p.percent + "%";
   }
 

@@ -13,7 +13,7 @@ from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_
 from flask_wtf.csrf import CSRFError
 
 from ..figures import currency_symbol
-from ..progress import progress
+from ..progress import progress, unstarted
 from ..scoring import score
 from ..storage import (bank_of, create_assessment, export_assessment, get_assessment, set_status,
                        stored_answers)
@@ -55,6 +55,13 @@ def read_only(assessment) -> str | None:
         return (f"{name} has finished this assessment, so its answers can no longer be changed "
                 f"here. If something needs changing, ask {name} to reopen it.")
     return None
+
+
+@bp.app_template_global()
+def questionnaire():
+    """Progress of an assessment not started on the current bank: how many questions and how
+    long, as the pages that invite someone to start say."""
+    return unstarted(current_bank())
 
 
 def _owner_answers(assessment):
@@ -328,7 +335,8 @@ def autosave():
     if status == 200:
         result = score(bank, _answers(_owner_answers(assessment)))
         state = progress(bank, result)
-        reply["progress"] = {"done": state.done, "total": state.total, "percent": state.percent}
+        reply["progress"] = {"done": state.done, "total": state.total, "percent": state.percent,
+                             "time_left": state.time_left}
         question = bank.question_by_id[request.get_json()["question"]]
         reply["checks"] = [{"key": c.key, "message": c.message}  # of the page saved from
                            for c in figure_checks(bank, bank.section_of[question.id], result)]
@@ -359,7 +367,7 @@ def finish():
     bank = bank_of(get_db(), assessment)
     state = progress(bank, score(bank, _answers(_owner_answers(assessment))))
     if not state.complete:
-        left = state.total - state.done
+        left = state.left
         flash(f"{left} question{'s' if left != 1 else ''} still need an answer. "
               "“Not sure” is a fine answer.", "error")
         return redirect(url_for("wizard.review"), 303)

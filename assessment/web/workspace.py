@@ -287,7 +287,7 @@ def finish(assessment_id: str):
     bank, _, result = scored(record)
     state = progress(bank, result)
     if not state.complete:
-        flash(f"{state.total - state.done} questions still need an answer.", "error")
+        flash(f"{state.left} questions still need an answer.", "error")
     else:
         store.close_assessment(get_db(), current_firm_id(), assessment_id)
         audit("assessment_finished", assessment=assessment_id, member=current_user.id)

@@ -159,3 +159,33 @@ def test_change_goes_back_to_check_answers(live_server, browser, js):
         expect(row.locator("dd").first).not_to_have_text("Never")
     finally:
         context.close()
+
+
+# --- 4. One count of the questions, and an estimate from the bank ---------------------------
+
+
+def test_one_question_count_everywhere(live_server, page):
+    from assessment.progress import unstarted
+
+    whole = unstarted(live_server.app.extensions["bank"])
+    page.goto(live_server.url + "/")
+    expect(page.locator("#covers-heading")).to_have_text(f"What the {whole.total} questions cover")
+    expect(page.locator(".hero .lead")).to_contain_text(f"In {whole.time_left} you get")
+    start(page, live_server)
+    label = page.locator(".progress-label span").first
+    expect(label).to_have_text(f"0 of {whole.total} questions answered, {whole.time_left} left")
+
+    # Every question about the business answered: the bar moves with each one.
+    answers = load_answers("break_fix_untested_backups")
+    profile = [q.id for q in live_server.app.extensions["bank"].section_by_id["profile"].questions]
+    for qid in profile:
+        answer_question(page, qid, answers[qid], js=True)
+    # (How the business pays for IT support decides which provider questions remain.)
+    expect(label).to_contain_text(re.compile(f"^{len(profile)} of \\d+ questions answered"))
+    shown = label.inner_text().split(",")[0]
+    assert int(shown.split()[2]) <= whole.total
+    assert int(page.locator("progress").get_attribute("value")) > 0
+    submit(page, "Save and go to overview")
+    expect(page.locator(".progress-label span").first).to_contain_text(shown)
+    expect(page.locator(".section-list li").first).to_contain_text(
+        f"Done · {len(profile)} of {len(profile)}")
