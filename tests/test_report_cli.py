@@ -117,3 +117,16 @@ def test_batch_pdf_with_a_brand_file(cli, tmp_path):
         pdf = tmp_path / "pdfs" / f"client{i}.pdf"
         assert pdf.read_bytes().startswith(b"%PDF-")
         assert PdfReader(pdf).metadata.author == "Northgate IT Advisory"
+
+
+def test_full_gives_the_full_report_and_the_leadership_report_is_the_default(cli, tmp_path):
+    answers = str(FIXTURES / "break_fix_untested_backups.json")
+    for flags, name in (([], "leadership.html"), (["--full"], "full.html")):
+        result = cli.invoke(args=["report", "render", answers, "--out", str(tmp_path / name),
+                                  "--html", *flags])
+        assert result.exit_code == 0, result.output
+    leadership = (tmp_path / "leadership.html").read_text()
+    full = (tmp_path / "full.html").read_text()
+    assert "Leadership report" in leadership and "Full report" not in leadership
+    assert "Full report" in full
+    assert len(full) > len(leadership)

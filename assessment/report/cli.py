@@ -3,6 +3,7 @@
     flask --app app report render answers.json --out report.pdf
     flask --app app report render a.json b.json c.json --out-dir reports/ --brand brand.yaml
     flask --app app report render answers.json --out report.html --html
+    flask --app app report render answers.json --out full.pdf --full
 
 An answers file is what `flask assess score` reads ({"answers": {...}}); the export of
 `flask assess export` works too, and then its notes, verification marks and the owner's answers
@@ -12,6 +13,7 @@ appear in the report. Optional keys: "business_name", "assessed_on" (YYYY-MM-DD)
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -100,9 +102,13 @@ def report_input_from_file(path: Path, bank, branding: Branding) -> ReportInput:
 @click.option("--brand", type=click.Path(dir_okay=False, path_type=Path),
               help="BRAND.yaml: firm_name, logo, primary, accent, contact, disclaimer.")
 @click.option("--html", "as_html", is_flag=True, help="Write standalone HTML instead of PDF.")
+@click.option("--full", is_flag=True,
+              help="The full report (with the risk register and every answer) instead of the "
+                   "leadership report.")
 def render_command(answers_files: tuple[Path, ...], out: Path | None, out_dir: Path | None,
-                   brand: Path | None, as_html: bool) -> None:
-    """Render the report of each ANSWERS_FILE against the current question bank."""
+                   brand: Path | None, as_html: bool, full: bool) -> None:
+    """Render the report of each ANSWERS_FILE against the current question bank (the leadership
+    report, or with --full the full report)."""
     from ..cli import app_bank
 
     if out and out_dir:
@@ -118,7 +124,8 @@ def render_command(answers_files: tuple[Path, ...], out: Path | None, out_dir: P
     bank = app_bank()
     suffix = ".html" if as_html else ".pdf"
     targets = [(path, out if out else out_dir / f"{path.stem}{suffix}") for path in answers_files]
-    inputs = [(report_input_from_file(path, bank, branding), target) for path, target in targets]
+    inputs = [(replace(report_input_from_file(path, bank, branding), full=full), target)
+              for path, target in targets]
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
 

@@ -3,6 +3,10 @@
 Everything the report shows comes from the stored answers, the assessment's own bank and the
 firm's branding. PDFs are kept in instance/reports keyed by a hash of all of that, so an unchanged
 report downloads from disk, and finishing an assessment starts its render in the background.
+
+The owner's and the consultant's report routes (wizard.py, workspace.py) call `pdf_response` and
+`html_response`, which read the address's `variant`: absent or `leadership` for the leadership
+report, `full` for the full one; anything else is a 400 page that says which there are.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from flask import Response, current_app, render_template
+from flask import Response, abort, current_app, render_template, request
 from sqlite_utils import Database
 
 from ..audit import audit
@@ -22,6 +26,7 @@ from .db import get_db
 from .security import csp_nonce
 
 BUSINESS_NAME = "profile.business_name"
+VARIANTS = {"leadership": False, "full": True}
 
 
 def branding_of(db: Database, firm_id: int | None) -> Branding:
@@ -45,7 +50,7 @@ def branding_of(db: Database, firm_id: int | None) -> Branding:
         return DEFAULT_BRANDING
 
 
-def report_input(assessment: dict) -> ReportInput:
+def report_input(assessment: dict, *, full: bool = False) -> ReportInput:
     db = get_db()
     bank = bank_of(db, assessment)
     effective = stored_answers(db, assessment["id"])
@@ -72,6 +77,7 @@ def report_input(assessment: dict) -> ReportInput:
             qid: False for qid, s in effective.items() if s.answer and s.source == "owner"}
         if consultant_led else None,
         owner_answers=differs,
+        full=full,
     )
 
 
@@ -82,8 +88,23 @@ def cache() -> ReportCache:
     return current_app.extensions["report_cache"]
 
 
+def requested_full() -> bool:
+    """The report the address asks for: False for the leadership report (the default), True for
+    the full one; any other `variant` ends the request with a 400 page saying which there are."""
+    values = request.args.getlist("variant")
+    if not values:
+        return False
+    if len(values) == 1 and values[0] in VARIANTS:
+        return VARIANTS[values[0]]
+    abort(Response(render_template(
+        "error.html", title="There is no such report",
+        message="A report is either the leadership report (the address without a variant) or "
+                "the full report (variant=full in the address). Check the link, or use the "
+                "download links on the page you came from."), status=400, mimetype="text/html"))
+
+
 def pdf_response(assessment: dict) -> Response:
-    report = report_input(assessment)
+    report = report_input(assessment, full=requested_full())
     key = cache_key(report)
     cached = cache().path(key).exists()
     try:
@@ -103,8 +124,8 @@ def pdf_response(assessment: dict) -> Response:
 
 
 def html_response(assessment: dict) -> Response:
-    return Response(render_html(report_input(assessment), nonce=csp_nonce()),
-                    mimetype="text/html")
+    report = report_input(assessment, full=requested_full())
+    return Response(render_html(report, nonce=csp_nonce()), mimetype="text/html")
 
 
 def prerender(assessment: dict) -> None:
