@@ -1,20 +1,25 @@
-"""The report on the web: both variants on the owner's and the consultant's routes.
+"""The report on the web: both variants on the owner's and the consultant's routes, the browser
+page (back link, fonts as cached files, its size), and compressed text responses.
 
 Renders go to a stand-in pool whose renders finish when a test says so, so nothing here waits
-for WeasyPrint.
+for WeasyPrint; tests/e2e/test_report.py looks at the page in a browser.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import re
 import time
 from concurrent.futures import Future
+from datetime import date
 
 import pytest
 
 from assessment import create_app
-from assessment.report import ReportCache
-from assessment.scoring import parse_answer
+from assessment.report import ReportCache, ReportInput, render_html
+from assessment.report.html import font_version
+from assessment.scoring import parse_answer, parse_answers, score
 from assessment.storage import create_assessment, save_answer, set_status
 from assessment.storage import clients as store
 
@@ -155,3 +160,87 @@ def test_any_other_variant_is_a_400_that_says_which_there_are(app, query):
         page = response.get_data(as_text=True)
         assert "There is no such report" in page and "variant=full" in page
     assert not pool_of(app).jobs, "a refused variant started a render"
+
+
+# ---------------------------------------------------------------- the browser page
+
+
+def test_browser_page_links_back_loads_fonts_from_files_and_is_small(app):
+    owner = finished_owner(app)
+    response = owner.get("/assessment/report?variant=full")
+    page = response.get_data(as_text=True)
+    nav = re.search(r'<nav class="screen-nav".*?</nav>', page, re.S).group(0)
+    assert 'href="/assessment/results"' in nav and "Back to your results" in nav
+    assert 'href="/assessment/report.pdf?variant=full"' in nav
+    assert 'href="/assessment/report"' in nav  # the leadership report
+    assert "data:font" not in page
+    fonts = re.findall(r"url\('([^']+)'\) format\('opentype'\)", page)
+    assert len(fonts) == 4
+    assert all(f.startswith(f"/static/report-fonts/{font_version()}/") for f in fonts)
+    assert len(response.data) < 250_000
+    font = owner.get(fonts[0])
+    assert font.status_code == 200 and font.mimetype == "font/otf"
+    assert font.data.startswith(b"OTTO")
+    assert font.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "Set-Cookie" not in font.headers
+
+
+def test_consultant_page_links_back_to_the_assessment(app):
+    member, assessment_id = consultant(app)
+    page = member.get(f"/workspace/assessments/{assessment_id}/report").get_data(as_text=True)
+    nav = re.search(r'<nav class="screen-nav".*?</nav>', page, re.S).group(0)
+    assert f'href="/workspace/assessments/{assessment_id}"' in nav
+    assert "Back to the assessment" in nav
+    assert f'href="/workspace/assessments/{assessment_id}/report?variant=full"' in nav
+
+
+@pytest.mark.parametrize("path", ["/static/report-fonts/0000000000000000/Inter-Regular.otf",
+                                  "/static/report-fonts/{v}/OFL.txt",
+                                  "/static/report-fonts/{v}/..%2Freport.css",
+                                  "/static/report-fonts/{v}/Inter-Regular.ttf"])
+def test_only_the_current_fonts_are_served(app, path):
+    response = app.test_client().get(path.format(v=font_version()))
+    assert response.status_code == 404
+
+
+def test_render_html_stays_compatible_and_escapes_the_links(bank):
+    raw = json.loads((FIXTURES / "well_run_managed.json").read_text())["answers"]
+    report = ReportInput(result=score(bank, parse_answers(bank, raw)[0]),
+                         assessed_on=date(2025, 3, 12))
+    standalone = render_html(report)
+    assert "data:font/otf;base64," in standalone and "<nav class=\"screen-nav\"" not in standalone
+    page = render_html(report, back=('/x?a=1&b="2"', "Back <home>"), links=[("/p", "PDF")],
+                       font_base="/fonts/v1/")
+    assert '<a class="screen-back" href="/x?a=1&amp;b=&#34;2&#34;">' in page
+    assert "Back &lt;home&gt;" in page
+    assert "url('/fonts/v1/Inter-Bold.otf')" in page
+    for bad in ("/f')/", "/fonts", "/a b/", "javascript:x/", "/x/</style>/"):
+        with pytest.raises(ValueError):
+            render_html(report, font_base=bad)
+
+
+# ---------------------------------------------------------------- compression
+
+
+def test_text_pages_are_gzipped_for_a_client_that_accepts_it(app):
+    owner = finished_owner(app)
+    response = owner.get("/assessment/report", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response.headers["Vary"]
+    page = gzip.decompress(response.data).decode("utf-8")
+    assert "<!DOCTYPE html>" in page
+    # the CSP nonce of this response is the one in the (compressed) page
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+    assert f'<style nonce="{nonce}">' in page
+    assert "Content-Encoding" not in owner.get("/assessment/report").headers
+    static = owner.get("/static/app.css", headers={"Accept-Encoding": "gzip, br"})
+    assert static.headers["Content-Encoding"] == "br"  # streamed: brotli, as it streams
+
+
+def test_pdfs_and_pages_with_a_csrf_token_are_not_compressed(app):
+    owner = finished_owner(app)
+    pdf = owner.get("/assessment/report.pdf", headers={"Accept-Encoding": "gzip"})
+    assert pdf.mimetype == "application/pdf" and "Content-Encoding" not in pdf.headers
+    landing = owner.get("/", headers={"Accept-Encoding": "gzip"})
+    assert 'name="csrf_token"' in landing.get_data(as_text=True)
+    assert "Content-Encoding" not in landing.headers

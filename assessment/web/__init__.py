@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 
 from .. import wording
 from ..brief import brief
-from . import converters, dates, db, security, sessions
+from . import compression, converters, dates, db, security, sessions
 
 csrf = CSRFProtect()
 
@@ -19,14 +19,16 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     db.init_app(app)
     security.init_app(app)
+    compression.init_app(app)
     dates.init_app(app)
     app.jinja_env.globals["wording"] = wording
     app.jinja_env.globals["brief"] = brief  # the results page opens with the report's brief
 
-    from . import auth, wizard, workspace
+    from . import auth, reports, wizard, workspace
     from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(reports.bp)
     app.register_blueprint(wizard.bp)
     auth.init_app(app)  # the login manager and the auth blueprint
     app.register_blueprint(workspace.bp)

@@ -7,6 +7,9 @@ report downloads from disk, and finishing an assessment starts its render in the
 The owner's and the consultant's report routes (wizard.py, workspace.py) call `pdf_response` and
 `html_response`, which read the address's `variant`: absent or `leadership` for the leadership
 report, `full` for the full one; anything else is a 400 page that says which there are.
+
+The browser page links back to where the reader came from, and loads the report's fonts from
+files served here (`bp`) at an address that changes with them, so browsers keep them.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from sqlite_utils import Database
 
 from ..audit import audit
 from ..report import (DEFAULT_BRANDING, Branding, BrandingError, RenderError, ReportCache,
                       ReportInput, cache_key, content_disposition, render_html)
+from ..report.html import font_file, font_version
 from ..scoring import score
 from ..storage import accounts, bank_of, stored_answers
 from .db import get_db
@@ -27,6 +31,10 @@ from .security import csp_nonce
 
 BUSINESS_NAME = "profile.business_name"
 VARIANTS = {"leadership": False, "full": True}
+FONT_CACHE = "public, max-age=31536000, immutable"  # the address changes with the font files
+
+# The report's font files, at an address that changes with them (so browsers keep them).
+bp = Blueprint("report_assets", __name__)
 
 
 def branding_of(db: Database, firm_id: int | None) -> Branding:
@@ -103,6 +111,30 @@ def requested_full() -> bool:
                 "download links on the page you came from."), status=400, mimetype="text/html"))
 
 
+def _variant_args(full: bool) -> dict:
+    return {"variant": "full"} if full else {}
+
+
+def _pages(full: bool) -> dict:
+    """The addresses around this report: its PDF and page, the other variant's, and the page
+    the reader came from (the owner's results, or the consultant's assessment page)."""
+    args = dict(request.view_args or {})
+    if request.blueprint == "workspace":
+        prefix = "workspace"
+        back = (url_for("workspace.assessment", **args), "Back to the assessment")
+    else:
+        prefix = "wizard"
+        back = (url_for("wizard.results"), "Back to your results")
+    return {
+        "pdf": url_for(f"{prefix}.report_pdf", **args, **_variant_args(full)),
+        "html": url_for(f"{prefix}.report_html", **args, **_variant_args(full)),
+        "other_html": url_for(f"{prefix}.report_html", **args, **_variant_args(not full)),
+        "back": back,
+        "name": "full report" if full else "leadership report",
+        "other_name": "leadership report" if full else "full report",
+    }
+
+
 def pdf_response(assessment: dict) -> Response:
     report = report_input(assessment, full=requested_full())
     key = cache_key(report)
@@ -123,9 +155,28 @@ def pdf_response(assessment: dict) -> Response:
     })
 
 
+def font_base() -> str:
+    """The path the report's font files are served under (ends with /)."""
+    return url_for("report_assets.font", version=font_version(), name="_").removesuffix("_")
+
+
 def html_response(assessment: dict) -> Response:
-    report = report_input(assessment, full=requested_full())
-    return Response(render_html(report, nonce=csp_nonce()), mimetype="text/html")
+    full = requested_full()
+    pages = _pages(full)
+    links = [(pages["pdf"], "Download as PDF"),
+             (pages["other_html"], f"See the {pages['other_name']}")]
+    page = render_html(report_input(assessment, full=full), nonce=csp_nonce(),
+                       back=pages["back"], links=links, font_base=font_base())
+    return Response(page, mimetype="text/html")
+
+
+@bp.get("/static/report-fonts/<version>/<name>")
+def font(version: str, name: str) -> Response:
+    """One of the report's font files; the address holds their hash, so it is kept for good."""
+    data = font_file(name) if version == font_version() else None
+    if data is None:
+        abort(404)
+    return Response(data, mimetype="font/otf", headers={"Cache-Control": FONT_CACHE})
 
 
 def prerender(assessment: dict) -> None:
