@@ -708,7 +708,7 @@ def check_client_update(world: World, values: dict) -> str:
     return "echoed"
 
 
-NOTE_QIDS = ["backup.automatic", "backup.recovery_time"]
+NOTE_QIDS = ["backup.automatic", "monitoring.watched"]
 
 
 def _interview_answer(qid):
@@ -753,7 +753,8 @@ def check_interview_note(world: World, drawn) -> str:
     assert_escaped(html, expected, "interview page")
     if printable(expected).strip():  # a note of nothing but control characters and spaces is
         # left out of the report, as an empty one is
-        report = send(world.member, "GET", f"/workspace/assessments/{world.interview}/report")
+        report = send(world.member, "GET",
+                      f"/workspace/assessments/{world.interview}/report?variant=full")
         assert_escaped(report.get_data(as_text=True), printable(expected), "report HTML, note")
     return "echoed"
 
@@ -866,7 +867,7 @@ EXAMPLES: dict[str, list] = {
     "owner-radio": [("costs.predictable", "²"), ("costs.predictable", "--3"),
                     ("profile.currency", "<script>alert(1)</script>")],
     "owner-checkbox": [("patching.coverage", ["system", "not_sure"]),
-                       ("security.filtering", ["scam_email", "'; DROP TABLE answers; --"])],
+                       ("security.email_web", ["scam_email", "'; DROP TABLE answers; --"])],
     "owner-autosave": [
         (("DOC", "profile.staff_count", '{"question": "profile.staff_count", "answer": '
           + "9" * 400 + ', "base_version": BASE, "client_key": KEY}'), "application/json"),
@@ -968,7 +969,8 @@ def test_pdf_from_the_nastiest_inputs_has_the_names_as_text_and_no_actions(tmp_p
     assert branded.status_code == 303
 
     try:
-        response = send(member, "GET", f"/workspace/assessments/{world.interview}/report.pdf")
+        response = send(member, "GET",
+                        f"/workspace/assessments/{world.interview}/report.pdf?variant=full")
     finally:
         shutdown_pool()  # the render workers this test started
     assert response.status_code == 200 and response.mimetype == "application/pdf"
