@@ -1,23 +1,28 @@
 """The report on the web: both variants on the owner's and the consultant's routes, the browser
-page (back link, fonts as cached files, its size), and compressed text responses.
+page (back link, fonts as cached files, its size), compressed text responses, and a download
+pressed while the PDF is still being rendered (the preparing page, its status JSON, its reload).
 
 Renders go to a stand-in pool whose renders finish when a test says so, so nothing here waits
-for WeasyPrint; tests/e2e/test_report.py looks at the page in a browser.
+for WeasyPrint; tests/e2e/test_report.py does the same in a browser with real renders.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
+import threading
 import time
 from concurrent.futures import Future
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from assessment import create_app
-from assessment.report import ReportCache, ReportInput, render_html
+from assessment.report import ReportCache, ReportInput, cache_key, render_html
+from assessment.report.cache import RenderStatus
 from assessment.report.html import font_version
 from assessment.scoring import parse_answer, parse_answers, score
 from assessment.storage import create_assessment, save_answer, set_status
@@ -244,3 +249,147 @@ def test_pdfs_and_pages_with_a_csrf_token_are_not_compressed(app):
     landing = owner.get("/", headers={"Accept-Encoding": "gzip"})
     assert 'name="csrf_token"' in landing.get_data(as_text=True)
     assert "Content-Encoding" not in landing.headers
+
+
+# ---------------------------------------------------------------- download while rendering
+
+
+def test_download_while_rendering_shows_progress_then_delivers_the_pdf(app):
+    owner = finished_owner(app)
+    pool = hold_renders(app)
+    started = time.monotonic()
+    response = owner.get("/assessment/report.pdf?variant=full", headers=BROWSER)
+    assert time.monotonic() - started < 2, "the browser waited for the render"
+    assert response.status_code == 202 and response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "Preparing your report" in page and "<progress" in page
+    assert re.search(r'<noscript><meta http-equiv="refresh" content="3;url=/assessment/'
+                     r'report.pdf\?variant=full&amp;waiting=1"></noscript>', page)
+    assert 'data-status-url="/assessment/report.pdf?variant=full&amp;status=json"' in page
+    assert re.search(r'<script src="/static/report-wait.js" nonce="[^"]+" defer>', page)
+    assert len(pool.jobs) == 1
+
+    status = owner.get("/assessment/report.pdf?variant=full&status=json")
+    assert status.mimetype == "application/json"
+    assert status.json["state"] == "queued" and status.json["percent"] == 0
+    pool.start()
+    status = owner.get("/assessment/report.pdf?variant=full&status=json").json
+    assert status["state"] == "rendering" and status["step"] == "Laying out the pages"
+    # the reload of the page without JavaScript: still preparing
+    again = owner.get("/assessment/report.pdf?variant=full&waiting=1", headers=BROWSER)
+    assert again.status_code == 202 and len(pool.jobs) == 1, "the render started twice"
+
+    pool.finish()
+    status = owner.get("/assessment/report.pdf?variant=full&status=json").json
+    assert status == {"state": "ready", "percent": 100, "step": "Your report is ready",
+                      "pdf": "/assessment/report.pdf?variant=full"}
+    ready = owner.get("/assessment/report.pdf?variant=full&waiting=1", headers=BROWSER)
+    assert ready.status_code == 200 and "Your report is ready" in ready.get_data(as_text=True)
+    assert ('<meta http-equiv="refresh" content="0;url=/assessment/report.pdf?variant=full">'
+            in ready.get_data(as_text=True))
+    pdf = owner.get("/assessment/report.pdf?variant=full", headers=BROWSER)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert b"Full report" in pdf.data and len(pool.jobs) == 1
+
+
+def test_status_request_answers_as_soon_as_the_render_is_done(app):
+    owner = finished_owner(app)
+    pool = hold_renders(app)
+    owner.get("/assessment/report.pdf", headers=BROWSER)
+    threading.Timer(0.2, pool.finish).start()
+    started = time.monotonic()
+    status = owner.get("/assessment/report.pdf?status=json").json
+    assert status["state"] == "ready"
+    assert 0.15 < time.monotonic() - started < 0.9
+
+
+def test_a_render_that_ends_within_the_grace_downloads_at_once(app):
+    owner = finished_owner(app)
+    pool = hold_renders(app)
+    threading.Timer(0.1, pool.finish).start()
+    response = owner.get("/assessment/report.pdf", headers=BROWSER)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+
+
+def test_a_client_that_does_not_ask_for_html_waits_for_the_pdf(app):
+    owner = finished_owner(app)
+    pool = hold_renders(app)
+    threading.Timer(0.7, pool.finish).start()
+    response = owner.get("/assessment/report.pdf", headers={"Accept": "*/*"})
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+
+
+def test_a_failed_render_is_said_and_pressing_download_again_retries(app):
+    from assessment.report import RenderError
+
+    owner = finished_owner(app)
+    pool = hold_renders(app)
+    assert owner.get("/assessment/report.pdf", headers=BROWSER).status_code == 202
+    pool.finish(RenderError("out of memory"))
+    status = owner.get("/assessment/report.pdf?status=json").json
+    assert status["state"] == "failed" and "memory" not in json.dumps(status)
+    assert owner.get("/assessment/report.pdf?waiting=1", headers=BROWSER).status_code == 503
+    assert len(pool.jobs) == 1, "a poll or reload retried a failed render"
+    assert owner.get("/assessment/report.pdf", headers=BROWSER).status_code == 202
+    assert len(pool.jobs) == 2
+    pool.finish()
+    assert owner.get("/assessment/report.pdf").mimetype == "application/pdf"
+
+
+# ---------------------------------------------------------------- renders in other processes
+
+
+def report_for(bank) -> ReportInput:
+    return ReportInput(result=score(bank, parse_answers(bank, ANSWERS)[0]),
+                       assessed_on=date(2025, 3, 12))
+
+
+def test_a_render_in_another_process_is_seen_and_waited_for(bank, tmp_path):
+    pool = HeldPool(auto=True)
+    cache = ReportCache(tmp_path, pool=pool)
+    report = report_for(bank)
+    key = cache_key(report)
+    marker = tmp_path / f"{key}.rendering"
+    marker.write_text(json.dumps({"pid": os.getppid(), "started": time.time() - 1,
+                                  "expected": 4.0}))
+    status = cache.status(key)
+    assert status.state == "rendering" and 0.2 < status.fraction < 0.3
+    assert cache.prerender(report) is None and not pool.jobs, "rendered twice"
+    assert cache.ensure(report).state == "rendering" and not pool.jobs
+
+    def other_process_finishes():
+        cache.path(key).write_bytes(b"%PDF-elsewhere")
+        marker.unlink()
+
+    threading.Timer(0.2, other_process_finishes).start()
+    assert cache.get_or_render(report) == b"%PDF-elsewhere" and not pool.jobs
+
+
+def test_a_dead_or_old_marker_is_ignored(bank, tmp_path):
+    pool = HeldPool()
+    cache = ReportCache(tmp_path, pool=pool)
+    report = report_for(bank)
+    key = cache_key(report)
+    marker = tmp_path / f"{key}.rendering"
+    for data in ({"pid": 2 ** 22 + 12345, "started": time.time()},  # no such process
+                 {"pid": os.getppid(), "started": time.time() - 3600},  # far too old
+                 "not json"):
+        marker.write_text(data if isinstance(data, str) else json.dumps(data))
+        assert cache.status(key).state == "none"
+    assert cache.ensure(report).state == "queued" and len(pool.jobs) == 1
+    assert json.loads(marker.read_text())["pid"] == os.getpid()
+    pool.finish()
+    assert cache.status(key) == RenderStatus("ready") and not marker.exists()
+
+
+def test_render_times_set_the_expected_time(bank, tmp_path):
+    pool = HeldPool()
+    cache = ReportCache(tmp_path, pool=pool)
+    full = replace(report_for(bank), full=True)
+    assert cache.expected_seconds(True) == 5.0
+    cache.prerender(full)
+    pool.start()
+    pool.jobs[0][0].started_at -= 2.0
+    pool.finish()
+    assert 1.9 < cache.expected_seconds(True) < 2.5
+    assert cache.expected_seconds(False) == 3.0

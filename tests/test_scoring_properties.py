@@ -180,3 +180,17 @@ def test_projections_count_only_what_each_phase_can_deliver(name, data):
         ceiling = score(bank, {**answers, **{qid: best[qid] for qid in fixable if qid in best}})
         if all(qid in best for qid in fixable) and applicable(ceiling) == applicable(result):
             assert phase.projected_score <= ceiling.score
+
+
+@pytest.mark.parametrize("name", BANKS)
+@SETTINGS
+@given(data=st.data())
+def test_ties_fall_to_bank_order(name, data):
+    """Actions of one question tie on every other key, so they keep the order the bank lists
+    its recommendations in (1.0.0 put them in id order)."""
+    bank = BANKS[name]
+    result = score(bank, data.draw(answers_strategy(bank)))
+    for q in bank.questions:
+        mine = [a.recommendation.id for a in result.actions if a.outcome.question.id == q.id]
+        listed = [r.id for r in q.recommendations if r.id in mine]
+        assert mine == listed, q.id

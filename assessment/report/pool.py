@@ -8,7 +8,8 @@
 - In the parent, one small thread per worker only hands jobs over a pipe and waits for the
   answer; no rendering ever happens in a thread of the web process.
 - `submit()` returns a concurrent.futures.Future at once (for background pre-rendering);
-  `render()` waits for it.
+  `render()` waits for it. Once a worker takes the job, the Future's `started_at` is the
+  time.monotonic() it began (so a caller can tell waiting in the queue from rendering).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import multiprocessing
 import os
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -100,6 +102,7 @@ class _Slot:
                 return
             if not job.future.set_running_or_notify_cancel():
                 continue
+            job.future.started_at = time.monotonic()  # read by the cache for progress figures
             try:
                 job.future.set_result(self._run(job))
             except BaseException as error:  # noqa: BLE001 (handed to the caller)

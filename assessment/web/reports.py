@@ -5,11 +5,15 @@ firm's branding. PDFs are kept in instance/reports keyed by a hash of all of tha
 report downloads from disk, and finishing an assessment starts its render in the background.
 
 The owner's and the consultant's report routes (wizard.py, workspace.py) call `pdf_response` and
-`html_response`, which read the address's `variant`: absent or `leadership` for the leadership
-report, `full` for the full one; anything else is a 400 page that says which there are.
+`html_response`, which read the address's query:
+- `variant`: absent or `leadership` for the leadership report, `full` for the full one; anything
+  else is a 400 page that says which there are;
+- on the PDF route, `status` asks how far the render has got (JSON, for the preparing page's
+  script) and `waiting` marks the preparing page's own reload (without JavaScript).
 
-The browser page links back to where the reader came from, and loads the report's fonts from
-files served here (`bp`) at an address that changes with them, so browsers keep them.
+A browser that asks for the PDF while it is still being rendered gets a "Preparing your report"
+page (202) that fetches the PDF once it is ready, instead of a blank wait; a client that does not
+ask for HTML (a script, a download tool) gets the PDF when it is ready, as before.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
+                   url_for)
 from sqlite_utils import Database
 
 from ..audit import audit
 from ..report import (DEFAULT_BRANDING, Branding, BrandingError, RenderError, ReportCache,
                       ReportInput, cache_key, content_disposition, render_html)
+from ..report.cache import RenderStatus
 from ..report.html import font_file, font_version
 from ..scoring import score
 from ..storage import accounts, bank_of, stored_answers
@@ -31,7 +37,17 @@ from .security import csp_nonce
 
 BUSINESS_NAME = "profile.business_name"
 VARIANTS = {"leadership": False, "full": True}
+GRACE_SECONDS = 0.5  # a browser's download waits this long for a render before showing progress
+STATUS_WAIT_SECONDS = 1.0  # a status request answers as soon as the render is over, or after this
+REFRESH_SECONDS = 3  # the preparing page reloads itself this often when scripts are off
 FONT_CACHE = "public, max-age=31536000, immutable"  # the address changes with the font files
+STEPS = {
+    "none": "Starting",
+    "queued": "Waiting for a free moment to lay out the pages",
+    "rendering": "Laying out the pages",
+    "ready": "Your report is ready",
+    "failed": "The report could not be made just now",
+}
 
 # The report's font files, at an address that changes with them (so browsers keep them).
 bp = Blueprint("report_assets", __name__)
@@ -135,24 +151,96 @@ def _pages(full: bool) -> dict:
     }
 
 
-def pdf_response(assessment: dict) -> Response:
-    report = report_input(assessment, full=requested_full())
-    key = cache_key(report)
-    cached = cache().path(key).exists()
-    try:
-        pdf = cache().get_or_render(report)
-    except RenderError:
-        current_app.logger.exception("report render failed")
-        return Response(render_template(
-            "error.html", title="The report could not be made just now",
-            message="Your answers are safe. Please try the download again in a minute."),
-            status=503, mimetype="text/html")
+def _browser_navigation() -> bool:
+    """Whether the request names text/html in Accept, as a browser's page load does (a script or
+    download tool asks for */* or nothing, and gets the PDF itself)."""
+    return any(kind == "text/html" and quality > 0 for kind, quality in request.accept_mimetypes)
+
+
+def _pdf(report: ReportInput, assessment: dict, key: str, pdf: bytes, rendered: bool) -> Response:
     audit("report_download", assessment=assessment["id"], firm=assessment["firm_id"],
-          rendered=not cached, key=key[:16], bytes=len(pdf))
+          rendered=rendered, key=key[:16], bytes=len(pdf))
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": content_disposition(report.business_name),
         "Cache-Control": "no-store",
     })
+
+
+def _failed_page() -> Response:
+    return Response(render_template(
+        "error.html", title="The report could not be made just now",
+        message="Your answers are safe. Please try the download again in a minute."),
+        status=503, mimetype="text/html")
+
+
+def _waiting_page(full: bool, status: RenderStatus) -> Response:
+    """The "Preparing your report" page, or (for the reload that finds it done) "ready"."""
+    pages = _pages(full)
+    ready = status.state == "ready"
+    page = render_template(
+        "report_wait.html", title="Your report is ready" if ready else "Preparing your report",
+        ready=ready, percent=round(100 * status.fraction), step=STEPS[status.state],
+        pages=pages, refresh=REFRESH_SECONDS,
+        status_url=url_for(request.endpoint, **(request.view_args or {}), **_variant_args(full),
+                           status="json"),
+        again_url=url_for(request.endpoint, **(request.view_args or {}), **_variant_args(full),
+                          waiting="1"))
+    return Response(page, status=200 if ready else 202, mimetype="text/html")
+
+
+def _status_reply(report: ReportInput, key: str) -> Response:
+    """How far the render has got, as JSON: answered as soon as it is over, or after a second.
+    A render that nothing is running (its process restarted, say) is started again; one that
+    failed lately is not (the reader decides to try again)."""
+    store = cache()
+    try:
+        status = store.ensure(report, retry_failed=False)
+    except RenderError:
+        status = RenderStatus("failed")
+    if status.in_progress:
+        status = store.wait(key, STATUS_WAIT_SECONDS, report.full)
+    return jsonify(state=status.state, percent=round(100 * status.fraction),
+                   step=STEPS[status.state], pdf=_pages(report.full)["pdf"])
+
+
+def pdf_response(assessment: dict) -> Response:
+    full = requested_full()
+    report = report_input(assessment, full=full)
+    key = cache_key(report)
+    store = cache()
+    if "status" in request.args:
+        return _status_reply(report, key)
+    waiting = "waiting" in request.args and _browser_navigation()
+    pdf = store.get(key)
+    if pdf is not None:
+        if waiting:  # the preparing page's reload: say "ready", and that page fetches the PDF
+            return _waiting_page(full, RenderStatus("ready"))
+        return _pdf(report, assessment, key, pdf, rendered=False)
+    if _browser_navigation():
+        # Never a blank wait: a short grace for a render about to finish, then a page that shows
+        # progress and fetches the PDF itself. The page's own reload (waiting) does not restart a
+        # render that failed: it says so, and pressing Download again tries again.
+        try:
+            status = store.ensure(report, retry_failed=not waiting)
+        except RenderError:
+            current_app.logger.exception("report render did not start")
+            return _failed_page()
+        if status.in_progress:
+            status = store.wait(key, GRACE_SECONDS, full)
+        if status.state == "failed":
+            return _failed_page()
+        if status.state == "ready" and waiting:
+            return _waiting_page(full, status)  # "ready": it fetches the PDF by itself
+        pdf = store.get(key) if status.state == "ready" else None
+        if pdf is None:
+            return _waiting_page(full, status)
+        return _pdf(report, assessment, key, pdf, rendered=True)
+    try:
+        pdf = store.get_or_render(report)
+    except RenderError:
+        current_app.logger.exception("report render failed")
+        return _failed_page()
+    return _pdf(report, assessment, key, pdf, rendered=True)
 
 
 def font_base() -> str:
@@ -180,8 +268,10 @@ def font(version: str, name: str) -> Response:
 
 
 def prerender(assessment: dict) -> None:
-    """Start rendering the report in the background so the download is instant."""
+    """Start rendering both reports in the background so the download is instant: the
+    leadership report first (the one most people download), then the full one."""
     try:
-        cache().prerender(report_input(assessment))
+        for full in (False, True):
+            cache().prerender(report_input(assessment, full=full))
     except Exception:  # a failed pre-render only means the download renders on demand
         current_app.logger.exception("background report render did not start")

@@ -1,7 +1,10 @@
 """The report in a real browser: the in-browser report on a phone and a desktop (no sideways
-scrolling, the link back, the page's size, fonts from their cached files).
+scrolling, the link back, the page's size, fonts from their cached files), and pressing Download
+while the PDF is still being rendered (right after Finish, with and without JavaScript): a
+"Preparing your report" page or the PDF at once, never a blank wait, and then the PDF.
 
-One live server (and database) serves the whole module.
+One live server (and database) serves the whole module; renders are real (WeasyPrint in the
+render pool), except where a test slows them down on purpose to be sure to see the preparing page.
 """
 
 from __future__ import annotations
@@ -143,3 +146,74 @@ def test_browser_report_on_a_desktop(live_server, page, screenshot):
     expect(nav.get_by_role("link", name="See the full report")).to_have_attribute(
         "href", "/assessment/report?variant=full")
     screenshot(page, "report-desktop")
+
+
+# --- download without a blank wait ---------------------------------------------------
+
+
+def test_download_right_after_finish_shows_progress_or_the_pdf_then_the_pdf(live_server, page,
+                                                                           tmp_path):
+    page.goto(live_server.url + complete_assessment(live_server.app, ANSWERS))
+    page.goto(live_server.url + "/assessment/review")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Finish and see your results").click()
+    assert path_of(page.url) == "/assessment/results"
+
+    first: list[Any] = []
+    page.on("response", lambda r: first.append((time.monotonic(), r))
+            if path_of(r.url) == "/assessment/report.pdf" and not first else None)
+    pressed = time.monotonic()
+    with page.expect_download(timeout=60_000) as download_info:
+        page.get_by_role("link", name="Download the report (PDF)").click()
+    download = download_info.value
+    took = time.monotonic() - pressed
+    answered, response = first[0]
+    assert answered - pressed < 2.0, "pressing Download left the browser waiting"
+    if response.status == 202:  # the preparing page came first
+        assert "text/html" in response.headers["content-type"]
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your report is ready")
+    else:
+        assert response.status == 200
+        assert response.headers["content-type"] == "application/pdf"
+    path = tmp_path / "report.pdf"
+    download.save_as(path)
+    read_pdf(str(path))
+    print(f"\nDownload pressed right after Finish: first answer "
+          f"{response.status} after {answered - pressed:.2f} s, PDF after {took:.2f} s")
+
+
+def test_preparing_page_with_javascript_shows_progress_then_downloads(live_server, page,
+                                                                     slow_renders, tmp_path,
+                                                                     screenshot):
+    page.goto(live_server.url + make_finished_assessment(live_server.app, ANSWERS))
+    page.goto(live_server.url + "/assessment/results")
+    with page.expect_download(timeout=60_000) as download_info:
+        page.get_by_role("link", name=re.compile("Download the full report")).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Preparing your report")
+        progress = page.locator("progress")
+        expect(progress).to_be_visible()
+        expect(page.get_by_role("status")).to_contain_text("Waiting for a free moment")
+        screenshot(page, "report-preparing")
+        expect(page.get_by_role("status")).to_have_text("Laying out the pages", timeout=10_000)
+    download = download_info.value
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your report is ready")
+    assert progress.get_attribute("value") == "100"
+    path = tmp_path / "full.pdf"
+    download.save_as(path)
+    reader = read_pdf(str(path))
+    assert "full report" in reader.pages[0].extract_text().lower()
+
+
+def test_preparing_page_without_javascript_reloads_itself_then_downloads(live_server, nojs_page,
+                                                                         slow_renders, tmp_path):
+    page = nojs_page
+    page.goto(live_server.url + make_finished_assessment(live_server.app, ANSWERS))
+    page.goto(live_server.url + "/assessment/results")
+    with page.expect_download(timeout=60_000) as download_info:
+        page.get_by_role("link", name="Download the report (PDF)").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Preparing your report")
+    download = download_info.value
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your report is ready")
+    path = tmp_path / "report.pdf"
+    download.save_as(path)
+    read_pdf(str(path))
