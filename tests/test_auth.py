@@ -395,7 +395,8 @@ def test_invite_flow_end_to_end(app, adb):
     assert invite["token_hash"] == accounts.hash_token(token) and token not in str(invite)
     expires = datetime.fromisoformat(invite["expires_at"])
     assert timedelta(days=6, hours=23) < expires - datetime.now(UTC) <= timedelta(days=7)
-    assert "Links not used yet" in admin.get("/account/members").get_data(as_text=True)
+    listed = admin.get("/account/members").get_data(as_text=True)
+    assert "Invite links" in listed and '<span class="tag link-state">Active</span>' in listed
 
     newcomer = new_client(app, "10.0.0.2")
     page = newcomer.get(path)

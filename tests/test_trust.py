@@ -382,3 +382,143 @@ def test_the_workspace_says_who_finished_and_offers_finish_and_reopen(app, adb,
     text = member.get(page).get_data(as_text=True)
     assert "Reopen the assessment" in text and "Finish the assessment" not in text
     assert "the client's link only shows it now" in text
+
+
+# ---- 4. every issued link is listed with its state, and can be cancelled or replaced ---------
+
+def link_rows(page: str) -> list[str]:
+    """The rows of the links tables, as text."""
+    rows = re.findall(r'<tr class="link-row[^"]*">(.*?)</tr>', page, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in rows]
+
+
+def test_a_self_assessment_link_is_listed_and_can_be_cancelled_and_replaced(app, adb, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="it_health.audit")
+    ana = signed_in_member(app)
+    firm = ana["browser"]
+    client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
+    made = post_with_token(firm, f"/workspace/clients/{client_id}/self-assessment")
+    text = made.get_data(as_text=True)
+    link = re.search(r'id="share-link"[^>]*value="([^"]+)"', text).group(1)
+    [record] = store.client_assessments(adb, ana["firm_id"], client_id)
+    expires = record["link_expires_at"]
+    assert "It works until" in text
+    from assessment.web.dates import day
+    assert day(expires) in text
+
+    page = firm.get(f"/workspace/clients/{client_id}").get_data(as_text=True)
+    [row] = link_rows(page)
+    assert "Self-assessment link" in row and "Active not opened yet" in row
+    assert day(expires) in row and "by Ana" in row
+
+    client = app.test_client()
+    assert client.get(link).status_code == 303 and save_backup(client).status_code == 303
+    [row] = link_rows(firm.get(f"/workspace/clients/{client_id}").get_data(as_text=True))
+    assert "Active opened" in row
+
+    # Cancelled: the link no longer opens it, not even in the browser that has it open.
+    page = f"/workspace/clients/{client_id}"
+    assert post_with_token(firm, f"/workspace/assessments/{record['id']}/link/cancel",
+                           page=page).status_code == 303
+    assert client.get("/assessment/").status_code == 404
+    refused = app.test_client().get(link)
+    assert refused.status_code == 410
+    assert "Northgate IT cancelled it" in refused.get_data(as_text=True)
+    [row] = link_rows(firm.get(page).get_data(as_text=True))
+    assert "Cancelled" in row and ">Cancel<" not in row
+
+    # Replaced: a new link to the same answers; the old one stays refused.
+    made = post_with_token(firm, f"/workspace/assessments/{record['id']}/link/replace",
+                           page=page)
+    new_link = re.search(r'id="share-link"[^>]*value="([^"]+)"',
+                         made.get_data(as_text=True)).group(1)
+    assert new_link != link and "The old link no longer works" in made.get_data(as_text=True)
+    fresh = app.test_client()
+    assert fresh.get(new_link).status_code == 303 and open_id(fresh) == record["id"]
+    assert owner_answer(app, record["id"]) == "daily"
+    assert app.test_client().get(link).status_code == 404  # the old token is gone altogether
+
+    # Expired: refused with the date, and listed as expired.
+    adb.execute("UPDATE assessments SET link_expires_at = '2020-01-31T00:00:00+00:00' "
+                "WHERE id = ?", [record["id"]])
+    expired = app.test_client().get(new_link)
+    assert expired.status_code == 410
+    assert "It stopped working on 31 Jan 2020" in expired.get_data(as_text=True)
+    [row] = link_rows(firm.get(page).get_data(as_text=True))
+    assert "Expired" in row and "Replace" in row
+    events = [e["event"] for e in audit_events(caplog)]
+    assert {"link_created", "link_cancelled", "link_replaced"} <= set(events)
+
+
+def test_links_for_owners_are_listed_and_can_be_cancelled_and_replaced(app, adb):
+    ana = signed_in_member(app)
+    firm = ana["browser"]
+    client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
+    page = f"/workspace/clients/{client_id}"
+    made = post_with_token(firm, f"/workspace/clients/{client_id}/claim-link").get_data(
+        as_text=True)
+    link = re.search(r'id="share-link"[^>]*value="([^"]+)"', made).group(1)
+    assert "It works once" in made and "until" in made
+    [row] = link_rows(firm.get(page).get_data(as_text=True))
+    assert "Link for the owner" in row and "Active" in row and "by Ana" in row
+    ref = adb.execute("SELECT ref FROM claim_links").fetchone()[0]
+
+    owner = start_owner(app)
+    assert post_with_token(firm, f"/workspace/claim-links/{ref}/cancel",
+                           page=page).status_code == 303
+    assert owner.get(link).status_code == 404
+    [row] = link_rows(firm.get(page).get_data(as_text=True))
+    assert "Cancelled" in row
+
+    made = post_with_token(firm, f"/workspace/claim-links/{ref}/replace", page=page)
+    new_link = re.search(r'id="share-link"[^>]*value="([^"]+)"',
+                         made.get_data(as_text=True)).group(1)
+    consent = owner.get(new_link)
+    assert consent.status_code == 200
+    assert owner.post(new_link, data={"csrf_token": csrf_token(consent.get_data(as_text=True)),
+                                      "decision": "share"}).status_code == 303
+    rows = link_rows(firm.get(page).get_data(as_text=True))
+    assert sorted("Used" if "Used" in r else "Cancelled" if "Cancelled" in r else r
+                  for r in rows) == ["Cancelled", "Used"]
+    used = [r for r in rows if "Used" in r][0]
+    assert "Replace" not in used and "Cancel" not in used
+
+    # For a new client, on the Clients page.
+    post_with_token(firm, "/workspace/claim-link")
+    clients = firm.get("/workspace/").get_data(as_text=True)
+    assert "Links made for owners" in clients and len(link_rows(clients)) == 1
+
+
+def test_invites_are_listed_with_their_state_and_can_be_cancelled_and_replaced(app, adb):
+    from assessment.storage import accounts
+
+    ana = signed_in_member(app)
+    admin = ana["browser"]
+    made = post_with_token(admin, "/account/members/invite", {"role": "consultant"},
+                           page="/account/members").get_data(as_text=True)
+    link = re.search(r'id="invite-link"[^>]*value="([^"]+)"', made).group(1)
+    assert "It works once, for 7 days: until" in made
+    ref = adb.execute("SELECT ref FROM invites").fetchone()[0]
+    [row] = link_rows(admin.get("/account/members").get_data(as_text=True))
+    assert "Consultant" in row and "Active" in row
+
+    assert post_with_token(admin, f"/account/members/invites/{ref}/cancel",
+                           page="/account/members").status_code == 303
+    assert app.test_client().get(link).status_code == 404
+    with pytest.raises(accounts.InviteInvalid):
+        accounts.accept_invite(adb, link.rsplit("/", 1)[-1], "cleo@northgate.example", "Cleo",
+                               "correct horse battery")
+    made = post_with_token(admin, f"/account/members/invites/{ref}/replace",
+                           page="/account/members").get_data(as_text=True)
+    assert "The old invite link no longer works" in made
+    new_link = re.search(r'id="invite-link"[^>]*value="([^"]+)"', made).group(1)
+    accounts.accept_invite(adb, new_link.rsplit("/", 1)[-1], "cleo@northgate.example", "Cleo",
+                           "correct horse battery")
+    accounts.create_invite(adb, ana["firm_id"], ana["user_id"], "admin", days=-1)
+    rows = link_rows(admin.get("/account/members").get_data(as_text=True))
+    assert len(rows) == 3
+    assert any("Used by Cleo" in r for r in rows)
+    assert any("Cancelled" in r and "Replace" in r for r in rows)
+    assert any("Admin" in r and "Expired" in r for r in rows)

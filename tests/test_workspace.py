@@ -227,6 +227,15 @@ def tenancy(app, firms):
     a = firms["a"]
     started = post(a["browser"], f"/workspace/clients/{a['client_id']}/interview")
     a["assessment_id"] = started.headers["Location"].rsplit("/", 1)[-1]
+    post(a["browser"], f"/workspace/clients/{a['client_id']}/self-assessment")
+    db = db_of(app)
+    a["self_id"] = store.client_assessments(db, a["firm_id"], a["client_id"])[-1]["id"]
+    store.create_claim_link(db, a["firm_id"], a["user_id"], a["client_id"])
+    from assessment.storage import accounts
+    accounts.create_invite(db, a["firm_id"], a["user_id"])
+    a["claim_ref"] = db.execute("SELECT ref FROM claim_links").fetchone()[0]
+    a["invite_ref"] = db.execute("SELECT ref FROM invites").fetchone()[0]
+    db.close()
     return {"a": a, "b": firms["b"], "stranger": app.test_client(),
             "other_owner": owner_with_answers(app, "Other Owner")}
 
@@ -250,6 +259,15 @@ def cases(t) -> dict[str, tuple[str, str]]:
         "workspace.autosave": ("POST", f"/workspace/assessments/{assessment}/answer"),
         "workspace.finish": ("POST", f"/workspace/assessments/{assessment}/finish"),
         "workspace.reopen": ("POST", f"/workspace/assessments/{assessment}/reopen"),
+        "workspace.cancel_self_link": ("POST", f"/workspace/assessments/{a['self_id']}"
+                                               "/link/cancel"),
+        "workspace.replace_self_link": ("POST", f"/workspace/assessments/{a['self_id']}"
+                                                "/link/replace"),
+        "workspace.cancel_claim_link": ("POST", f"/workspace/claim-links/{a['claim_ref']}/cancel"),
+        "workspace.replace_claim_link": ("POST",
+                                         f"/workspace/claim-links/{a['claim_ref']}/replace"),
+        "auth.cancel_invite": ("POST", f"/account/members/invites/{a['invite_ref']}/cancel"),
+        "auth.replace_invite": ("POST", f"/account/members/invites/{a['invite_ref']}/replace"),
         "workspace.report_pdf": ("GET", f"/workspace/assessments/{assessment}/report.pdf"),
         "workspace.report_html": ("GET", f"/workspace/assessments/{assessment}/report"),
         "workspace.interview": ("GET", f"/workspace/assessments/{assessment}/interview/backup"),

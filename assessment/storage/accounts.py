@@ -459,29 +459,64 @@ def create_invite(db: Database, firm_id: int, created_by: int, role: str = "cons
             raise AccountError("created_by", "Not a member of this firm.")
         db["invites"].insert({"token_hash": hash_token(token), "firm_id": firm_id, "role": role,
                               "created_by": created_by, "created_at": _stamp(moment),
-                              "expires_at": _stamp(moment + timedelta(days=days))})
+                              "expires_at": _stamp(moment + timedelta(days=days)),
+                              "ref": secrets.token_urlsafe(9)})
     return token
 
 
 def invite_for_token(db: Database, token: str | None, *,
                      now: datetime | None = None) -> dict | None:
-    """The open (unused, unexpired) invite for this token with its firm's name, or None."""
+    """The open (unused, unexpired, not cancelled) invite for this token with its firm's name,
+    or None."""
     if not token or len(token) > 200:
         return None
     row = _one(db, "SELECT invites.firm_id, invites.role, invites.expires_at, invites.used_at, "
-                   "firms.name AS firm_name FROM invites JOIN firms ON firms.id = invites.firm_id "
-                   "WHERE invites.token_hash = ?", [hash_token(token)])
-    if row is None or row["used_at"] or _parse(row["expires_at"]) <= _now(now):
+                   "invites.cancelled_at, firms.name AS firm_name FROM invites "
+                   "JOIN firms ON firms.id = invites.firm_id WHERE invites.token_hash = ?",
+               [hash_token(token)])
+    if row is None or row["used_at"] or row["cancelled_at"] or \
+            _parse(row["expires_at"]) <= _now(now):
         return None
     return row
 
 
+def invite_state(row: dict, *, now: datetime | None = None) -> str:
+    """active, used, expired or cancelled."""
+    if row["cancelled_at"]:
+        return "cancelled"
+    if row["used_at"]:
+        return "used"
+    if _parse(row["expires_at"]) <= _now(now):
+        return "expired"
+    return "active"
+
+
+def list_invites(db: Database, firm_id: int, *, now: datetime | None = None) -> list[dict]:
+    """Every invite the firm made, newest first, with its state and who used it."""
+    rows = db.query(
+        "SELECT invites.ref, invites.role, invites.created_at, invites.expires_at, "
+        "invites.used_at, invites.cancelled_at, maker.name AS created_by, "
+        "joined.name AS used_by FROM invites JOIN users maker ON maker.id = invites.created_by "
+        "LEFT JOIN users joined ON joined.id = invites.used_by "
+        "WHERE invites.firm_id = ? ORDER BY invites.created_at DESC", [firm_id])
+    return [{**row, "state": invite_state(row, now=now)} for row in rows]
+
+
 def open_invites(db: Database, firm_id: int, *, now: datetime | None = None) -> list[dict]:
-    return list(db.query(
-        "SELECT invites.role, invites.created_at, invites.expires_at, users.name AS created_by "
-        "FROM invites JOIN users ON users.id = invites.created_by "
-        "WHERE invites.firm_id = ? AND invites.used_at IS NULL AND invites.expires_at > ? "
-        "ORDER BY invites.created_at", [firm_id, _stamp(_now(now))]))
+    return [row for row in list_invites(db, firm_id, now=now) if row["state"] == "active"]
+
+
+def invite_by_ref(db: Database, firm_id: int, ref: str) -> dict | None:
+    return _one(db, "SELECT ref, role, created_at, expires_at, used_at, cancelled_at FROM "
+                    "invites WHERE firm_id = ? AND ref = ?", [firm_id, ref])
+
+
+def cancel_invite(db: Database, firm_id: int, ref: str) -> bool:
+    """The invite link stops working; False when it is another firm's, used or cancelled."""
+    with write(db):
+        return db.execute("UPDATE invites SET cancelled_at = ? WHERE firm_id = ? AND ref = ? "
+                          "AND used_at IS NULL AND cancelled_at IS NULL",
+                          [_stamp(_now(None)), firm_id, ref]).rowcount == 1
 
 
 def accept_invite(db: Database, token: str, email: str, name: str, password: str, *,
@@ -499,7 +534,8 @@ def accept_invite(db: Database, token: str, email: str, name: str, password: str
     password_hash = hash_password(password)
     with write(db):
         invite = _one(db, "SELECT firm_id, role FROM invites WHERE token_hash = ? AND used_at IS "
-                          "NULL AND expires_at > ?", [hash_token(token), _stamp(moment)])
+                          "NULL AND cancelled_at IS NULL AND expires_at > ?",
+                      [hash_token(token), _stamp(moment)])
         if invite is None:
             raise InviteInvalid()
         if db.execute("SELECT 1 FROM users WHERE email = ?", [email]).fetchone():

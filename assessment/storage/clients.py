@@ -15,10 +15,27 @@ from .db import write
 
 CLIENT_FIELDS = ("name", "sector", "size", "contacts", "notes")
 CLAIM_DAYS = 14
+SELF_LINK_DAYS = 30  # a client's self-assessment link opens the assessment this long
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _later(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat(timespec="seconds")
+
+
+def link_state(*, cancelled_at: str | None, used_at: str | None, expires_at: str | None,
+               at: str | None = None) -> str:
+    """active, used, expired or cancelled: what a page says about an issued link."""
+    if cancelled_at:
+        return "cancelled"
+    if used_at:
+        return "used"
+    if expires_at and expires_at < (at or now()):
+        return "expired"
+    return "active"
 
 
 def _one(db: Database, sql: str, params: list) -> dict | None:
@@ -85,6 +102,9 @@ def start_client_assessment(db: Database, bank: Bank, firm_id: int, client_id: i
                                           client_id=client_id, created_by=created_by,
                                           copied_from=copy_from,
                                           resume_token_hash=resume_token_hash)
+        if resume_token_hash is not None:
+            db.execute("UPDATE assessments SET link_created_at = ?, link_expires_at = ? "
+                       "WHERE id = ?", [now(), _later(SELF_LINK_DAYS), assessment_id])
         if copy_from is not None:
             stamp = now()
             # Consultant's answer where there is one, else the owner's; scores are never copied.
@@ -125,6 +145,94 @@ def set_resume_hash(db: Database, firm_id: int, assessment_id: str, token_hash: 
         return cursor.rowcount == 1
 
 
+_SELF_LINK = ("id = ? AND firm_id = ? AND mode = 'self' AND shared_at IS NULL AND "
+              "resume_token_hash IS NOT NULL")
+
+
+def cancel_self_link(db: Database, firm_id: int, assessment_id: str) -> bool:
+    """The client's link stops opening the assessment, also in a browser that has it open."""
+    with write(db):
+        return db.execute(f"UPDATE assessments SET link_cancelled_at = ? WHERE {_SELF_LINK} "  # nosec B608
+                          "AND link_cancelled_at IS NULL",
+                          [now(), assessment_id, firm_id]).rowcount == 1
+
+
+def replace_self_link(db: Database, firm_id: int, assessment_id: str, token_hash: str) -> bool:
+    """A new link for the same assessment (answers kept); the old one stops working."""
+    with write(db):
+        return db.execute(
+            f"UPDATE assessments SET resume_token_hash = ?, link_created_at = ?, "  # nosec B608
+            f"link_expires_at = ?, link_cancelled_at = NULL, link_opened_at = NULL "
+            f"WHERE {_SELF_LINK}",
+            [token_hash, now(), _later(SELF_LINK_DAYS), assessment_id, firm_id]).rowcount == 1
+
+
+def self_link_opened(db: Database, assessment_id: str) -> None:
+    """Note when a client first opened their link (shown on the client's page)."""
+    with write(db):
+        db.execute("UPDATE assessments SET link_opened_at = ? WHERE id = ? AND "
+                   "link_created_at IS NOT NULL AND link_opened_at IS NULL",
+                   [now(), assessment_id])
+
+
+def self_link_refusal(assessment: dict) -> str | None:
+    """Why a firm's self-assessment link no longer opens its assessment ("cancelled" or
+    "expired"), or None when it does (an owner's own private link never ends)."""
+    if assessment.get("link_cancelled_at"):
+        return "cancelled"
+    expires = assessment.get("link_expires_at")
+    if expires and expires < now():
+        return "expired"
+    return None
+
+
+def client_links(db: Database, firm_id: int, client_id: int) -> list[dict]:
+    """Every link issued for this client, newest first: self-assessment links (one per
+    self-assessment) and links for the owner to share their own assessment, with their state."""
+    rows = []
+    for a in db.query(
+            "SELECT a.id, a.created_at, a.link_created_at, a.link_expires_at, "
+            "a.link_cancelled_at, a.link_opened_at, a.closed_at, u.name AS created_by "
+            "FROM assessments a LEFT JOIN users u ON u.id = a.created_by "
+            "WHERE a.firm_id = ? AND a.client_id = ? AND a.mode = 'self' AND "
+            "a.shared_at IS NULL AND a.resume_token_hash IS NOT NULL", [firm_id, client_id]):
+        rows.append({"kind": "self", "ref": a["id"], "created_at": a["link_created_at"]
+                     or a["created_at"], "expires_at": a["link_expires_at"],
+                     "created_by": a["created_by"], "opened_at": a["link_opened_at"],
+                     "assessment_id": a["id"], "assessment_started": a["created_at"],
+                     "state": link_state(cancelled_at=a["link_cancelled_at"], used_at=None,
+                                         expires_at=a["link_expires_at"])})
+    rows += claim_links(db, firm_id, client_id)
+    return sorted(rows, key=lambda r: r["created_at"], reverse=True)
+
+
+def claim_links(db: Database, firm_id: int, client_id: int | None) -> list[dict]:
+    """The claim links made for this client (None: those for a new client), with their state."""
+    where = "l.client_id = ?" if client_id is not None else "l.client_id IS NULL"
+    params = [firm_id] + ([client_id] if client_id is not None else [])
+    return [{"kind": "claim", "ref": r["ref"], "created_at": r["created_at"],
+             "expires_at": r["expires_at"], "created_by": r["created_by"],
+             "used_at": r["used_at"], "assessment_id": r["assessment_id"],
+             "state": link_state(cancelled_at=r["cancelled_at"], used_at=r["used_at"],
+                                 expires_at=r["expires_at"])}
+            for r in db.query(
+                "SELECT l.ref, l.created_at, l.expires_at, l.used_at, l.cancelled_at, "
+                "l.assessment_id, u.name AS created_by FROM claim_links l LEFT JOIN users u ON "
+                f"u.id = l.created_by WHERE l.firm_id = ? AND {where} "  # nosec B608
+                "ORDER BY l.created_at DESC", params)]
+
+
+def claim_link_by_ref(db: Database, firm_id: int, ref: str) -> dict | None:
+    return _one(db, "SELECT * FROM claim_links WHERE firm_id = ? AND ref = ?", [firm_id, ref])
+
+
+def cancel_claim_link(db: Database, firm_id: int, ref: str) -> bool:
+    with write(db):
+        return db.execute("UPDATE claim_links SET cancelled_at = ? WHERE firm_id = ? AND ref = ? "
+                          "AND used_at IS NULL AND cancelled_at IS NULL",
+                          [now(), firm_id, ref]).rowcount == 1
+
+
 def create_claim_link(db: Database, firm_id: int, created_by: int,
                       client_id: int | None = None) -> str:
     """A one-time link an owner opens to hand their own assessment to this firm."""
@@ -136,7 +244,8 @@ def create_claim_link(db: Database, firm_id: int, created_by: int,
         db["claim_links"].insert({
             "token_hash": _hash(token), "firm_id": firm_id, "client_id": client_id,
             "created_by": created_by, "created_at": stamp.isoformat(timespec="seconds"),
-            "expires_at": (stamp + timedelta(days=CLAIM_DAYS)).isoformat(timespec="seconds")})
+            "expires_at": (stamp + timedelta(days=CLAIM_DAYS)).isoformat(timespec="seconds"),
+            "ref": secrets.token_urlsafe(9)})
     return token
 
 
@@ -145,7 +254,7 @@ def open_claim_link(db: Database, token: str) -> dict | None:
     row = _one(db, "SELECT l.*, f.name AS firm_name, c.name AS client_name FROM claim_links l "
                    "JOIN firms f ON f.id = l.firm_id LEFT JOIN clients c ON c.id = l.client_id "
                    "WHERE l.token_hash = ?", [_hash(token or "")])
-    if row is None or row["used_at"] or row["expires_at"] < now():
+    if row is None or row["used_at"] or row["cancelled_at"] or row["expires_at"] < now():
         return None
     return row
 

@@ -146,3 +146,23 @@ def assessments_closed_by_firm(db: Database) -> None:
     # When the firm finished the assessment: from then on its client's link only reads it, until
     # the firm reopens it (which clears this).
     db["assessments"].add_column("closed_at", str)
+
+
+@migrations()
+def links_that_end(db: Database) -> None:
+    # Every link a firm hands out can be listed, cancelled and replaced. A client's
+    # self-assessment link is the assessment's resume token: when it was made, until when it
+    # opens the assessment, whether it was cancelled, and when the client first opened it.
+    for column in ("link_created_at", "link_expires_at", "link_cancelled_at", "link_opened_at"):
+        db["assessments"].add_column(column, str)
+    # Claim links and invites get a public reference for the buttons that act on them (their
+    # key is the token's hash, which stays out of pages), and a cancellation time.
+    import secrets
+
+    for table in ("claim_links", "invites"):
+        db[table].add_column("ref", str)
+        db[table].add_column("cancelled_at", str)
+        for (token_hash,) in db.execute(f"SELECT token_hash FROM {table}").fetchall():  # nosec B608
+            db.execute(f"UPDATE {table} SET ref = ? WHERE token_hash = ?",  # nosec B608
+                       [secrets.token_urlsafe(9), token_hash])
+        db[table].create_index(["ref"], unique=True)

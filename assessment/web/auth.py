@@ -480,7 +480,7 @@ def _render_members(invite_form: InviteForm | None = None, status: int = 200,
     firm_id = current_firm_id()
     return render_template(
         "auth/members.html", title="Members", members=accounts.list_members(db, firm_id),
-        invites=accounts.open_invites(db, firm_id), invite_form=invite_form or InviteForm(),
+        invites=accounts.list_invites(db, firm_id), invite_form=invite_form or InviteForm(),
         role_labels=ROLE_LABELS, error=error,
         require_totp=current_user.firm_require_totp), status
 
@@ -504,13 +504,51 @@ def invite():
     form = InviteForm()
     if not form.validate_on_submit():
         return _render_members(form, 400)
-    token = accounts.create_invite(get_db(), current_firm_id(), current_user.id, form.role.data)
-    audit("invite_created", member=current_user.id, role=form.role.data)
+    return _new_invite(form.role.data)
+
+
+def _new_invite(role: str, replaced: bool = False):
+    token = accounts.create_invite(get_db(), current_firm_id(), current_user.id, role)
+    audit("invite_created", member=current_user.id, role=role)
     # Shown once, here; only its hash is stored, so it cannot be shown again.
     return render_template("auth/invite_created.html", title="Invite link ready",
                            url=url_for("auth.accept_invite", token=token, _external=True),
-                           role_label=ROLE_LABELS[form.role.data],
-                           days=accounts.INVITE_DAYS)
+                           role_label=ROLE_LABELS[role], days=accounts.INVITE_DAYS,
+                           expires=accounts.invite_for_token(get_db(), token)["expires_at"],
+                           replaced=replaced)
+
+
+def _invite_or_404(ref: str) -> dict:
+    invite = accounts.invite_by_ref(get_db(), current_firm_id(), ref)
+    if invite is None:
+        audit("access_denied", reason="no such invite in this firm", member=current_user.id)
+        abort(404)
+    return invite
+
+
+@bp.post("/members/invites/<invite_id>/cancel")
+@admin_required
+def cancel_invite(invite_id: str):
+    _invite_or_404(invite_id)
+    if accounts.cancel_invite(get_db(), current_firm_id(), invite_id):
+        audit("invite_cancelled", member=current_user.id)
+        flash("Cancelled: the invite link no longer works.", "success")
+    else:
+        flash("That invite was used or cancelled already.", "info")
+    return redirect(url_for("auth.members", _anchor="invites"), 303)
+
+
+@bp.post("/members/invites/<invite_id>/replace")
+@admin_required
+def replace_invite(invite_id: str):
+    """Cancel an invite not used yet and make a new one for the same role."""
+    invite = _invite_or_404(invite_id)
+    if invite["used_at"]:
+        flash("That invite was used already.", "info")
+        return redirect(url_for("auth.members", _anchor="invites"), 303)
+    accounts.cancel_invite(get_db(), current_firm_id(), invite_id)
+    audit("invite_cancelled", member=current_user.id, replaced=True)
+    return _new_invite(invite["role"], replaced=True)
 
 
 @bp.post("/members/<int:user_id>/active")

@@ -18,6 +18,7 @@ import secrets
 from flask import g, session
 
 from ..storage import NotFound, find_by_resume_hash, get_assessment
+from ..storage.clients import self_link_refusal
 from .db import get_db
 
 # The session keys that belong to the owner's side; a member's sign-in keys are never touched.
@@ -66,13 +67,27 @@ def _current() -> dict | None:
     if not assessment_id:
         return None
     try:
-        return get_assessment(get_db(), assessment_id)
+        assessment = get_assessment(get_db(), assessment_id)
     except NotFound:
         forget()
         return None
+    # Opened with a link the firm has since cancelled or replaced: no longer open here.
+    token = session.get("resume_token") or ""
+    if assessment["link_cancelled_at"] or not hmac.compare_digest(
+            hash_token(token), assessment["resume_token_hash"] or ""):
+        forget()
+        return None
+    return assessment
 
 
 def from_token(token: str | None) -> dict | None:
+    """The assessment this link opens now, or None (also for a cancelled or expired one)."""
+    found = find_link(token)
+    return found if found is not None and self_link_refusal(found) is None else None
+
+
+def find_link(token: str | None) -> dict | None:
+    """The assessment of this token, whether or not its link still opens it."""
     if not token or len(token) > 200:
         return None
     return find_by_resume_hash(get_db(), hash_token(token))

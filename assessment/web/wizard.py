@@ -18,6 +18,8 @@ from ..scoring import score
 from ..storage import (bank_of, create_assessment, export_assessment, get_assessment, set_status,
                        stored_answers)
 from ..storage import accounts
+from ..storage import clients as store
+from ..storage.clients import self_link_refusal
 from . import owner, reports, sessions
 from .auth import signed_in_member
 from .db import current_bank, get_db
@@ -151,10 +153,16 @@ def resume(token: str):
     """Open the assessment of a private link. A link is something any page elsewhere can send a
     browser to, so it opens nothing in place of an open assessment or beside a member's sign-in
     without asking first (wizard.switch)."""
-    assessment = owner.from_token(token)
+    assessment = owner.find_link(token)
     if assessment is None:
         return render_template("wizard/resume_invalid.html",
                                title="This link does not open an assessment"), 404
+    refusal = self_link_refusal(assessment)
+    if refusal is not None:
+        firm = accounts.get_firm(get_db(), assessment["firm_id"])
+        return render_template("wizard/link_ended.html", title="This link no longer works",
+                               reason=refusal, firm=firm["name"] if firm else None,
+                               expired_on=assessment["link_expires_at"]), 410
     current = owner.current()
     if current is not None and current["id"] == assessment["id"]:
         owner.begin(assessment["id"], token)  # the same one: nothing to ask
@@ -162,8 +170,14 @@ def resume(token: str):
         session["pending_resume"] = token  # kept out of the address bar while we ask
         return redirect(url_for("wizard.switch"), 303)
     else:
-        owner.begin(assessment["id"], token)
+        _open(assessment, token)
     return redirect(_landing_of(assessment), 303)
+
+
+def _open(assessment: dict, token: str) -> None:
+    owner.begin(assessment["id"], token)
+    if assessment["link_created_at"] and not assessment["link_opened_at"]:
+        store.self_link_opened(get_db(), assessment["id"])  # the firm sees it was opened
 
 
 @bp.route("/switch", methods=["GET", "POST"])
@@ -180,7 +194,7 @@ def switch():
     if request.method == "POST":
         session.pop("pending_resume", None)
         if request.form.get("decision") == "open":
-            owner.begin(target["id"], token)  # a member stays signed in
+            _open(target, token)  # a member stays signed in
             return redirect(_landing_of(target), 303)
         if current is not None:
             flash("Nothing changed: your assessment is still open.", "success")

@@ -192,3 +192,65 @@ def test_a_finished_assessment_is_read_only_to_the_client_until_reopened(
         client.reload()
         expect(client.locator(".read-only-notice")).to_have_count(0)
         answer_question(client, "backup.automatic", "weekly", js=True)  # autosaved: "Saved"
+
+
+# ---- 4. every issued link is listed, and can be cancelled or replaced -------------------------
+
+def test_links_are_listed_cancelled_and_replaced(live_server, page, browser, screenshot,
+                                                 assert_no_axe_violations):
+    base, app = live_server.url, live_server.app
+    member = make_member(app, firm="Larch IT", email="lena@larch.example")
+    sign_in(page, base, member)
+    client_id = add_client(page, base, "Orchard Nursery")
+    submit(page, "Send a self-assessment link")
+    expect(page.locator("main")).to_contain_text("It works until")
+    link = shown_link(page)
+    page.goto(base + f"/workspace/clients/{client_id}")
+    submit(page, "Make a link for the owner")
+    page.goto(base + f"/workspace/clients/{client_id}")
+
+    with other_page(browser) as client:
+        client.goto(link)
+        assert path_of(client.url).startswith("/assessment/section/")
+        page.reload()
+        rows = page.locator("#client-links-table tbody tr")
+        expect(rows).to_have_count(2)
+        self_row = rows.filter(has_text="Self-assessment link")
+        expect(self_row).to_contain_text("Active")
+        expect(self_row).to_contain_text("opened")
+        screenshot(page, "trust-4-client-links")
+        assert_no_axe_violations(page)
+
+        with page.expect_navigation():
+            self_row.get_by_role("button", name=re.compile("^Cancel")).click()
+        expect(page.get_by_text("Cancelled: the link no longer opens the assessment")).to_be_visible()
+        expect(page.locator("#client-links-table tbody tr").filter(
+            has_text="Self-assessment link")).to_contain_text("Cancelled")
+        client.reload()
+        expect(client.locator("h1")).to_have_text("No assessment is open in this browser")
+        response = client.goto(link)
+        assert response.status == 410
+        expect(client.locator("main")).to_contain_text("Larch IT cancelled it")
+
+        with page.expect_navigation():
+            page.locator("#client-links-table tbody tr").filter(
+                has_text="Self-assessment link").get_by_role(
+                "button", name=re.compile("^Replace")).click()
+        expect(page.get_by_text("The old link no longer works")).to_be_visible()
+        new_link = shown_link(page)
+        client.goto(new_link)
+        assert path_of(client.url).startswith("/assessment/section/")
+
+    # Invites on the members page.
+    page.goto(base + "/account/members")
+    submit(page, "Create invite link")
+    expect(page.locator("main")).to_contain_text("It works once, for 7 days: until")
+    page.goto(base + "/account/members")
+    row = page.locator("#invites-table tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Active")
+    screenshot(page, "trust-4-members-invites")
+    assert_no_axe_violations(page)
+    with page.expect_navigation():
+        row.get_by_role("button", name=re.compile("^Cancel")).click()
+    expect(page.locator("#invites-table tbody tr")).to_contain_text("Cancelled")
