@@ -522,3 +522,119 @@ def test_invites_are_listed_with_their_state_and_can_be_cancelled_and_replaced(a
     assert any("Used by Cleo" in r for r in rows)
     assert any("Cancelled" in r and "Replace" in r for r in rows)
     assert any("Admin" in r and "Expired" in r for r in rows)
+
+
+# ---- 13. admins archive and delete clients and assessments -----------------------------------
+
+def test_admins_archive_and_restore_clients_and_assessments(app, adb, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="it_health.audit")
+    ana = signed_in_member(app)
+    admin = ana["browser"]
+    client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
+    page = f"/workspace/clients/{client_id}"
+    first = post_with_token(admin, f"{page}/interview").headers["Location"].rsplit("/", 1)[-1]
+    second = post_with_token(admin, f"{page}/interview").headers["Location"].rsplit("/", 1)[-1]
+
+    assert post_with_token(admin, f"/workspace/assessments/{first}/archive",
+                           {"archived": "1"}, page=page).status_code == 303
+    text = admin.get(page).get_data(as_text=True)
+    table = text[text.index("<table"):text.index("</table>")]
+    assert first not in table and second in table
+    assert "Archived assessments" in text and f"/workspace/assessments/{first}" in text
+    assert post_with_token(admin, f"/workspace/assessments/{first}/archive",
+                           {"archived": "0"}, page=page).status_code == 303
+    text = admin.get(page).get_data(as_text=True)
+    assert first in text[text.index("<table"):text.index("</table>")]
+
+    assert post_with_token(admin, f"{page}/archive", {"archived": "1"},
+                           page=page).status_code == 303
+    clients = admin.get("/workspace/").get_data(as_text=True)
+    assert "Archived clients (1)" in clients
+    assert "No clients yet" in clients  # the active list is empty
+    assert "is archived" in admin.get(page).get_data(as_text=True)
+    assert post_with_token(admin, f"{page}/archive", {"archived": "0"},
+                           page=page).status_code == 303
+    assert "Archived clients" not in admin.get("/workspace/").get_data(as_text=True)
+    assert get_assessment(adb, first)  # nothing was deleted
+    events = [e["event"] for e in audit_events(caplog)]
+    for event in ("assessment_archived", "assessment_restored", "client_archived",
+                  "client_restored"):
+        assert event in events, event
+
+
+def test_deleting_asks_for_the_name_and_takes_everything_with_it(app, adb, tmp_path, caplog):
+    import logging
+
+    from assessment.bank import Answer
+    from assessment.storage import save_answer
+    from assessment.web import reports
+
+    caplog.set_level(logging.INFO, logger="it_health.audit")
+    app.config["REPORT_DIR"] = str(tmp_path / "reports")
+    ana = signed_in_member(app)
+    admin = ana["browser"]
+    client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
+    page = f"/workspace/clients/{client_id}"
+    link = client_link(ana, client_id)  # a self-assessment, with its link
+    [own] = store.client_assessments(adb, ana["firm_id"], client_id)
+    owner = app.test_client()
+    owner.get(link)
+    save_answer(adb, own["id"], "backup.automatic", base_version=0, source="consultant",
+                answer=Answer("answered", "daily"), note="Private note", client_key="key-1")
+    renewed = post_with_token(admin, f"{page}/renew").headers["Location"].rsplit("/", 1)[-1]
+    assert get_assessment(adb, renewed)["copied_from"] == own["id"]
+    post_with_token(admin, f"{page}/claim-link")
+    with app.test_request_context():
+        path = reports.cache().path("0" * 64)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"%PDF-cached")
+    store.remember_render(adb, own["id"], "0" * 64)
+
+    # The wrong name (or none) deletes nothing and says how to go on.
+    delete = f"/workspace/assessments/{own['id']}/delete"
+    assert "type the client's name" in admin.get(delete).get_data(as_text=True)
+    for typed in ("", "Harbour"):
+        wrong = post_with_token(admin, delete, {"name": typed}, page=delete)
+        assert wrong.status_code == 422
+        assert "Type" in wrong.get_data(as_text=True)
+    assert get_assessment(adb, own["id"])
+
+    done = post_with_token(admin, delete, {"name": "  harbour   dental "}, page=delete)
+    assert done.status_code == 303
+    for table in ("answers", "answer_writes", "report_renders"):
+        assert adb.execute(f"SELECT count(*) FROM {table} WHERE assessment_id = ?",
+                           [own["id"]]).fetchone()[0] == 0, table
+    assert adb.execute("SELECT count(*) FROM assessments WHERE id = ?",
+                       [own["id"]]).fetchone()[0] == 0
+    assert not path.exists()
+    assert get_assessment(adb, renewed)["copied_from"] is None  # the copy stays
+    assert app.test_client().get(link).status_code == 404  # its link is gone
+    assert owner.get("/assessment/").status_code == 404
+
+    # The whole client, with its claim link and the remaining assessment.
+    delete = f"/workspace/clients/{client_id}/delete"
+    assert "1 assessment" in admin.get(delete).get_data(as_text=True)
+    assert post_with_token(admin, delete, {"name": "Harbour Dental"},
+                           page=delete).status_code == 303
+    assert store.get_client(adb, ana["firm_id"], client_id) is None
+    for table in ("assessments", "claim_links"):
+        assert adb.execute(f"SELECT count(*) FROM {table} WHERE client_id = ?",
+                           [client_id]).fetchone()[0] == 0, table
+    assert admin.get(page).status_code == 404
+    events = [e["event"] for e in audit_events(caplog)]
+    assert "assessment_deleted" in events and "client_deleted" in events
+
+
+def test_only_admins_archive_or_delete(app, adb):
+    ana = signed_in_member(app)
+    ben = signed_in_member(app, email="ben@northgate.example", role="consultant")
+    client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
+    page = f"/workspace/clients/{client_id}"
+    assert "Archive or delete" not in ben["browser"].get(page).get_data(as_text=True)
+    assert "Archive or delete" in ana["browser"].get(page).get_data(as_text=True)
+    for url, data in ((f"{page}/archive", {"archived": "1"}),
+                      (f"{page}/delete", {"name": "Harbour Dental"})):
+        assert post_with_token(ben["browser"], url, data, page=page).status_code == 403
+    assert store.get_client(adb, ana["firm_id"], client_id)["archived_at"] is None

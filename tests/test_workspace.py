@@ -266,6 +266,10 @@ def cases(t) -> dict[str, tuple[str, str]]:
         "workspace.cancel_claim_link": ("POST", f"/workspace/claim-links/{a['claim_ref']}/cancel"),
         "workspace.replace_claim_link": ("POST",
                                          f"/workspace/claim-links/{a['claim_ref']}/replace"),
+        "workspace.archive_client": ("POST", f"/workspace/clients/{client}/archive"),
+        "workspace.delete_client": ("POST", f"/workspace/clients/{client}/delete"),
+        "workspace.archive_assessment": ("POST", f"/workspace/assessments/{assessment}/archive"),
+        "workspace.delete_assessment": ("POST", f"/workspace/assessments/{assessment}/delete"),
         "auth.cancel_invite": ("POST", f"/account/members/invites/{a['invite_ref']}/cancel"),
         "auth.replace_invite": ("POST", f"/account/members/invites/{a['invite_ref']}/replace"),
         "workspace.report_pdf": ("GET", f"/workspace/assessments/{assessment}/report.pdf"),
@@ -303,7 +307,7 @@ def test_other_tenants_get_404_and_change_nothing(app, tenancy, who):
                                                "base_version": 0, "client_key": "k" * 12},
                                     headers={"X-CSRFToken": token})
         else:
-            response = browser.post(url, data={"csrf_token": token, "name": "Taken",
+            response = browser.post(url, data={"csrf_token": token, "name": "Northgate IT client",
                                                "decision": "share"})
         assert response.status_code == 404, (who, endpoint, response.status_code)
         assert dump(app) == before, (who, endpoint)

@@ -66,19 +66,88 @@ def get_client(db: Database, firm_id: int, client_id: int) -> dict | None:
     return _one(db, "SELECT * FROM clients WHERE id = ? AND firm_id = ?", [client_id, firm_id])
 
 
-def list_clients(db: Database, firm_id: int) -> list[dict]:
-    """Clients with their number of assessments and the date of the latest, newest first."""
+def list_clients(db: Database, firm_id: int, *, archived: bool | None = False) -> list[dict]:
+    """Clients with their number of assessments and the date of the latest, newest first:
+    those not archived (archived=False), only archived ones (True) or all (None)."""
+    where = {False: " AND c.archived_at IS NULL", True: " AND c.archived_at IS NOT NULL",
+             None: ""}[archived]
     return list(db.query(
         "SELECT c.*, count(a.id) AS assessments, max(a.updated_at) AS last_activity "
         "FROM clients c LEFT JOIN assessments a ON a.client_id = c.id AND a.firm_id = c.firm_id "
-        "WHERE c.firm_id = ? GROUP BY c.id ORDER BY coalesce(max(a.updated_at), c.updated_at) DESC",
+        f"WHERE c.firm_id = ?{where} GROUP BY c.id "  # nosec B608: one of three fixed strings
+        "ORDER BY coalesce(max(a.updated_at), c.updated_at) DESC",
         [firm_id]))
 
 
-def client_assessments(db: Database, firm_id: int, client_id: int) -> list[dict]:
+def client_assessments(db: Database, firm_id: int, client_id: int, *,
+                       archived: bool | None = None) -> list[dict]:
+    """A client's assessments, oldest first: all (archived=None), those not archived (False) or
+    only archived ones (True)."""
+    where = {False: " AND archived_at IS NULL", True: " AND archived_at IS NOT NULL",
+             None: ""}[archived]
     return list(db.query(
-        "SELECT * FROM assessments WHERE firm_id = ? AND client_id = ? ORDER BY created_at",
-        [firm_id, client_id]))
+        f"SELECT * FROM assessments WHERE firm_id = ? AND client_id = ?{where} "  # nosec B608
+        "ORDER BY created_at", [firm_id, client_id]))
+
+
+def set_client_archived(db: Database, firm_id: int, client_id: int, archived: bool) -> bool:
+    with write(db):
+        return db.execute("UPDATE clients SET archived_at = ? WHERE id = ? AND firm_id = ?",
+                          [now() if archived else None, client_id, firm_id]).rowcount == 1
+
+
+def set_assessment_archived(db: Database, firm_id: int, assessment_id: str,
+                            archived: bool) -> bool:
+    with write(db):
+        return db.execute("UPDATE assessments SET archived_at = ? WHERE id = ? AND firm_id = ?",
+                          [now() if archived else None, assessment_id, firm_id]).rowcount == 1
+
+
+def remember_render(db: Database, assessment_id: str, key: str) -> None:
+    """Record that a PDF of this assessment is cached under this key (deleting removes it)."""
+    with write(db):
+        db.execute("INSERT INTO report_renders (assessment_id, key, created_at) VALUES (?, ?, ?) "
+                   "ON CONFLICT (assessment_id, key) DO NOTHING", [assessment_id, key, now()])
+
+
+def _delete_assessments(db: Database, ids: list[str]) -> list[str]:
+    """Inside a write: remove these assessments with their answers, links and render records;
+    returns the cache keys of their rendered PDFs, for the caller to remove once committed."""
+    keys: list[str] = []
+    for assessment_id in ids:
+        keys += [row["key"] for row in db.query(
+            "SELECT key FROM report_renders WHERE assessment_id = ?", [assessment_id])]
+        db.execute("UPDATE assessments SET copied_from = NULL WHERE copied_from = ?",
+                   [assessment_id])
+        for table in ("report_renders", "answer_writes", "answers", "claim_links"):
+            db.execute(f"DELETE FROM {table} WHERE assessment_id = ?",  # nosec B608
+                       [assessment_id])
+        db.execute("DELETE FROM assessments WHERE id = ?", [assessment_id])
+    return keys
+
+
+def delete_assessment(db: Database, firm_id: int, assessment_id: str) -> list[str] | None:
+    """Delete one of the firm's assessments for good. Returns the cache keys of its rendered
+    PDFs, or None (and nothing changed) when it is not the firm's."""
+    with write(db):
+        if firm_assessment(db, firm_id, assessment_id) is None:
+            return None
+        return _delete_assessments(db, [assessment_id])
+
+
+def delete_client(db: Database, firm_id: int, client_id: int) -> list[str] | None:
+    """Delete one of the firm's clients for good, with every assessment, answer, note and link
+    of it. Returns the cache keys of the PDFs rendered for it, or None when it is not the
+    firm's."""
+    with write(db):
+        if get_client(db, firm_id, client_id) is None:
+            return None
+        ids = [a["id"] for a in client_assessments(db, firm_id, client_id)]
+        keys = _delete_assessments(db, ids)
+        db.execute("DELETE FROM claim_links WHERE client_id = ? AND firm_id = ?",
+                   [client_id, firm_id])
+        db.execute("DELETE FROM clients WHERE id = ? AND firm_id = ?", [client_id, firm_id])
+        return keys
 
 
 def firm_assessment(db: Database, firm_id: int, assessment_id: str) -> dict | None:

@@ -166,3 +166,14 @@ def links_that_end(db: Database) -> None:
             db.execute(f"UPDATE {table} SET ref = ? WHERE token_hash = ?",  # nosec B608
                        [secrets.token_urlsafe(9), token_hash])
         db[table].create_index(["ref"], unique=True)
+
+
+@migrations()
+def archive_and_delete(db: Database) -> None:
+    # Archived clients and assessments leave the lists (and the trend) but keep everything;
+    # deleting removes them for good. The PDFs rendered for an assessment are recorded by their
+    # cache key, so that deleting it removes those files too.
+    db["clients"].add_column("archived_at", str)
+    db["assessments"].add_column("archived_at", str)
+    db["report_renders"].create({"assessment_id": str, "key": str, "created_at": str},
+                                pk=("assessment_id", "key"), not_null={"created_at"})

@@ -20,7 +20,7 @@ from ..storage import (bank_of, create_assessment, export_assessment, get_assess
 from ..storage import accounts
 from ..storage import clients as store
 from ..storage.clients import self_link_refusal
-from . import owner, reports, sessions
+from . import owner, renders, reports, sessions
 from .auth import signed_in_member
 from .db import current_bank, get_db
 from . import section_page
@@ -416,7 +416,9 @@ def report_pdf():
     assessment, away = _assessment_or_redirect()
     if away:
         return away
-    return reports.pdf_response(assessment)
+    response = reports.pdf_response(assessment)
+    renders.remember(assessment)  # deleting the assessment removes the file too
+    return response
 
 
 @bp.get("/report")

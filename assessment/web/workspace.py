@@ -13,8 +13,8 @@ from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 
 from ..audit import audit
 from ..bank import Answer
@@ -23,13 +23,13 @@ from ..branding import LogoError, clean_logo, contrast_warnings, valid_colour
 from ..history import compare, trend
 from ..progress import progress
 from ..scoring import score
-from ..storage import bank_of, export_assessment, set_status, stored_answers
+from ..storage import bank_of, export_assessment, stored_answers
 from ..report import DEFAULT_BRANDING, RenderError, ReportInput, content_disposition
 from ..report.models import printable
 from ..storage import accounts
 from ..storage.accounts import AccountError
 from ..storage import clients as store
-from . import owner, reports
+from . import owner, renders, reports
 from .answer_fields import widget_for
 from .auth import admin_required, current_firm_id, member_required
 from .db import current_bank, get_db
@@ -94,6 +94,8 @@ def clients():
 def _clients_page(form: ClientForm, status: int = 200):
     return render_template("workspace/clients.html", title="Clients",
                            clients=store.list_clients(get_db(), current_firm_id()), form=form,
+                           archived=store.list_clients(get_db(), current_firm_id(),
+                                                       archived=True),
                            owner_links=store.claim_links(get_db(), current_firm_id(), None)
                            ), status
 
@@ -123,13 +125,17 @@ def client(client_id: int):
 
 def _client_page(client: dict, form: ClientForm, status: int = 200):
     rows = []
-    for assessment in store.client_assessments(get_db(), current_firm_id(), client["id"]):
+    for assessment in store.client_assessments(get_db(), current_firm_id(), client["id"],
+                                               archived=False):
         bank, _, result = scored(assessment)
         rows.append((assessment, result))
     return render_template("workspace/client.html", title=client["name"], client=client,
                            rows=rows, points=trend(rows), form=form,
                            links=store.client_links(get_db(), current_firm_id(), client["id"]),
-                           link_days=store.SELF_LINK_DAYS), status
+                           link_days=store.SELF_LINK_DAYS,
+                           archived=store.client_assessments(get_db(), current_firm_id(),
+                                                             client["id"], archived=True)
+                           ), status
 
 
 @bp.post("/clients/<int:client_id>")
@@ -205,7 +211,7 @@ def replace_self_link(assessment_id: str):
 def renew(client_id: int):
     """A new assessment that starts from the answers of the latest one, to be re-confirmed."""
     _client_or_404(client_id)
-    previous = store.client_assessments(get_db(), current_firm_id(), client_id)
+    previous = store.client_assessments(get_db(), current_firm_id(), client_id, archived=False)
     if not previous:
         flash("There is no earlier assessment to start from.", "error")
         return redirect(url_for("workspace.client", client_id=client_id), 303)
@@ -357,7 +363,10 @@ def autosave(assessment_id: str):
 @bp.get("/assessments/<assessment_id>/report.pdf")
 @member_required
 def report_pdf(assessment_id: str):
-    return reports.pdf_response(_assessment_or_404(assessment_id))
+    record = _assessment_or_404(assessment_id)
+    response = reports.pdf_response(record)
+    renders.remember(record)
+    return response
 
 
 @bp.get("/assessments/<assessment_id>/report")
@@ -378,6 +387,7 @@ def finish(assessment_id: str):
         store.close_assessment(get_db(), current_firm_id(), assessment_id)
         audit("assessment_finished", assessment=assessment_id, member=current_user.id)
         reports.prerender(_assessment_or_404(assessment_id))
+        renders.remember(_assessment_or_404(assessment_id))
         flash("The assessment is finished. Its report is ready." + (
             " The client's link now only shows it: their answers can no longer change."
             if record["mode"] == "self" else ""), "success")
@@ -465,7 +475,7 @@ def export_firm():
         {**{k: c[k] for k in ("id", "name", "sector", "size", "contacts", "notes")},
          "assessments": [export_assessment(get_db(), a["id"])
                          for a in store.client_assessments(get_db(), firm_id, c["id"])]}
-        for c in store.list_clients(get_db(), firm_id)]}
+        for c in store.list_clients(get_db(), firm_id, archived=None)]}
     return _download(json.dumps(data, indent=2, ensure_ascii=False), "application/json",
                      "firm-export.json")
 
@@ -584,3 +594,116 @@ def branding_preview():
         abort(503)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": content_disposition("Example client")})
+
+
+# ---- archiving and deleting (admins) ---------------------------------------------------------
+
+class ArchiveForm(FlaskForm):
+    archived = HiddenField(validators=[AnyOf(("0", "1"), message="Use the buttons on the page.")])
+
+
+class DeleteForm(FlaskForm):
+    name = StringField("Type the client's name to confirm", validators=[
+        DataRequired("Type the client's name, as shown above, to confirm.")])
+
+
+def _same_name(typed: str | None, name: str) -> bool:
+    return " ".join((typed or "").split()).casefold() == " ".join(name.split()).casefold()
+
+
+@bp.post("/clients/<int:client_id>/archive")
+@admin_required
+def archive_client(client_id: int):
+    client = _client_or_404(client_id)
+    form = ArchiveForm()
+    if not form.validate():
+        flash("That did not work. Use the Archive or Restore button on the client's page.",
+              "error")
+        return redirect(url_for("workspace.client", client_id=client_id), 303)
+    archived = form.archived.data == "1"
+    store.set_client_archived(get_db(), current_firm_id(), client_id, archived)
+    audit("client_archived" if archived else "client_restored", client=client_id,
+          member=current_user.id)
+    if archived:
+        flash(f"Archived {client['name']}: no longer in the list of clients, and nothing is "
+              "deleted. Restore it from the bottom of the Clients page.", "success")
+        return redirect(url_for("workspace.clients"), 303)
+    flash(f"Restored {client['name']}.", "success")
+    return redirect(url_for("workspace.client", client_id=client_id), 303)
+
+
+@bp.post("/assessments/<assessment_id>/archive")
+@admin_required
+def archive_assessment(assessment_id: str):
+    record = _assessment_or_404(assessment_id)
+    form = ArchiveForm()
+    if not form.validate():
+        flash("That did not work. Use the Archive or Restore button.", "error")
+        return redirect(url_for("workspace.assessment", assessment_id=assessment_id), 303)
+    archived = form.archived.data == "1"
+    store.set_assessment_archived(get_db(), current_firm_id(), assessment_id, archived)
+    audit("assessment_archived" if archived else "assessment_restored",
+          assessment=assessment_id, member=current_user.id)
+    flash("Archived the assessment: it is no longer in the client's list or trend, and nothing "
+          "is deleted." if archived else "Restored the assessment.", "success")
+    return redirect(url_for("workspace.client", client_id=record["client_id"]), 303)
+
+
+def _delete_page(client: dict, form: DeleteForm, record: dict | None = None, status: int = 200):
+    counts = {"assessments": len(store.client_assessments(get_db(), current_firm_id(),
+                                                          client["id"]))} if record is None \
+        else {}
+    return render_template("workspace/delete.html", form=form, client=client, record=record,
+                           counts=counts,
+                           title=f"Delete {client['name']}" if record is None
+                           else "Delete an assessment"), status
+
+
+@bp.route("/clients/<int:client_id>/delete", methods=["GET", "POST"])
+@admin_required
+def delete_client(client_id: int):
+    """Delete a client for good, with every assessment, answer, note, link and cached report
+    of it, once the client's name has been typed."""
+    client = _client_or_404(client_id)
+    form = DeleteForm()
+    if request.method == "GET":
+        return _delete_page(client, form)
+    if not form.validate():
+        return _delete_page(client, form, status=422)
+    if not _same_name(form.name.data, client["name"]):
+        form.name.errors.append(f"That is not the client's name. Type {client['name']} exactly "
+                                "as shown, or go back to keep the client.")
+        return _delete_page(client, form, status=422)
+    keys = [k for a in store.client_assessments(get_db(), current_firm_id(), client_id)
+            for k in renders.current_keys(a)]
+    recorded = store.delete_client(get_db(), current_firm_id(), client_id)
+    files = renders.remove(keys + (recorded or []))
+    audit("client_deleted", client=client_id, member=current_user.id, reports=files)
+    flash(f"Deleted {client['name']}, with its assessments, answers, notes, links and "
+          "reports.", "success")
+    return redirect(url_for("workspace.clients"), 303)
+
+
+@bp.route("/assessments/<assessment_id>/delete", methods=["GET", "POST"])
+@admin_required
+def delete_assessment(assessment_id: str):
+    """Delete one assessment for good (answers, notes, its link, cached reports), once the
+    client's name has been typed."""
+    record = _assessment_or_404(assessment_id)
+    client = _client_or_404(record["client_id"])
+    form = DeleteForm()
+    if request.method == "GET":
+        return _delete_page(client, form, record)
+    if not form.validate():
+        return _delete_page(client, form, record, 422)
+    if not _same_name(form.name.data, client["name"]):
+        form.name.errors.append(f"That is not the client's name. Type {client['name']} exactly "
+                                "as shown, or go back to keep the assessment.")
+        return _delete_page(client, form, record, 422)
+    keys = renders.current_keys(record)
+    recorded = store.delete_assessment(get_db(), current_firm_id(), assessment_id)
+    files = renders.remove(keys + (recorded or []))
+    audit("assessment_deleted", assessment=assessment_id, client=client["id"],
+          member=current_user.id, reports=files)
+    flash("Deleted the assessment, with its answers, notes, link and reports.", "success")
+    return redirect(url_for("workspace.client", client_id=client["id"]), 303)

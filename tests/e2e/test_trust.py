@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from wizard_helpers import answer_question, load_answers, path_of, redirect_status, submit
+from wizard_helpers import answer_question, load_answers, path_of, submit
 from workspace_helpers import add_client, database, other_page, shown_link, sign_in
 
 from tests.workspace_fixtures import make_member
@@ -223,7 +223,8 @@ def test_links_are_listed_cancelled_and_replaced(live_server, page, browser, scr
 
         with page.expect_navigation():
             self_row.get_by_role("button", name=re.compile("^Cancel")).click()
-        expect(page.get_by_text("Cancelled: the link no longer opens the assessment")).to_be_visible()
+        expect(page.get_by_text("Cancelled: the link no longer opens the assessment")) \
+            .to_be_visible()
         expect(page.locator("#client-links-table tbody tr").filter(
             has_text="Self-assessment link")).to_contain_text("Cancelled")
         client.reload()
@@ -254,3 +255,37 @@ def test_links_are_listed_cancelled_and_replaced(live_server, page, browser, scr
     with page.expect_navigation():
         row.get_by_role("button", name=re.compile("^Cancel")).click()
     expect(page.locator("#invites-table tbody tr")).to_contain_text("Cancelled")
+
+
+# ---- 13. admins archive and delete ----------------------------------------------------------
+
+def test_an_admin_archives_and_deletes_a_client_after_typing_its_name(
+        live_server, page, screenshot, assert_no_axe_violations):
+    base, app = live_server.url, live_server.app
+    member = make_member(app, firm="Maple IT", email="mo@maple.example")
+    sign_in(page, base, member)
+    client_id = add_client(page, base, "Willow Lane Dental")
+    submit(page, "Start an interview")
+    page.goto(base + f"/workspace/clients/{client_id}")
+    submit(page, "Archive the client")
+    assert path_of(page.url) == "/workspace/"
+    expect(page.locator("main")).to_contain_text("Archived clients (1)")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Willow Lane Dental").click()
+    expect(page.locator(".notice-warning")).to_contain_text("is archived")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Delete the client…").click()
+    expect(page.locator("h1")).to_have_text("Delete Willow Lane Dental?")
+    page.get_by_label("Type the client's name to confirm").fill("Willow Lane")
+    response = submit(page, "Delete Willow Lane Dental")
+    assert response.status == 422
+    expect(page.locator(".error-summary")).to_contain_text("Type Willow Lane Dental exactly")
+    screenshot(page, "trust-13-delete-confirm")
+    assert_no_axe_violations(page)
+    page.get_by_label("Type the client's name to confirm").fill("Willow Lane Dental")
+    submit(page, "Delete Willow Lane Dental")
+    assert path_of(page.url) == "/workspace/"
+    expect(page.get_by_text("Deleted Willow Lane Dental")).to_be_visible()
+    with database(app) as db:
+        assert db.execute("SELECT count(*) FROM assessments WHERE client_id = ?",
+                          [client_id]).fetchone()[0] == 0
