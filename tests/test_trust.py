@@ -638,3 +638,56 @@ def test_only_admins_archive_or_delete(app, adb):
                       (f"{page}/delete", {"name": "Harbour Dental"})):
         assert post_with_token(ben["browser"], url, data, page=page).status_code == 403
     assert store.get_client(adb, ana["firm_id"], client_id)["archived_at"] is None
+
+
+# ---- 2. the consultant's notes are private to the firm unless marked for the client ----------
+
+PRIVATE = "Private: the owner seemed unsure; their nephew runs the backups"
+SHARED = "Shared: the backup job emails its result to you every morning"
+
+
+def test_notes_are_private_to_the_firm_unless_marked_for_the_client(app, adb,
+                                                                    self_assessment):
+    from assessment.web import reports
+
+    s = self_assessment
+    member, client, assessment_id = s["member"]["browser"], s["client"], s["id"]
+    section = f"/workspace/assessments/{assessment_id}/interview/backup"
+    page = member.get(section).get_data(as_text=True)
+    assert page.count("(private to your firm)") >= 2 and "(shown to the client)" not in page
+    assert 'name="s_q_backup__automatic"' in page
+    form = {"n_q_backup__automatic": PRIVATE, "v_q_backup__automatic": "0",
+            "n_q_backup__offsite": SHARED, "s_q_backup__offsite": "y",
+            "v_q_backup__offsite": "0", "then": "overview"}
+    assert post_with_token(member, section, form, page=section).status_code == 303
+    mine = stored_answers(adb, assessment_id, "consultant")
+    assert not mine["backup.automatic"].note_shared and mine["backup.offsite"].note_shared
+    page = member.get(section).get_data(as_text=True)
+    assert "(shown to the client)" in page  # the Note box says which it is
+
+    # The client's side: the answers file and both reports hold the shared note only.
+    exported = client.get("/assessment/answers.json").get_data(as_text=True)
+    assert SHARED in exported and PRIVATE not in exported
+    for url in ("/assessment/report", "/assessment/report?variant=full"):
+        text = client.get(url).get_data(as_text=True)
+        assert PRIVATE not in text, url
+    assert SHARED in client.get("/assessment/report?variant=full").get_data(as_text=True)
+    with app.test_request_context():
+        record = get_assessment(adb, assessment_id)
+        for_client = reports.report_input(record, full=True, for_client=True).notes
+        for_firm = reports.report_input(record, full=True, for_client=False).notes
+    assert for_client == {"backup.offsite": SHARED}
+    assert for_firm["backup.automatic"] == PRIVATE and for_firm["backup.offsite"] == SHARED
+
+    # The firm's side: everything.
+    full = member.get(f"/workspace/assessments/{assessment_id}/report?variant=full")
+    assert PRIVATE in full.get_data(as_text=True) and SHARED in full.get_data(as_text=True)
+    exported = member.get(f"/workspace/clients/{s['client_id']}/answers.csv").get_data(
+        as_text=True)
+    assert PRIVATE in exported and SHARED in exported
+
+    # Unticking makes a shared note private again.
+    form = {"n_q_backup__offsite": SHARED, "v_q_backup__offsite": "1",
+            "n_q_backup__automatic": PRIVATE, "v_q_backup__automatic": "1", "then": "overview"}
+    assert post_with_token(member, section, form, page=section).status_code == 303
+    assert SHARED not in client.get("/assessment/answers.json").get_data(as_text=True)

@@ -36,3 +36,14 @@
     }
   });
 })();
+
+// The Note box says who reads it: the firm only, or the client too (its "Show" box).
+(function () {
+  "use strict";
+  document.querySelectorAll("form.interview [data-share-note]").forEach(function (box) {
+    const audience = box.closest(".interview-extra").querySelector("[data-note-audience]");
+    box.addEventListener("change", function () {
+      audience.textContent = box.checked ? "(shown to the client)" : "(private to your firm)";
+    });
+  });
+})();

@@ -21,7 +21,7 @@ from .db import read_rows, write, write_together
 
 KEEP: Any = object()  # "leave this field as it is" in save_answer
 ANSWER_COLUMNS = ("assessment_id", "question_id", "source", "state", "value", "note", "verified",
-                  "reconfirm", "answered_by", "version", "updated_at")
+                  "reconfirm", "answered_by", "version", "updated_at", "note_shared")
 SOURCES = ("owner", "consultant")
 
 
@@ -48,6 +48,7 @@ class StoredAnswer:
     answered_by: int | None
     version: int
     updated_at: str
+    note_shared: bool = False  # a consultant's note marked to be shown to the client
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def _to_stored(row: dict) -> StoredAnswer:
         answer = Answer(row["state"], tuple(value) if isinstance(value, list) else value)
     return StoredAnswer(row["question_id"], row["source"], answer, row["note"] or "",
                         bool(row["verified"]), bool(row["reconfirm"]), row["answered_by"],
-                        row["version"], row["updated_at"])
+                        row["version"], row["updated_at"], bool(row.get("note_shared")))
 
 
 def _row(db: Database, assessment_id: str, question_id: str, source: str) -> dict | None:
@@ -137,7 +138,7 @@ def _row(db: Database, assessment_id: str, question_id: str, source: str) -> dic
 def save_answer(db: Database, assessment_id: str, question_id: str, *, base_version: int,
                 answer: Answer | None = KEEP, note: str = KEEP, verified: bool = KEEP,
                 source: str = "owner", client_key: str | None = None,
-                answered_by: int | None = None) -> Saved:
+                answered_by: int | None = None, note_shared: bool = KEEP) -> Saved:
     """Store one answer (and/or its note and verified flag); returns the new version.
 
     base_version is the version the writer last saw (0 for a question never saved). Raises
@@ -167,6 +168,7 @@ def save_answer(db: Database, assessment_id: str, question_id: str, *, base_vers
         new = dict(row) if row else {
             "assessment_id": assessment_id, "question_id": question_id, "source": source,
             "state": None, "value": None, "note": "", "verified": 0, "reconfirm": 0,
+            "note_shared": 0,
         }
         if answer is not KEEP:
             new["state"] = answer.state if answer else None
@@ -177,16 +179,19 @@ def save_answer(db: Database, assessment_id: str, question_id: str, *, base_vers
             new["note"] = note
         if verified is not KEEP:
             new["verified"] = int(bool(verified))
+        if note_shared is not KEEP:
+            new["note_shared"] = int(bool(note_shared))
         new.update(version=current + 1, updated_at=stamp, answered_by=answered_by)
         # Plain SQL on this hot path: sqlite-utils' upsert inspects the table on every call.
         db.execute(
             "INSERT INTO answers (assessment_id, question_id, source, state, value, note, "
-            "verified, reconfirm, answered_by, version, updated_at) "
+            "verified, reconfirm, answered_by, version, updated_at, note_shared) "
             "VALUES (:assessment_id, :question_id, :source, :state, :value, :note, :verified, "
-            ":reconfirm, :answered_by, :version, :updated_at) "
+            ":reconfirm, :answered_by, :version, :updated_at, :note_shared) "
             "ON CONFLICT (assessment_id, question_id, source) DO UPDATE SET state = :state, "
             "value = :value, note = :note, verified = :verified, reconfirm = :reconfirm, "
-            "answered_by = :answered_by, version = :version, updated_at = :updated_at",
+            "answered_by = :answered_by, version = :version, updated_at = :updated_at, "
+            "note_shared = :note_shared",
             {key: new[key] for key in ANSWER_COLUMNS})
         if client_key is not None:
             db.execute("INSERT INTO answer_writes (client_key, assessment_id, question_id, "

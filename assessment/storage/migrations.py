@@ -177,3 +177,9 @@ def archive_and_delete(db: Database) -> None:
     db["assessments"].add_column("archived_at", str)
     db["report_renders"].create({"assessment_id": str, "key": str, "created_at": str},
                                 pk=("assessment_id", "key"), not_null={"created_at"})
+
+
+@migrations()
+def notes_shown_to_client(db: Database) -> None:
+    # A consultant's note is private to the firm unless marked to be shown to the client.
+    db["answers"].add_column("note_shared", int, not_null_default=0)

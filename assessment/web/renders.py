@@ -17,13 +17,16 @@ from .db import get_db
 
 
 def current_keys(assessment: dict) -> list[str]:
-    """The cache keys of the assessment's reports as they would be made now (every variant)."""
+    """The cache keys of the assessment's reports as they would be made now (every variant,
+    for the firm and for the client)."""
     keys = []
     for full in (False, True):
-        try:
-            keys.append(cache_key(reports.report_input(assessment, full=full)))
-        except Exception:  # a report that cannot be put together has nothing cached
-            current_app.logger.exception("report key of %s", assessment["id"])
+        for for_client in (False, True):  # the firm's report, and the client's
+            try:
+                keys.append(cache_key(reports.report_input(assessment, full=full,
+                                                           for_client=for_client)))
+            except Exception:  # a report that cannot be put together has nothing cached
+                current_app.logger.exception("report key of %s", assessment["id"])
     return keys
 
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, has_request_context, jsonify,
+                   render_template, request, url_for)
 from sqlite_utils import Database
 
 from ..audit import audit
@@ -74,7 +74,13 @@ def branding_of(db: Database, firm_id: int | None) -> Branding:
         return DEFAULT_BRANDING
 
 
-def report_input(assessment: dict, *, full: bool = False) -> ReportInput:
+def report_input(assessment: dict, *, full: bool = False,
+                 for_client: bool | None = None) -> ReportInput:
+    """What goes into the report. The firm's report (asked for in the workspace) has every note;
+    the client's (asked for through their link) only the firm's notes marked for them, and their
+    own. for_client=None: decided by where the request came from."""
+    if for_client is None:
+        for_client = not (has_request_context() and request.blueprint == "workspace")
     db = get_db()
     bank = bank_of(db, assessment)
     effective = stored_answers(db, assessment["id"])
@@ -95,7 +101,7 @@ def report_input(assessment: dict, *, full: bool = False) -> ReportInput:
         business_name=name.answer.value if name and name.answer else "",
         assessed_on=date.fromisoformat(day),
         branding=branding_of(db, assessment["firm_id"]),
-        notes={qid: s.note for qid, s in effective.items() if s.note},
+        notes=_notes(owner, consultant, for_client),
         verified={qid: s.verified for qid, s in effective.items()
                   if s.answer and s.source == "consultant"} | {
             qid: False for qid, s in effective.items() if s.answer and s.source == "owner"}
@@ -103,6 +109,16 @@ def report_input(assessment: dict, *, full: bool = False) -> ReportInput:
         owner_answers=differs,
         full=full,
     )
+
+
+def _notes(owner, consultant, for_client: bool) -> dict[str, str]:
+    """Notes by question: the consultant's where there is one (also beside the client's own
+    answer), else the owner's. A consultant's note is private to the firm unless marked to be
+    shown to the client."""
+    notes = {qid: s.note for qid, s in owner.items() if s.note}
+    notes.update({qid: s.note for qid, s in consultant.items()
+                  if s.note and (s.note_shared or not for_client)})
+    return notes
 
 
 def cache() -> ReportCache:

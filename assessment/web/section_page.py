@@ -100,6 +100,7 @@ class QuestionView:
     value: object = None  # what the inputs show
     version: int = 0
     note: str = ""
+    note_shared: bool = False  # interview: the note is shown to the client (else firm-only)
     verified: bool = False
     error: str | None = None
     conflict: StoredAnswer | None = None
@@ -158,6 +159,7 @@ class SectionPage:
                                           else None),
                 version=stored.version if stored else 0,
                 note=stored.note if stored else "",
+                note_shared=bool(stored and stored.note_shared),
                 verified=bool(stored and stored.verified))
             if q.kind.widget == "number":
                 view.prefix = self.symbol if q.unit == "money" else None
@@ -212,6 +214,9 @@ class SectionPage:
                     continue
                 if view.note != (stored.note if stored else ""):
                     changes["note"] = view.note
+                view.note_shared = bool(form.get("s_" + view.name))
+                if view.note_shared != bool(stored and stored.note_shared):
+                    changes["note_shared"] = view.note_shared
             if self.verify:
                 view.verified = bool(form.get("c_" + view.name))
                 if view.verified != bool(stored and stored.verified):
@@ -262,6 +267,7 @@ class SectionPage:
                 form, view.question))
             if self.notes:
                 view.note = form.get("n_" + view.name) or ""
+                view.note_shared = bool(form.get("s_" + view.name))
 
     @staticmethod
     def _answer(q: Question, raw, stored: StoredAnswer | None):

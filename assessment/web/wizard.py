@@ -435,6 +435,12 @@ def answers_json():
     if away:
         return away
     data = export_assessment(get_db(), assessment["id"])
+    # A consultant's note is the firm's own unless marked to be shown to the client.
+    shared = {qid for qid, s in stored_answers(get_db(), assessment["id"], "consultant").items()
+              if s.note_shared}
+    for record in data["records"]:
+        if record["source"] == "consultant" and record["question_id"] not in shared:
+            record["note"] = ""
     return Response(json.dumps(data, indent=2, ensure_ascii=False), mimetype="application/json",
                     headers={"Content-Disposition":
                              'attachment; filename="it-health-answers.json"'})

@@ -445,7 +445,7 @@ def export_client_csv(client_id: int):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["assessment", "status", "section", "question", "question_id", "source",
-                     "answer", "verified", "note", "updated_at"])
+                     "answer", "verified", "note", "note_shown_to_client", "updated_at"])
     for record in store.client_assessments(get_db(), current_firm_id(), client_id):
         bank = bank_of(get_db(), record)
         for source in ("owner", "consultant"):
@@ -456,7 +456,9 @@ def export_client_csv(client_id: int):
                 writer.writerow([record["id"], record["status"], bank.section_of[qid].title,
                                  _cell(q.text), qid, source,
                                  _cell(q.describe(s.answer) if s.answer else ""),
-                                 "yes" if s.verified else "no", _cell(s.note), s.updated_at])
+                                 "yes" if s.verified else "no", _cell(s.note),
+                                 "yes" if s.note_shared or source == "owner" else "no",
+                                 s.updated_at])
     return _download(out.getvalue(), "text/csv", f"client-{client_id}-answers.csv")
 
 

@@ -289,3 +289,31 @@ def test_an_admin_archives_and_deletes_a_client_after_typing_its_name(
     with database(app) as db:
         assert db.execute("SELECT count(*) FROM assessments WHERE client_id = ?",
                           [client_id]).fetchone()[0] == 0
+
+
+# ---- 2. notes are private to the firm unless marked for the client ----------------------------
+
+def test_a_note_is_private_until_marked_for_the_client(live_server, page, browser, screenshot,
+                                                       assert_no_axe_violations):
+    base, app = live_server.url, live_server.app
+    member = make_member(app, firm="Juniper IT", email="jo@juniper.example")
+    sign_in(page, base, member)
+    with other_page(browser) as client:
+        assessment_id, _ = client_self_assessment(app, page, base, client, "Hollybush Cafe")
+        page.goto(base + f"/workspace/assessments/{assessment_id}/interview/backup")
+        extra = page.locator('[data-question="backup.offsite"] .interview-extra')
+        expect(extra.locator("[data-note-audience]")).to_have_text("(private to your firm)")
+        extra.locator("textarea").fill("Shared: the copy goes to the cloud every night")
+        extra.get_by_label("Show this note to the client").check()
+        expect(extra.locator("[data-note-audience]")).to_have_text("(shown to the client)")
+        other = page.locator('[data-question="backup.automatic"] .interview-extra textarea')
+        other.fill("Private: ask the nephew who runs it")
+        screenshot(page, "trust-2-note-shared")
+        assert_no_axe_violations(page, context='[data-question="backup.offsite"]')
+        submit(page, "Save and go to overview")
+
+        client.goto(base + "/assessment/report?variant=full")
+        expect(client.locator("body")).to_contain_text("the copy goes to the cloud every night")
+        expect(client.locator("body")).not_to_contain_text("ask the nephew")
+        page.goto(base + f"/workspace/assessments/{assessment_id}/report?variant=full")
+        expect(page.locator("body")).to_contain_text("ask the nephew")
