@@ -679,9 +679,11 @@ def test_notes_are_private_to_the_firm_unless_marked_for_the_client(app, adb,
     assert for_client == {"backup.offsite": SHARED}
     assert for_firm["backup.automatic"] == PRIVATE and for_firm["backup.offsite"] == SHARED
 
-    # The firm's side: everything.
+    # The firm's side: everything, each note marked for what it is.
     full = member.get(f"/workspace/assessments/{assessment_id}/report?variant=full")
     assert PRIVATE in full.get_data(as_text=True) and SHARED in full.get_data(as_text=True)
+    assert f"Note, private to the firm: {PRIVATE}" in full.get_data(as_text=True)
+    assert f"Note: {SHARED}" in full.get_data(as_text=True)
     exported = member.get(f"/workspace/clients/{s['client_id']}/answers.csv").get_data(
         as_text=True)
     assert PRIVATE in exported and SHARED in exported

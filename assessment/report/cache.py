@@ -68,6 +68,7 @@ def cache_key(report: ReportInput) -> str:
         "verified": None if report.verified is None else dict(sorted(report.verified.items())),
         "owner_answers": dict(sorted(report.owner_answers.items())),
         "full": report.full,
+        "private_notes": sorted(report.private_notes),
         "branding": {
             "firm_name": brand.firm_name, "primary": brand.primary, "accent": brand.accent,
             "contact": brand.contact, "disclaimer": brand.disclaimer,

@@ -335,7 +335,8 @@ def _appendix(report: ReportInput, symbol: str) -> dict:
             "number": number, "id": qid, "question": o.question.text,
             "applicable": o.applicable, "answer": text, "choices": items,
             "not_sure": bool(o.answer and o.answer.state == "not_sure"),
-            "note": report.notes.get(qid), "verified": verified, "owner_answer": owner,
+            "note": report.notes.get(qid), "note_private": qid in report.private_notes,
+            "verified": verified, "owner_answer": owner,
         })
         if owner is not None:
             differences.append({"number": number, "question": o.question.text,

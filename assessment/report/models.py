@@ -131,6 +131,8 @@ class ReportInput:
       consultant's final answer; empty for self-assessments.
     - `full`: the full report (the leadership report plus the risk register, every provider
       question and every answer with its notes and who gave it) instead of the leadership one.
+    - `private_notes`: the question ids whose note is private to the firm, marked so in the
+      firm's own report (a client's report never has them in `notes` at all).
     """
 
     result: Result
@@ -141,6 +143,7 @@ class ReportInput:
     verified: Mapping[str, bool] | None = None
     owner_answers: Mapping[str, str] = field(default_factory=dict)
     full: bool = False
+    private_notes: frozenset[str] = frozenset()
 
     def __post_init__(self):
         if not isinstance(self.result, Result):
@@ -158,6 +161,8 @@ class ReportInput:
         if self.verified is not None:
             object.__setattr__(self, "verified",
                                {str(k): bool(v) for k, v in dict(self.verified).items()})
+        object.__setattr__(self, "private_notes",
+                           frozenset(str(k) for k in self.private_notes or ()))
         object.__setattr__(self, "owner_answers",
                            {str(k): printable(str(v))
                             for k, v in dict(self.owner_answers or {}).items()})

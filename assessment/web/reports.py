@@ -108,6 +108,8 @@ def report_input(assessment: dict, *, full: bool = False,
         if consultant_led else None,
         owner_answers=differs,
         full=full,
+        private_notes=frozenset() if for_client else frozenset(
+            qid for qid, s in consultant.items() if s.note and not s.note_shared),
     )
 
 
