@@ -693,3 +693,70 @@ def test_notes_are_private_to_the_firm_unless_marked_for_the_client(app, adb,
             "n_q_backup__automatic": PRIVATE, "v_q_backup__automatic": "1", "then": "overview"}
     assert post_with_token(member, section, form, page=section).status_code == 303
     assert SHARED not in client.get("/assessment/answers.json").get_data(as_text=True)
+
+
+# ---- 11. notes and Verified ticks save like answers ------------------------------------------
+
+def interview_with_answer(app, adb):
+    """A signed-in admin's interview with one answer saved; returns (member, assessment id)."""
+    ana = signed_in_member(app)
+    client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
+    started = post_with_token(ana["browser"], f"/workspace/clients/{client_id}/interview")
+    assessment_id = started.headers["Location"].rsplit("/", 1)[-1]
+    from assessment.bank import Answer
+    from assessment.storage import save_answer
+    save_answer(adb, assessment_id, "backup.automatic", base_version=0, source="consultant",
+                answer=Answer("answered", "daily"))
+    return ana, assessment_id
+
+
+def autosave(browser, assessment_id: str, **data):
+    page = f"/workspace/assessments/{assessment_id}/interview/backup"
+    token = csrf_token(browser.get(page).get_data(as_text=True))
+    return browser.post(f"/workspace/assessments/{assessment_id}/answer",
+                        json={"question": "backup.automatic", **data},
+                        headers={"X-CSRFToken": token})
+
+
+def test_a_note_and_ticks_autosave_versioned_and_idempotent_without_touching_the_answer(
+        app, adb):
+    ana, assessment_id = interview_with_answer(app, adb)
+    browser = ana["browser"]
+    saved = autosave(browser, assessment_id, note="  Saw the backup console  ",
+                     base_version=1, client_key="note-key-1")
+    assert saved.status_code == 200 and saved.get_json()["version"] == 2
+    mine = stored_answers(adb, assessment_id, "consultant")["backup.automatic"]
+    assert (mine.note, mine.answer.value, mine.version) == ("Saw the backup console", "daily", 2)
+
+    # The same request again (a retry after a lost reply) changes nothing.
+    again = autosave(browser, assessment_id, note="Saw the backup console",
+                     base_version=1, client_key="note-key-1")
+    assert again.get_json() == {"version": 2, "replayed": True}
+    # A stale one is refused with what is stored now, the note included.
+    stale = autosave(browser, assessment_id, note="Older text", base_version=1,
+                     client_key="note-key-2")
+    assert stale.status_code == 409
+    assert stale.get_json()["note"] == "Saw the backup console"
+    ticked = autosave(browser, assessment_id, verified=True, note_shared=True, base_version=2,
+                      client_key="note-key-3")
+    assert ticked.status_code == 200
+    mine = stored_answers(adb, assessment_id, "consultant")["backup.automatic"]
+    assert mine.verified and mine.note_shared and mine.answer.value == "daily"
+    assert mine.note == "Saw the backup console"
+
+    # What does not fit is refused with a message, and nothing changes.
+    for bad in ({"note": 5}, {"verified": "yes"}, {"note": "x" * 5001}):
+        refused = autosave(browser, assessment_id, base_version=3, client_key="note-key-4",
+                           **bad)
+        assert refused.status_code == 400 and refused.get_json()["message"], bad
+    assert stored_answers(adb, assessment_id, "consultant")["backup.automatic"].version == 3
+
+
+def test_the_owner_wizard_saves_no_notes_through_autosave(app):
+    owner = start_owner(app)
+    page = owner.get("/assessment/section/backup").get_data(as_text=True)
+    refused = owner.post("/assessment/answer", json={
+        "question": "backup.automatic", "note": "x", "base_version": 0, "client_key": "k" * 12},
+        headers={"X-CSRFToken": csrf_token(page)})
+    assert refused.status_code == 400 and "interview" in refused.get_json()["message"]
+    assert owner_answer(app, open_id(owner)) is None

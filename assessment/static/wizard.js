@@ -154,8 +154,13 @@
 
   // One save at a time per question: a change made while a save is on its way is sent when
   // that save has answered, with the version it returned, so quick changes never conflict
-  // with each other and "Saved" means the last change is saved.
-  function save(el, baseVersion) {
+  // with each other and "Saved" means the last change is saved. What changed is kept per
+  // question (the answer, and in the interview its note, Verified tick and "show the note"
+  // tick), so each save sends only that: saving a note never re-confirms a copied answer.
+  function save(el, baseVersion, field) {
+    el.pending = el.pending || {};
+    el.pending[field || "answer"] = true;
+    el.dataset.unsaved = "1";
     if (el.dataset.saving === "1") { el.dataset.again = "1"; setStatus(el, "Saving…", "pending"); return; }
     send(el, baseVersion);
   }
@@ -166,20 +171,40 @@
     return false;
   }
 
+  function extra(el, prefix) {
+    return el.querySelector("[name='" + prefix + el.dataset.field + "']");
+  }
+
   function send(el, baseVersion) {
-    const answer = readAnswer(el);
-    if (answer === undefined) {
-      setStatus(el, "Tick either the options that apply or the last option, not both.", "error");
-      return;
+    const fields = el.pending || { answer: true };
+    const data = { question: el.dataset.question };
+    if (fields.answer) {
+      const answer = readAnswer(el);
+      if (answer === undefined) {
+        setStatus(el, "Tick either the options that apply or the last option, not both.", "error");
+        return;
+      }
+      data.answer = answer;
     }
+    if (fields.note) data.note = extra(el, "n_").value.trim();
+    if (fields.verified) data.verified = extra(el, "c_").checked;
+    if (fields.note_shared) data.note_shared = extra(el, "s_").checked;
+    el.pending = {};
+    el.sending = fields;
     const version = versionInput(el);
     const base = baseVersion === undefined ? parseInt(version.value || "0", 10) : baseVersion;
     setStatus(el, "Saving…", "pending");
     el.dataset.saving = "1";
     // One key per save: if the answer to a request is lost (a dropped connection, a restarted
     // server), the same request is sent again and the server applies it at most once.
-    const body = JSON.stringify({ question: el.dataset.question, answer: answer, base_version: base, client_key: clientKey() });
-    attempt(el, version, body, 0);
+    data.base_version = base;
+    data.client_key = clientKey();
+    attempt(el, version, JSON.stringify(data), 0);
+  }
+
+  // What a save that did not go through was sending is still to save.
+  function unsent(el) {
+    el.pending = Object.assign({}, el.sending || {}, el.pending || {});
   }
 
   const RETRY_DELAYS = [500, 1000, 2000, 4000, 8000];
@@ -189,8 +214,9 @@
       if (tries < RETRY_DELAYS.length) {
         setStatus(el, "Not saved yet: trying again…", "error");
         setTimeout(function () { attempt(el, version, body, tries + 1); }, RETRY_DELAYS[tries]);
-      } else if (!finished(el)) {
-        setStatus(el, message, "error");
+      } else {
+        unsent(el);
+        if (!finished(el)) setStatus(el, message, "error");
       }
     }
     fetch(form.dataset.autosave, {
@@ -211,7 +237,9 @@
           readings.remove();  // the reading chosen is saved: the box now shows it plainly
           el.querySelector("input[name='" + el.dataset.field + "']").value = reply.body.box;
         }
+        el.sending = {};
         if (!finished(el)) {
+          if (!Object.keys(el.pending || {}).length) el.dataset.unsaved = "0";
           setStatus(el, reply.body.saved_as ? "Saved as " + reply.body.saved_as : "Saved", "ok");
         }
       } else if (reply.status === 422 && reply.body.readings) {
@@ -222,11 +250,13 @@
       } else if (reply.status === 409) {
         el.dataset.saving = "0";
         el.dataset.again = "0";
+        unsent(el);
         conflict(el, reply.body);
       } else if (reply.status >= 500) {
         retryOrGiveUp("Not saved yet. Press Save at the bottom of the page.");
-      } else if (!finished(el)) {
-        setStatus(el, reply.body.message || "Not saved. Press Save at the bottom of the page.", "error");
+      } else {
+        unsent(el);
+        if (!finished(el)) setStatus(el, reply.body.message || "Not saved. Press Save at the bottom of the page.", "error");
       }
     }).catch(function () {
       retryOrGiveUp("Not saved yet (no connection). Press Save at the bottom of the page when you are back online.");
@@ -326,7 +356,14 @@
     keepTheirs.addEventListener("click", function () {
       versionInput(el).value = body.version;
       showAnswer(el, body.answer);
+      if (body.note !== undefined && extra(el, "n_")) {
+        extra(el, "n_").value = body.note;
+        extra(el, "c_").checked = body.verified;
+        extra(el, "s_").checked = body.note_shared;
+      }
       applyConditions();
+      el.pending = {};
+      el.dataset.unsaved = "0";
       setStatus(el, "Kept the other answer.", "ok");
     });
     const useMine = document.createElement("button");
@@ -341,14 +378,44 @@
     status.appendChild(choices);
   }
 
+  // In the interview, a question's note, Verified tick and "show the note to the client" tick
+  // save like its answer; a note saves a moment after typing stops, and when the box is left.
+  const EXTRAS = { n_: "note", c_: "verified", s_: "note_shared" };
+  function extraField(target) {
+    const prefix = (target.name || "").slice(0, 2);
+    return EXTRAS[prefix] && target.name === prefix + target.closest("[data-question]").dataset.field ? EXTRAS[prefix] : null;
+  }
+
   questions.forEach(function (el) {
     el.addEventListener("change", function (event) {
-      if (event.target.name && event.target.name.indexOf("n_") === 0) return; // notes: saved with the page
-      if (event.target.name && event.target.name.indexOf("c_") === 0) return;
+      const field = extraField(event.target);
+      if (field) {
+        clearTimeout(el.noteTimer);
+        el.noteTimer = null;
+        save(el, undefined, field);
+        return;
+      }
       applyConditions();
       if (el.dataset.question === form.dataset.currencyQuestion) showCurrency();
       save(el);
     });
+    el.addEventListener("input", function (event) {
+      if (extraField(event.target) !== "note") return;
+      el.dataset.unsaved = "1";
+      clearTimeout(el.noteTimer);
+      el.noteTimer = setTimeout(function () { el.noteTimer = null; save(el, undefined, "note"); }, 800);
+    });
+  });
+
+  // Leaving the page with something not saved yet asks first (the page's own Save buttons
+  // send everything, so they do not).
+  let submitting = false;
+  form.addEventListener("submit", function () { submitting = true; });
+  window.addEventListener("beforeunload", function (event) {
+    if (submitting) return;
+    if (!questions.some(function (el) { return el.dataset.unsaved === "1"; })) return;
+    event.preventDefault();
+    event.returnValue = "";
   });
 
   applyConditions();

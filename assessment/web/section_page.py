@@ -316,11 +316,16 @@ def autosave(bank: Bank, assessment_id: str, data: object, *, source: str,
     base, key = data.get("base_version"), data.get("client_key")
     if not isinstance(base, int) or not isinstance(key, str) or not 8 <= len(key) <= 100:
         return {"error": "invalid", "message": "Send base_version and client_key."}, 400
+    extras, problem = _extras(data, source)
+    if problem:
+        return {"error": "invalid", "message": problem}, 400
     try:
-        answer = None if data.get("answer") is None else parse_answer(q, data["answer"])
+        # Without an "answer" (a note or a tick saved on its own) the answer stays as it is.
+        answer = KEEP if "answer" not in data and extras else \
+            None if data.get("answer") is None else parse_answer(q, data["answer"])
         saved = save_answer(get_db(), assessment_id, q.id, base_version=base, answer=answer,
                             client_key=f"{assessment_id}:{key}", source=source,
-                            answered_by=answered_by)
+                            answered_by=answered_by, **extras)
     except AmbiguousNumber as error:
         return {"error": "ambiguous",
                 "message": f"“{error.typed}” can be read two ways: which did you mean?",
@@ -334,11 +339,34 @@ def autosave(bank: Bank, assessment_id: str, data: object, *, source: str,
         return {"error": "conflict", "message": "This answer was changed in another window.",
                 "version": conflict.current.version if conflict.current else 0,
                 "answer": raw_of(current) if current else None,
-                "label": q.describe(current) if current else "no answer"}, 409
+                "label": q.describe(current) if current else "no answer",
+                **({"note": conflict.current.note, "verified": conflict.current.verified,
+                    "note_shared": conflict.current.note_shared}
+                   if conflict.current and source == "consultant" else {})}, 409
     except ValueError as error:
         return {"error": "invalid", "message": str(error)}, 400
     reply = {"version": saved.version, "replayed": saved.replayed}
-    if q.kind.widget == "number" and answer is not None and answer.state == "answered":
+    if q.kind.widget == "number" and answer not in (None, KEEP) and answer.state == "answered":
         reply["saved_as"] = show_figure(q, answer.value, symbol)
         reply["box"] = widget_for(q).shown(answer.value)
     return reply, 200
+
+
+def _extras(data: dict, source: str) -> tuple[dict, str | None]:
+    """The interview's note, Verified tick and "show the note to the client" tick in an
+    autosave, checked: (what to save, None) or ({}, what is wrong)."""
+    extras = {}
+    if "note" in data:
+        if not isinstance(data["note"], str):
+            return {}, "Send the note as text."
+        extras["note"] = data["note"].strip()
+        if len(extras["note"]) > MAX_NOTE:
+            return {}, f"Keep the note under {MAX_NOTE:,} characters."
+    for name in ("verified", "note_shared"):
+        if name in data:
+            if not isinstance(data[name], bool):
+                return {}, f"Send {name} as true or false."
+            extras[name] = data[name]
+    if extras and source != "consultant":
+        return {}, "Notes and ticks are saved only in the consultant's interview."
+    return extras, None

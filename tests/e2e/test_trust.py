@@ -317,3 +317,49 @@ def test_a_note_is_private_until_marked_for_the_client(live_server, page, browse
         expect(client.locator("body")).not_to_contain_text("ask the nephew")
         page.goto(base + f"/workspace/assessments/{assessment_id}/report?variant=full")
         expect(page.locator("body")).to_contain_text("ask the nephew")
+
+
+# ---- 11. notes and Verified ticks save as they are typed; leaving unsaved asks ---------------
+
+def test_interview_notes_and_ticks_save_as_typed_and_leaving_unsaved_asks(
+        live_server, page, screenshot):
+    base, app = live_server.url, live_server.app
+    member = make_member(app, firm="Rowan IT", email="ro@rowan.example")
+    sign_in(page, base, member)
+    add_client(page, base, "Elm Street Bakery")
+    submit(page, "Start an interview")
+    assessment_id = path_of(page.url).rsplit("/", 1)[-1]
+    page.goto(base + f"/workspace/assessments/{assessment_id}/interview/backup")
+    question = page.locator('[data-question="backup.automatic"]')
+    note = question.locator("textarea[name^=n_]")
+    saved_note = "Saw the backup console: the nightly job ran"
+
+    # Typed, and a link clicked at once: the page asks before leaving with it unsaved.
+    dialogs = []
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()  # stay on the page
+
+    page.on("dialog", on_dialog)
+    note.fill(saved_note)
+    page.get_by_role("link", name="Clients", exact=True).click()
+    expect(question.locator("[data-status]")).to_have_text("Saved")
+    assert dialogs == ["beforeunload"], dialogs
+    assert path_of(page.url).endswith("/interview/backup")
+
+    # Ticked: saved without pressing Save, and then leaving asks nothing.
+    with page.expect_response(lambda r: r.url.endswith("/answer") and r.status == 200):
+        question.get_by_label("Verified by the consultant").check()
+    expect(question.locator("[data-status]")).to_have_text("Saved")
+    screenshot(page, "trust-11-note-saved")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Clients", exact=True).click()
+    assert dialogs == ["beforeunload"]
+    from workspace_helpers import stored as stored_answers
+
+    mine = stored_answers(app, assessment_id, "consultant")["backup.automatic"]
+    assert (mine.note, mine.verified, mine.answer) == (saved_note, True, None)
+    page.goto(base + f"/workspace/assessments/{assessment_id}/interview/backup")
+    expect(note).to_have_value(saved_note)
+    expect(question.get_by_label("Verified by the consultant")).to_be_checked()

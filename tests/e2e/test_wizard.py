@@ -460,8 +460,13 @@ def test_links_to_a_question_put_focus_on_it(live_server, page, finished_link):
         "after following the hub's Continue link focus is on "
         + page.evaluate("() => document.activeElement.tagName"))
 
-    page.goto(finished_link)  # a finished assessment opens on its review page
-    assert path_of(page.url) == "/assessment/review"
+    # Another assessment is open in this browser: the link asks first, then opens the finished
+    # one on its results.
+    page.goto(finished_link)
+    assert path_of(page.url) == "/assessment/switch"
+    submit(page, "Open the assessment from the link")
+    assert path_of(page.url) == "/assessment/results"
+    page.goto(base + "/assessment/review")
     row = page.locator(".review-row").filter(
         has_text="When did someone last prove the backups work")
     with page.expect_navigation():
@@ -484,8 +489,9 @@ def test_results_open_with_the_brief(live_server, page, finished_link, screensho
 
 def test_review_shows_figures_as_people_write_them(live_server, page, finished_link):
     """The review lists the figures the way they were typed, with thousands separators."""
-    page.goto(finished_link)
-    assert path_of(page.url) == "/assessment/review"
+    page.goto(finished_link)  # a finished assessment opens on its results
+    assert path_of(page.url) == "/assessment/results"
+    page.goto(live_server.url + "/assessment/review")
     rows = page.locator(".review-row")
     figures = {
         "What are the business's yearly sales": "2,100,000",
@@ -755,7 +761,8 @@ def test_axe_desktop_every_page_type(live_server, page, axe, finished_link):
         ("landing", "/"),
         ("no session", "/assessment/"),
         ("bad resume link", "/assessment/resume/nonsense"),
-        ("review", finished_link),  # a finished assessment opens on its review page
+        ("results from the link", finished_link),  # a finished assessment opens on them
+        ("review", "/assessment/review"),
         ("profile section", section_path("profile")),
         ("scored section with follow-ups", section_path("backup")),
         ("hub", "/assessment/"),
@@ -779,8 +786,9 @@ def test_phone_pages_axe_layout_and_screenshots(live_server, phone_page, axe, fi
     for name, url, run_axe in visits:
         response = page.goto(base + url if url.startswith("/") else url)
         assert response.status == 200, f"{name}: {response.status}"
-        if name == "review":
-            assert path_of(page.url) == "/assessment/review"
+        if name == "review":  # the private link of a finished assessment opens its results
+            assert path_of(page.url) == "/assessment/results"
+            page.goto(base + "/assessment/review")
         if run_axe:
             violations = axe(page)
             if violations:

@@ -132,7 +132,7 @@ def test_consultant_journey(live_server, page, browser):
 
     # Back in the workspace: the assessment is on the client's page; open it.
     page.goto(base + f"/workspace/clients/{client_id}")
-    row = page.locator("table.table tbody tr")
+    row = page.locator("#assessments tbody tr")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Client self-assessment")
     expect(row).to_contain_text("Finished")
@@ -277,7 +277,7 @@ def test_consultant_journey(live_server, page, browser):
     # The client's page: both assessments with score and band, and the trend chart.
     first, second = effective_result(app, assessment_id), effective_result(app, renewed_id)
     page.goto(base + f"/workspace/clients/{client_id}")
-    rows = page.locator("table.table tbody tr")
+    rows = page.locator("#assessments tbody tr")
     expect(rows).to_have_count(2)
     for nth, result in ((0, first), (1, second)):
         cells = rows.nth(nth).locator("td")
@@ -497,7 +497,7 @@ def test_claim_link_hands_an_owners_own_assessment_to_the_firm_once(live_server,
         response = submit(owner, "Share with Harbourside IT")
         assert redirect_status(response) == 303
         assert path_of(owner.url) == "/assessment/"
-        expect(owner.locator(".notice")).to_contain_text("Shared with Harbourside IT.")
+        expect(owner.locator(".notice-success")).to_contain_text("Shared with Harbourside IT.")
 
         record = assessment_row(app, owner_id)
         assert record["firm_id"] == admin["firm_id"] and record["shared_at"]
@@ -509,7 +509,7 @@ def test_claim_link_hands_an_owners_own_assessment_to_the_firm_once(live_server,
         with page.expect_navigation():
             page.locator("table.table").get_by_role("link", name=business).click()
         assert path_of(page.url) == f"/workspace/clients/{new_client['id']}"
-        row = page.locator("table.table tbody tr")
+        row = page.locator("#assessments tbody tr")
         expect(row).to_have_count(1)
         expect(row).to_contain_text("Shared by the owner")
         expect(row.locator("td").nth(2)).to_have_text(owner_score)
