@@ -154,7 +154,7 @@ def progress(bank: Bank, result: Result) -> Progress:
                     unanswered.append(o.question)
             elif o.question.show_if is not None:
                 by_id = by_id or {x.question.id: x for x in result.outcomes}
-                if _pending(o, by_id):
+                if _pending(o, by_id, optional):
                     seconds += seconds_for(o.question)
                     if o.question.id in optional:
                         optional_open += 1
@@ -180,6 +180,10 @@ def unstarted(bank: Bank) -> Progress:
     return found
 
 
-def _pending(o: Outcome, by_id: dict[str, Outcome]) -> bool:
-    """Hidden only because a question its condition looks at has no answer yet."""
-    return any(by_id[q].answer is None and by_id[q].applicable for q in o.question.condition_refs)
+def _pending(o: Outcome, by_id: dict[str, Outcome], optional: frozenset[str]) -> bool:
+    """Hidden only because a question its condition looks at, one that must be answered, has
+    no answer yet. An optional question left empty (how the business pays for IT support)
+    decides nothing: what it would bring up is not asked, and never keeps the owner from
+    finishing."""
+    return any(by_id[q].answer is None and by_id[q].applicable and q not in optional
+               for q in o.question.condition_refs)

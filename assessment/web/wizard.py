@@ -301,6 +301,13 @@ def section(section_id: str):
                                 _anchor="checks"), 303)
     if back:
         return redirect(url_for("wizard.review", _anchor=f"rs-{section_id}"), 303)
+    skipped = sum(1 for v in after.views if v.shown and not (v.stored and v.stored.answer)
+                  and not after.bank.is_optional(v.question))
+    if skipped:
+        flash(f"You skipped {skipped} question{'s' if skipped != 1 else ''} on "
+              f"“{page.section.title}”. You can come back to "
+              f"{'them' if skipped != 1 else 'it'} from your overview, or when you check your "
+              "answers.", "info")
     if request.form.get("then") == "hub":
         flash(f"Saved “{page.section.title}”.", "success")
         return redirect(url_for("wizard.hub"), 303)
@@ -380,11 +387,8 @@ def finish():
         return redirect(url_for("wizard.review"), 303)
     bank = bank_of(get_db(), assessment)
     state = progress(bank, score(bank, _answers(_owner_answers(assessment))))
-    if not state.complete:
-        left = state.left
-        flash(f"{left} question{'s' if left != 1 else ''} still need an answer. "
-              "“Not sure” is a fine answer.", "error")
-        return redirect(url_for("wizard.review"), 303)
+    if not state.complete:  # the check-answers page lists them, each a link: the one notice
+        return redirect(url_for("wizard.review", _anchor="unanswered"), 303)
     if assessment["status"] != "finished":
         set_status(get_db(), assessment["id"], "finished")
     reports.prerender(get_assessment(get_db(), assessment["id"]))  # as now finished

@@ -189,3 +189,39 @@ def test_one_question_count_everywhere(live_server, page):
     expect(page.locator(".progress-label span").first).to_contain_text(shown)
     expect(page.locator(".section-list li").first).to_contain_text(
         f"Done · {len(profile)} of {len(profile)}")
+
+
+# --- 5. What is still unanswered: a nudge, then a list of links -------------------------------
+
+
+def test_skipped_questions_are_nudged_then_listed_as_links(live_server, page,
+                                                           assert_no_axe_violations, screenshot):
+    start(page, live_server)
+    page.goto(live_server.url + "/assessment/section/monitoring")
+    shown = [q for q in page.eval_on_selector_all(
+        "[data-question]:not([hidden])", "els => els.map(e => e.dataset.question)")]
+    submit(page, "Save and continue")  # the section left blank
+    assert path_of(page.url) == "/assessment/section/patching"
+    nudge = page.locator(".notice-info")
+    expect(nudge).to_contain_text(f"You skipped {len(shown)} questions on")
+    expect(nudge).to_contain_text("come back to them")
+
+    # Finishing with gaps: one notice, the list, each a link to its question.
+    page.goto(live_server.url + "/assessment/review")
+    submit(page, "Finish and see your results")
+    assert path_of(page.url) == "/assessment/review"
+    assert fragment_of(page.url) == "unanswered"
+    box = page.locator("#unanswered")
+    expect(page.locator(".notice")).to_have_count(0)  # no second notice saying the same
+    links = box.get_by_role("link")
+    from assessment.progress import unstarted
+    expected = len(unstarted(live_server.app.extensions["bank"]).unanswered)
+    expect(links).to_have_count(expected)
+    expect(box.locator("h2")).to_have_text(f"{expected} questions still need an answer")
+    assert_no_axe_violations(page)
+    screenshot(page, "owner-review-unanswered-desktop")
+    first_monitoring = links.filter(has_text=re.compile("watch|monitor", re.I)).first
+    with page.expect_navigation():
+        first_monitoring.click()
+    assert path_of(page.url) == "/assessment/section/monitoring"
+    assert fragment_of(page.url).startswith("q-monitoring.")
