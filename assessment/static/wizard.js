@@ -76,7 +76,7 @@
       if (meant && asked && asked.value === value) return Number(meant.value);
       return value === "" ? null : value;
     }
-    const text = el.querySelector("textarea[name='" + name + "']").value;
+    const text = el.querySelector("input[name='" + name + "'], textarea[name='" + name + "']").value;
     return text.trim() === "" ? null : text;
   }
 

@@ -122,7 +122,9 @@ class NumberInput(Widget):
         return str(raw)
 
 
-class TextArea(Widget):
+class TextInput(Widget):
+    """One line of text (the business's name)."""
+
     template = "text"
 
     def raw(self, form, q):
@@ -148,7 +150,7 @@ WIDGETS: dict[str, Widget] = {
     "scale": Radios(),
     "checkbox": Checkboxes(),
     "number": NumberInput(),
-    "text": TextArea(),
+    "text": TextInput(),
 }
 
 

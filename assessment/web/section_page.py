@@ -76,7 +76,7 @@ def section_parts(bank: Bank, section: Section,
             kind = {"radios": "radio", "checkboxes": "checkbox"}.get(widget.template)
             found.append((q, on_page, QuestionParts(
                 attributes=macros.part_attributes(q, name, widget.template, scoring, condition),
-                legend=macros.part_legend(q, name, widget.template),
+                legend=macros.part_legend(q, name, widget.template, bank.is_optional(q)),
                 guide=macros.part_guide(q, name, interview),
                 choices=tuple((value, str(macros.part_choice_head(name, i, value, kind)),
                                str(macros.part_choice_tail(name, i, label, interview)))

@@ -225,3 +225,43 @@ def test_skipped_questions_are_nudged_then_listed_as_links(live_server, page,
         first_monitoring.click()
     assert path_of(page.url) == "/assessment/section/monitoring"
     assert fragment_of(page.url).startswith("q-monitoring.")
+
+
+# --- 6. The first page ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_the_first_page_fits_what_it_asks(live_server, browser, size, screenshot,
+                                          assert_no_axe_violations):
+    from conftest import DESKTOP, PHONE
+
+    context = browser.new_context(**(DESKTOP if size == "desktop" else PHONE))
+    page = context.new_page()
+    try:
+        start(page, live_server)
+        # Said up front: which figures help, and that an estimate is fine.
+        intro = page.locator("h1 + .lead")
+        expect(intro).to_contain_text("optional")
+        expect(intro).to_contain_text("invoices")
+        expect(intro).to_contain_text("An estimate is fine")
+        # A one-line box for the name.
+        name = box(page, "profile.business_name")
+        assert name.evaluate("e => e.tagName") == "INPUT"
+        assert name.get_attribute("type") == "text"
+        # Every question on the page is optional, and says so.
+        labels = page.locator(".question-text")
+        for i in range(labels.count()):
+            expect(labels.nth(i)).to_contain_text("(optional)")
+        # Figures: boxes sized for a figure, with their units, not the width of the page.
+        for qid, unit in (("profile.staff_count", "people"),
+                          ("profile.open_hours_per_week", "hours a week"),
+                          ("profile.outage_hours_12m", "hours")):
+            expect(block(page, qid).locator(".figure-suffix")).to_have_text(unit)
+        question_width = block(page, SPEND).bounding_box()["width"]
+        for qid in (SPEND, "profile.staff_count", "profile.open_hours_per_week"):
+            width = box(page, qid).bounding_box()["width"]
+            assert width < question_width / 2 or width <= 200, f"{qid} box is {width}px wide"
+        assert_no_axe_violations(page)
+        screenshot(page, f"owner-first-page-{size}")
+    finally:
+        context.close()
