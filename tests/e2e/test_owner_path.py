@@ -265,3 +265,26 @@ def test_the_first_page_fits_what_it_asks(live_server, browser, size, screenshot
         screenshot(page, f"owner-first-page-{size}")
     finally:
         context.close()
+
+
+# --- 7. The owner's pages speak the owner's language -----------------------------------------
+
+JARGON = re.compile(r"\bJSON\b|question bank|bank fingerprint|bank version|it_health", re.I)
+
+
+def test_owner_pages_have_no_jargon(live_server, page):
+    bank = live_server.app.extensions["bank"]
+    link = make_finished_assessment(live_server.app, load_answers("break_fix_untested_backups"))
+    page.goto(live_server.url + link)
+    pages = ["/assessment/", "/assessment/review"] + [
+        f"/assessment/section/{s.id}" for s in bank.sections]
+    found = []
+    for url in pages:
+        page.goto(live_server.url + url)
+        text = page.locator("body").inner_text()
+        found += [f"{url}: {m.group(0)!r}" for m in JARGON.finditer(text)]
+    assert not found, "\n".join(found)
+    page.goto(live_server.url + "/assessment/review")
+    copy = page.get_by_role("link", name="Download a copy of your answers")
+    reply = page.request.get(live_server.url + copy.get_attribute("href"))
+    assert reply.status == 200 and reply.json()["answers"]
