@@ -292,6 +292,28 @@ def test_download_while_rendering_shows_progress_then_delivers_the_pdf(app):
     assert b"Full report" in pdf.data and len(pool.jobs) == 1
 
 
+def test_finish_prerenders_the_leadership_report_only(app):
+    from assessment.web import owner
+    from assessment.web.db import current_bank, get_db
+
+    from .workspace_fixtures import csrf_token
+
+    with app.app_context():
+        db, bank = get_db(), current_bank()
+        token, token_hash = owner.new_resume_token()
+        assessment_id = create_assessment(db, bank, resume_token_hash=token_hash)
+        for qid, raw in ANSWERS.items():
+            save_answer(db, assessment_id, qid, base_version=0, source="owner",
+                        answer=parse_answer(bank.question_by_id[qid], raw))
+    client = app.test_client()
+    client.get(f"/assessment/resume/{token}")
+    pool = hold_renders(app)
+    review = client.get("/assessment/review").get_data(as_text=True)
+    finished = client.post("/assessment/finish", data={"csrf_token": csrf_token(review)})
+    assert finished.status_code == 303
+    assert [b"Leadership report" in html.encode() for _, html in pool.jobs] == [True]
+
+
 def test_status_request_answers_as_soon_as_the_render_is_done(app):
     owner = finished_owner(app)
     pool = hold_renders(app)

@@ -286,10 +286,11 @@ def font(version: str, name: str) -> Response:
 
 
 def prerender(assessment: dict) -> None:
-    """Start rendering both reports in the background so the download is instant: the
-    leadership report first (the one most people download), then the full one."""
+    """Start rendering the leadership report (the one the results page offers first) in the
+    background so its download is instant. Not the full one as well: it takes longer, and in a
+    single render worker it would hold up the next finished assessment's leadership report; the
+    full report renders when asked for, behind the preparing page."""
     try:
-        for full in (False, True):
-            cache().prerender(report_input(assessment, full=full))
+        cache().prerender(report_input(assessment))
     except Exception:  # a failed pre-render only means the download renders on demand
         current_app.logger.exception("background report render did not start")
