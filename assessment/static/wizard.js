@@ -11,7 +11,7 @@
     if (summary) { summary.focus(); return; }
     const target = location.hash && document.getElementById(location.hash.slice(1));
     if (target) {
-      const input = target.querySelector("input:not([type=hidden]), textarea");
+      const input = target.querySelector("input:not([type=hidden]), textarea, button");
       if (input) { input.focus(); return; }
       if (target.hasAttribute("tabindex")) { target.focus(); return; }  // a section heading
     }

@@ -57,6 +57,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error):
+        kept = wizard.too_large()  # a question page: shown again, with what is saved
+        if kept is not None:
+            return kept
         return render_template("error.html", title="That was too large",
                                message="What you sent is larger than we accept. Try a smaller "
                                        "file or shorter text."), 413

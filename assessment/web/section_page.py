@@ -16,7 +16,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from ..bank import Answer, AnswerError, Bank, Question, Section
-from ..bank.types import AmbiguousNumber, exact_number
+from ..bank.types import MAX_TEXT, AmbiguousNumber, exact_number
 from ..costs import CURRENCIES
 from ..figures import Contradiction, contradictions, currency_symbol, show_figure, unit_words
 from ..scoring import Result, parse_answer
@@ -24,6 +24,8 @@ from ..storage import KEEP, Conflict, StoredAnswer, save_answer
 from .answer_fields import MAX_NOTE, field_name, widget_for
 from .db import get_db
 from .memo import Memo
+
+MAX_FIGURE = 100  # characters in a figure's box: "£1,234,567.89" with room to spare
 
 
 def raw_of(answer: Answer):
@@ -117,6 +119,11 @@ class QuestionView:
     @property
     def widget(self) -> str:
         return widget_for(self.question).template
+
+    @property
+    def max_length(self) -> int:
+        """The most a box takes: a browser then never sends more than the server accepts."""
+        return MAX_TEXT if self.widget == "text" else MAX_FIGURE
 
     @property
     def choices(self):

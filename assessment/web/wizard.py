@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 
-from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template,
-                   request, session, url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect,
+                   render_template, request, session, url_for)
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..figures import currency_symbol
+from ..figures import currency_symbol, show_answer
 from ..progress import progress, unstarted
 from ..scoring import score
 from ..storage import (bank_of, create_assessment, export_assessment, get_assessment, set_status,
@@ -371,10 +372,13 @@ def review():
         return away
     bank = bank_of(get_db(), assessment)
     stored = _owner_answers(assessment)
-    result = score(bank, _answers(stored))
+    answers = _answers(stored)
+    result = score(bank, answers)
+    symbol = currency_symbol(bank, answers)
     return render_template("wizard/review.html", title="Check your answers", bank=bank,
                            result=result, stored=stored, progress=progress(bank, result),
-                           assessment=assessment)
+                           assessment=assessment,
+                           answer_text=lambda o: show_answer(o.question, o.answer, symbol))
 
 
 @bp.post("/finish")
@@ -415,11 +419,30 @@ def _business_name(stored) -> str:
     return answer.answer.value if answer and answer.answer else ""
 
 
+def _not_finished(assessment):
+    """Before the assessment is finished there is no report to give: to check answers, with
+    what is missing (or the Finish button) and why."""
+    if assessment["status"] == "finished":
+        return None
+    bank = bank_of(get_db(), assessment)
+    state = progress(bank, score(bank, _answers(_owner_answers(assessment))))
+    if state.complete:
+        flash("Your report is made when you finish: press Finish and see your results at the "
+              "bottom of this page.", "info")
+        return redirect(url_for("wizard.review", _anchor="finish"), 303)
+    flash("Your report is made when you finish. These questions still need an answer first.",
+          "info")
+    return redirect(url_for("wizard.review", _anchor="unanswered"), 303)
+
+
 @bp.get("/report.pdf")
 def report_pdf():
     assessment, away = _assessment_or_redirect()
     if away:
         return away
+    early = _not_finished(assessment)
+    if early:
+        return early
     response = reports.pdf_response(assessment)
     renders.remember(assessment)  # deleting the assessment removes the file too
     return response
@@ -430,6 +453,9 @@ def report_html():
     assessment, away = _assessment_or_redirect()
     if away:
         return away
+    early = _not_finished(assessment)
+    if early:
+        return early
     return reports.html_response(assessment)
 
 
@@ -469,6 +495,40 @@ def from_another_site() -> bool:
     if origin:
         return origin.rstrip("/") != request.host_url.rstrip("/")
     return False
+
+
+@bp.app_template_global()
+def back_to() -> str | None:
+    """"review" on a section page opened from a Change link of the check-answers page (or sent
+    from one): saving it goes back there."""
+    if request.args.get("back") == "review":
+        return "review"
+    try:
+        return "review" if request.form.get("back") == "review" else None
+    except RequestEntityTooLarge:  # a form too large to read (too_large, below)
+        return None
+
+
+def too_large():
+    """A question page sent with more than the server accepts (a huge paste, with the boxes'
+    own limits bypassed) cannot be read, so nothing on it was saved: the owner stays on that
+    page, with every answer saved so far and a message that says what happened and what to do.
+    None for any other request (the plain "too large" page)."""
+    if request.endpoint == "wizard.autosave":
+        return jsonify(error="too_large", message="That answer is too long to save. Shorten it "
+                                                  "and try again."), 413
+    if request.endpoint != "wizard.section" or request.method != "POST":
+        return None
+    assessment = owner.current()
+    section_id = (request.view_args or {}).get("section_id")
+    if assessment is None or section_id not in bank_of(get_db(), assessment).section_by_id:
+        return None
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return _render_section(
+        _section_page(assessment, section_id), assessment, 413,
+        notice=f"This page sent more than the {limit // 1024 // 1024} MB we accept at once, so "
+               "nothing on it was saved this time. Your answers saved until now are below: "
+               "shorten any very long answer, check the others and press Save again.")
 
 
 def handle_csrf_error(error: CSRFError):

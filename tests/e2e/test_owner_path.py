@@ -288,3 +288,61 @@ def test_owner_pages_have_no_jargon(live_server, page):
     copy = page.get_by_role("link", name="Download a copy of your answers")
     reply = page.request.get(live_server.url + copy.get_attribute("href"))
     assert reply.status == 200 and reply.json()["answers"]
+
+
+# --- 8. Loose ends ---------------------------------------------------------------------------
+
+
+def test_copy_button_only_with_javascript(live_server, page, nojs_page):
+    for each, js in ((nojs_page, False), (page, True)):
+        start(each, live_server)
+        each.goto(live_server.url + "/assessment/")
+        button = each.locator("button[data-copy]")
+        assert button.count() >= 1
+        for i in range(button.count()):
+            if js:
+                expect(button.nth(i)).to_be_visible()
+            else:  # it can do nothing without JavaScript, so it is not there to press
+                expect(button.nth(i)).to_be_hidden()
+
+
+def test_report_before_finishing_goes_to_what_is_missing(live_server, page):
+    start(page, live_server)
+    for url in ("/assessment/report.pdf", "/assessment/report"):
+        response = page.goto(live_server.url + url)
+        assert response.headers["content-type"].startswith("text/html"), url
+        assert path_of(page.url) == "/assessment/review"
+        assert fragment_of(page.url) == "unanswered"
+        expect(page.locator(".notice-info")).to_contain_text("Your report is made when you finish")
+        expect(page.locator("#unanswered")).to_be_visible()
+
+
+def test_too_large_a_page_keeps_the_owner_on_it(live_server, page, screenshot):
+    start(page, live_server)
+    answer_question(page, "profile.staff_count", 14, js=True)
+    name = box(page, "profile.business_name")
+    assert name.get_attribute("maxlength") == "5000"  # no browser sends more than that
+    # More than the server accepts, the box's own limit bypassed.
+    name.evaluate("e => { e.value = 'x'.repeat(5 * 1024 * 1024); }")
+    response = submit(page, "Save and continue")
+    assert response.status == 413
+    assert path_of(page.url) == PROFILE
+    expect(page.locator("h1")).to_have_text("About your business")
+    expect(page.locator(".notice-warning")).to_contain_text("nothing on it was saved")
+    expect(box(page, "profile.staff_count")).to_have_value("14")
+    expect(page.get_by_role("button", name="Save and continue")).to_be_visible()
+    screenshot(page, "owner-too-large-desktop")
+
+
+def test_review_shows_figures_with_currency_and_units(live_server, page):
+    link = make_finished_assessment(live_server.app, load_answers("break_fix_untested_backups"))
+    page.goto(live_server.url + link)
+    page.goto(live_server.url + "/assessment/review")
+    rows = page.locator(".review-row")
+    for question, shown in (("What did you pay for IT support", "$18,400"),
+                            ("how much was for fixing things", "$15,900"),
+                            ("what does one hour cost", "$850"),
+                            ("hours were lost to IT problems", "31 hours"),
+                            ("hours a week is the business open", "50 hours a week"),
+                            ("How many people work in the business", "14 people")):
+        expect(rows.filter(has_text=question).locator("dd").first).to_have_text(shown)
