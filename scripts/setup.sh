@@ -172,8 +172,9 @@ check_weasyprint() {
     fi
 }
 
-# axe-core (accessibility checks in the browser tests) comes from npm, pinned in
-# package-lock.json. Without Node.js the browser tests skip their accessibility checks.
+# axe-core (accessibility checks in the browser tests) and Lighthouse (benchmarks/lighthouse.py)
+# come from npm, pinned in package-lock.json. Without Node.js the browser tests skip their
+# accessibility checks.
 need_node_modules() {
     if ! command -v npm >/dev/null 2>&1; then
         step "npm not found: browser tests will skip accessibility (axe-core) checks"

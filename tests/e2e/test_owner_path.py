@@ -346,3 +346,34 @@ def test_review_shows_figures_with_currency_and_units(live_server, page):
                             ("hours a week is the business open", "50 hours a week"),
                             ("How many people work in the business", "14 people")):
         expect(rows.filter(has_text=question).locator("dd").first).to_have_text(shown)
+
+
+# --- 9. Every page: an icon, a description, and no axe-core violation -----------------------
+
+
+def test_every_owner_page_has_icon_description_and_no_axe_violations(live_server, page, axe):
+    from conftest import format_axe_violations
+
+    bank = live_server.app.extensions["bank"]
+    base = live_server.url
+    visits = ["/", "/assessment/", "/assessment/resume/nonsense", "/no/such/page"]
+    link = make_finished_assessment(live_server.app, load_answers("break_fix_untested_backups"))
+    visits += [link, "/assessment/", "/assessment/review", "/assessment/results"] + [
+        f"/assessment/section/{s.id}" for s in bank.sections]
+    problems = []
+    for url in visits:
+        page.goto(base + url)
+        icon = page.locator("head link[rel=icon]")
+        if icon.count() != 1:
+            problems.append(f"{url}: {icon.count()} icons")
+        else:
+            reply = page.request.get(base + icon.get_attribute("href"))
+            if reply.status != 200:
+                problems.append(f"{url}: the icon answers {reply.status}")
+        description = page.locator("head meta[name=description]")
+        if description.count() != 1 or not (description.get_attribute("content") or "").strip():
+            problems.append(f"{url}: no meta description")
+        violations = axe(page)
+        if violations:
+            problems.append(format_axe_violations(page.url, violations))
+    assert not problems, "\n".join(problems)
