@@ -295,7 +295,7 @@
       choice.appendChild(label);
       set.appendChild(choice);
     });
-    el.querySelector(".figure").after(set);
+    el.querySelector("[data-status]").after(set);  // after what the message says
   }
 
   // Figures that contradict each other, as the server found them after the last save.

@@ -420,8 +420,8 @@ def _business_name(stored) -> str:
 
 
 def _not_finished(assessment):
-    """Before the assessment is finished there is no report to give: to check answers, with
-    what is missing (or the Finish button) and why."""
+    """Before the assessment is finished there is no report to give: to check answers, which
+    says why at its top, above what is missing (or with the Finish button below)."""
     if assessment["status"] == "finished":
         return None
     bank = bank_of(get_db(), assessment)
@@ -429,10 +429,10 @@ def _not_finished(assessment):
     if state.complete:
         flash("Your report is made when you finish: press Finish and see your results at the "
               "bottom of this page.", "info")
-        return redirect(url_for("wizard.review", _anchor="finish"), 303)
-    flash("Your report is made when you finish. These questions still need an answer first.",
+        return redirect(url_for("wizard.review"), 303)
+    flash("Your report is made when you finish. The questions below still need an answer first.",
           "info")
-    return redirect(url_for("wizard.review", _anchor="unanswered"), 303)
+    return redirect(url_for("wizard.review"), 303)  # the top: this message, then the list
 
 
 @bp.get("/report.pdf")
