@@ -32,12 +32,17 @@ def who_text(who: str | None, billing_model: object = None) -> str:
     return WHO.get(who or "", "")
 
 
+def who_short(who: str | None, billing_model: object = None) -> str:
+    """Who does it in a word or two: "You", "IT provider"."""
+    if who == "provider" and in_house(billing_model):
+        return WHO_SHORT_IN_HOUSE
+    return WHO_SHORT.get(who or "", "")
+
+
 def facts_short(who: str | None, effort: str, cost: str | None,
                 billing_model: object = None) -> str:
     """Who, effort and cost in a few words: "IT provider · low effort · low cost"."""
-    person = WHO_SHORT_IN_HOUSE if who == "provider" and in_house(billing_model) else \
-        WHO_SHORT.get(who or "", "")
-    parts = [person, f"{effort} effort", COST_SHORT.get(cost or "", "")]
+    parts = [who_short(who, billing_model), f"{effort} effort", COST_SHORT.get(cost or "", "")]
     return " · ".join(part for part in parts if part)
 
 

@@ -70,6 +70,7 @@ class ActionView:
     title: str
     text: str
     who_text: str
+    who_short: str
     effort_text: str
     cost_text: str
     facts_short: str  # who, effort and cost in a few words, for a table cell
@@ -111,6 +112,7 @@ def build_context(report: ReportInput) -> dict:
         return ActionView(
             number=number, id=action.id, title=r.title, text=wording.adapt(r.text, billing),
             who_text=wording.who_text(r.who, billing),
+            who_short=wording.who_short(r.who, billing),
             effort_text=wording.EFFORT[r.effort],
             cost_text=wording.COST.get(r.cost or "", ""),
             facts_short=wording.facts_short(r.who, r.effort, r.cost, billing),
