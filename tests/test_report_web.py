@@ -314,6 +314,31 @@ def test_finish_prerenders_the_leadership_report_only(app):
     assert [b"Leadership report" in html.encode() for _, html in pool.jobs] == [True]
 
 
+def test_the_check_answers_page_of_a_complete_assessment_starts_the_report(app):
+    """Download straight after Finish should find the report ready: the render starts as soon
+    as the owner looks over a complete set of answers, and Finish does not start it again."""
+    from assessment.web import owner
+    from assessment.web.db import current_bank, get_db
+
+    from .workspace_fixtures import csrf_token
+
+    with app.app_context():
+        db, bank = get_db(), current_bank()
+        token, token_hash = owner.new_resume_token()
+        assessment_id = create_assessment(db, bank, resume_token_hash=token_hash)
+        for qid, raw in ANSWERS.items():
+            save_answer(db, assessment_id, qid, base_version=0, source="owner",
+                        answer=parse_answer(bank.question_by_id[qid], raw))
+    client = app.test_client()
+    client.get(f"/assessment/resume/{token}")
+    pool = hold_renders(app)
+    review = client.get("/assessment/review").get_data(as_text=True)
+    assert len(pool.jobs) == 1, "the complete answers' report starts rendering at once"
+    assert client.post("/assessment/finish",
+                       data={"csrf_token": csrf_token(review)}).status_code == 303
+    assert len(pool.jobs) == 1, "Finish finds the same report already rendering"
+
+
 def test_status_request_answers_as_soon_as_the_render_is_done(app):
     owner = finished_owner(app)
     pool = hold_renders(app)

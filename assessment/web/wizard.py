@@ -375,6 +375,10 @@ def review():
     answers = _answers(stored)
     result = score(bank, answers)
     symbol = currency_symbol(bank, answers)
+    if result.complete and assessment["status"] != "finished":
+        # Start the report now: Finish is a click away, and the download after it should not
+        # wait for the render (the same answers give the same report, rendered once).
+        reports.prerender(assessment)
     return render_template("wizard/review.html", title="Check your answers", bank=bank,
                            result=result, stored=stored, progress=progress(bank, result),
                            assessment=assessment,
