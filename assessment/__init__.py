@@ -35,7 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.extensions["bank"] = None
         app.extensions["bank_error"] = error
         app.logger.error("The question bank is not valid:\n%s", error)
-    db = connect(app.config["DATABASE"])
+    db = connect(config.database(app.config))
     try:
         migrate(db)
     finally:

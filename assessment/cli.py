@@ -20,6 +20,7 @@ from .bank.frameworks import load_frameworks
 from .bank.coverage import coverage, coverage_report
 from .bank.weights import shares_table
 from .bank.loader import FRAMEWORKS_DIR
+from .config import database
 from .private_files import tighten
 from .scoring import parse_answers, result_to_dict, score
 
@@ -83,22 +84,31 @@ def bank_weights(directory: str | None) -> None:
 def db_init() -> None:
     """Create the instance folder, secret key and database, or bring the schema up to date; and
     make them owner-only, also where an older version left them readable by everyone."""
-    db = storage.connect(current_app.config["DATABASE"])
+    target = database(current_app.config)
+    db = _connect(target)
     try:
         applied = storage.migrate(db)
     finally:
         db.close()
     tighten(current_app.instance_path)
-    storage.make_private(current_app.config["DATABASE"])
+    storage.make_private(target)
     note = f"applied {', '.join(applied)}" if applied else "schema up to date"
-    click.echo(f"Database ready at {current_app.config['DATABASE']} ({note}).")
+    click.echo(f"Database ready at {storage.describe(target)} ({note}).")
+
+
+def _connect(target: str) -> storage.Store:
+    try:
+        return storage.connect(target)
+    except storage.CannotConnect as error:
+        raise click.ClickException(str(error)) from None
 
 
 @db_cli.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False))
 def db_backup(path: str) -> None:
-    """Write a consistent copy of the live database to PATH (VACUUM INTO, then checked)."""
-    db = storage.connect(current_app.config["DATABASE"])
+    """Write a consistent copy of the live database to PATH (SQLite: VACUUM INTO; PostgreSQL:
+    pg_dump), then check it."""
+    db = _connect(database(current_app.config))
     try:
         storage.backup(db, path)
     except (FileExistsError, RuntimeError) as error:
@@ -114,15 +124,16 @@ def db_backup(path: str) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def db_restore(path: str, yes: bool) -> None:
     """Replace the database's contents with the backup at PATH, after checking it."""
+    target = database(current_app.config)
     if not yes:
-        click.confirm(f"Replace everything in {current_app.config['DATABASE']} with {path}?",
+        click.confirm(f"Replace everything in {storage.describe(target)} with {path}?",
                       abort=True)
-    db = storage.connect(current_app.config["DATABASE"])
+    db = _connect(target)
     try:
         storage.restore(db, path)
         storage.migrate(db)
         ok = storage.integrity_ok(db)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, RuntimeError) as error:
         raise click.ClickException(str(error)) from None
     finally:
         db.close()
@@ -168,7 +179,7 @@ def assess_score(answers_file: Path) -> None:
 @click.argument("assessment_id")
 def assess_export(assessment_id: str) -> None:
     """Print an assessment with its answers as JSON (the same format `assess score` reads)."""
-    db = storage.connect(current_app.config["DATABASE"])
+    db = _connect(database(current_app.config))
     try:
         data = storage.export_assessment(db, assessment_id)
     except storage.NotFound:

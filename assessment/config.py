@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 from .private_files import create_file, make_folder
@@ -17,6 +18,9 @@ def defaults(instance_path: str) -> dict:
     return {
         "SECRET_KEY": None,
         "DATABASE": os.path.join(instance_path, "it-health.sqlite"),
+        # postgresql://... to keep everything in PostgreSQL instead (several web instances on
+        # one database); without it, the SQLite file above.
+        "DATABASE_URL": None,
         "BANK_DIR": str(PROJECT_ROOT / "questions"),
         "REPORT_DIR": os.path.join(instance_path, "reports"),  # rendered PDFs, by content hash
         # A CSRF token lives as long as the session: an owner who leaves a page open overnight
@@ -34,6 +38,11 @@ def defaults(instance_path: str) -> dict:
         "AUDIT_LOG": None,  # a file for the audit lines; standard error when unset
         "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app whose X-Forwarded-* to trust
     }
+
+
+def database(config: Mapping) -> str:
+    """The database the app uses: the PostgreSQL URL when one is set, else the SQLite file."""
+    return config.get("DATABASE_URL") or config["DATABASE"]
 
 
 def instance_secret(instance_path: str) -> str:

@@ -4,7 +4,8 @@
 #   scripts/setup.sh run    system libraries and fonts for WeasyPrint, .venv, requirements.txt,
 #                           and the instance/ folder with its database (owner-only)
 #   scripts/setup.sh test   all of the above, plus requirements-dev.txt, poppler-utils,
-#                           Debian's chromium (for Playwright) and axe-core from npm
+#                           Debian's chromium (for Playwright), postgresql and redis-server, and
+#                           axe-core from npm
 #
 # Safe to re-run: each step does nothing when its work is already done.
 # Missing Debian packages are installed with apt-get when running as root; otherwise
@@ -51,8 +52,11 @@ PYTHON="${PYTHON:-$(choose_python)}"
 # fonts-noto-core) and colour emoji, so no name prints as empty boxes.
 RUNTIME_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core
                   fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji)
-# pdftotext/pdftoppm/pdffonts for the PDF tests; chromium for the browser tests.
-TEST_PACKAGES=(poppler-utils chromium)
+# pdftotext/pdftoppm/pdffonts for the PDF tests; chromium for the browser tests; postgresql for
+# the storage and web tests, which also run on a throwaway PostgreSQL server of their own
+# (tests/postgres_cluster.py: initdb in a temporary folder, never the package's own cluster);
+# redis-server for the render queue across machines (no test starts one yet).
+TEST_PACKAGES=(poppler-utils chromium postgresql redis-server)
 
 APT_UPDATED=0
 WEASYPRINT_UNCHECKED=0

@@ -1,7 +1,14 @@
-"""Shared fixtures: the shipped bank, a throwaway app and database, a CLI runner."""
+"""Shared fixtures: the shipped bank, a throwaway app and database, a CLI runner.
+
+Storage engines: `db` and `app` run on SQLite unless the test module says
+`pytestmark = pytest.mark.both_backends`, which runs each of its tests that uses them twice, on
+SQLite and on PostgreSQL (a throwaway server for the whole run: tests/postgres_cluster.py).
+ITHEALTH_TEST_BACKENDS=sqlite runs only the SQLite half.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +17,10 @@ import pytest
 from assessment import create_app
 from assessment.bank import load_bank
 from assessment.storage import connect, migrate
+from assessment.storage.postgres import close_pools
+
+from .postgres_cluster import Cluster, bin_dir
+from .tools import missing_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "questions"
@@ -36,17 +47,92 @@ def mini_bank(mini_bank_dir):
     return load_bank(mini_bank_dir)
 
 
+BACKENDS = [name for name in os.environ.get("ITHEALTH_TEST_BACKENDS",
+                                            "sqlite,postgresql").split(",") if name]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "both_backends: run the module's storage and app tests "
+                                       "on SQLite and on PostgreSQL")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames and \
+            metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A PostgreSQL server of our own for the whole run, deleted at the end."""
+    binaries = bin_dir()
+    if binaries is None:
+        missing_tool("PostgreSQL is not installed (Debian package postgresql)")
+    cluster = Cluster(binaries).start()
+    yield cluster
+    close_pools()
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def _postgres_database(postgres_cluster):
+    url = postgres_cluster.new_database()
+    database = connect(url)
+    migrate(database)
+    database.close()
+    return url
+
+
 @pytest.fixture
-def db(tmp_path):
-    """A real SQLite file with the schema applied."""
-    database = connect(tmp_path / "test.sqlite")
+def postgres_url(postgres_cluster, _postgres_database):
+    """A migrated PostgreSQL database with every table empty."""
+    postgres_cluster.empty_tables(_postgres_database)
+    database = connect(_postgres_database)
+    migrate(database)  # a test may have restored an older backup into it
+    database.close()
+    return _postgres_database
+
+
+@pytest.fixture
+def backend(request):
+    """The storage engine of this test: "sqlite", or "postgresql" in both_backends modules."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def database_url(backend, request, monkeypatch):
+    """On PostgreSQL, the URL of an empty database, which every app the test makes uses
+    (ITHEALTH_DATABASE_URL); on SQLite, None."""
+    if backend != "postgresql":
+        monkeypatch.delenv("ITHEALTH_DATABASE_URL", raising=False)
+        return None
+    url = request.getfixturevalue("postgres_url")
+    monkeypatch.setenv("ITHEALTH_DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
+def db(tmp_path, database_url):
+    """A real database with the schema applied: a SQLite file, or PostgreSQL."""
+    database = connect(database_url or tmp_path / "test.sqlite")
     migrate(database)
     yield database
     database.close()
 
 
 @pytest.fixture
-def app(tmp_path):
+def db_target(tmp_path, database_url):
+    """Where the test's database is, for tests that open several connections to it: a migrated
+    SQLite file's path, or a PostgreSQL URL."""
+    target = database_url or str(tmp_path / "shared.sqlite")
+    database = connect(target)
+    migrate(database)
+    database.close()
+    return target
+
+
+@pytest.fixture
+def app(tmp_path, database_url):
     return create_app({"TESTING": True, "SECRET_KEY": "test-secret",
                        "DATABASE": str(tmp_path / "app.sqlite")})
 

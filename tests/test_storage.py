@@ -1,5 +1,5 @@
-"""Storage on real SQLite files: durability settings, versioned idempotent saves, bank snapshots,
-backup and restore."""
+"""Storage on real engines, SQLite files and a PostgreSQL server: durability settings, versioned
+idempotent saves (also when they race), bank snapshots, backup and restore."""
 
 from __future__ import annotations
 
@@ -11,14 +11,21 @@ import pytest
 from assessment.bank import Answer, load_bank
 from assessment.storage import (Conflict, NotFound, answers_for_scoring, backup, bank_of,
                                 connect, create_assessment, export_assessment, get_assessment,
-                                integrity_ok, migrate, restore, save_answer, stored_answers)
+                                integrity_ok, migrate, restore, save_answer, stored_answers,
+                                write)
+
+pytestmark = pytest.mark.both_backends
 
 DAILY = Answer("answered", "daily")
 WEEKLY = Answer("answered", "weekly")
 
 
-def test_connection_uses_wal_full_sync_and_foreign_keys(db):
+def test_connection_commits_to_disk_before_it_answers(db):
     """The durability rules: an acknowledged answer survives a crash, writers wait their turn."""
+    if db.engine == "postgresql":
+        assert db.execute("SHOW synchronous_commit").fetchone()[0] == "on"
+        assert db.execute("SHOW transaction_isolation").fetchone()[0] == "read committed"
+        return
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -132,9 +139,9 @@ def test_old_assessment_keeps_its_bank_after_the_bank_changes(db, mini_bank_dir)
     assert kept.question_by_id["backup.automatic"].choice_by_id["weekly"].score == 5
 
 
-def test_concurrent_writers_do_not_see_locked_errors(tmp_path, mini_bank):
+def test_concurrent_writers_do_not_see_locked_errors(db_target, mini_bank):
     """Several connections saving at once wait for the lock instead of failing."""
-    path = tmp_path / "busy.sqlite"
+    path = db_target
     setup = connect(path)
     migrate(setup)
     aid = create_assessment(setup, mini_bank)
@@ -167,7 +174,7 @@ def test_saves_handed_in_together_share_one_commit_and_keep_their_own_outcome(tm
     """Group commit: saves from several threads that arrive while the write lock is busy are
     committed together (one flush to disk), and a save that is refused (a stale version) leaves
     the others saved."""
-    from assessment.storage import db as db_module
+    from assessment.storage import sqlite as db_module
 
     path = tmp_path / "batch.sqlite"
     setup = connect(path)
@@ -212,9 +219,11 @@ def test_saves_handed_in_together_share_one_commit_and_keep_their_own_outcome(tm
 
 
 def test_a_batch_that_cannot_take_the_lock_fails_its_saves_and_the_next_save_works(
-        db, mini_bank, monkeypatch):
-    from assessment.storage import db as db_module
+        tmp_path, mini_bank, monkeypatch):
+    from assessment.storage import sqlite as db_module
 
+    db = connect(tmp_path / "lock.sqlite")
+    migrate(db)
     aid = create_assessment(db, mini_bank)
     real_lock = db_module._file_lock
 
@@ -242,11 +251,31 @@ def test_backup_and_restore(tmp_path, db, mini_bank):
     assert answers_for_scoring(db, aid) == {"backup.automatic": DAILY}
 
 
-def test_restore_refuses_a_file_that_is_not_a_database(tmp_path, db):
+def test_restore_refuses_a_file_that_is_not_a_database(tmp_path, db, mini_bank):
+    aid = create_assessment(db, mini_bank)
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"not a database at all" * 100)
-    with pytest.raises(ValueError, match="not a SQLite database"):
+    with pytest.raises(ValueError, match="not a (SQLite database|PostgreSQL backup)"):
         restore(db, junk)
+    assert get_assessment(db, aid)["id"] == aid  # left as it was
+
+
+def test_a_backup_holds_nothing_written_after_it_and_a_restore_drops_tables_added_since(
+        tmp_path, db, mini_bank):
+    """Restoring brings the whole database back to the backup's moment, schema included: a
+    table made after the backup is gone, and migrations bring it back (empty)."""
+    aid = create_assessment(db, mini_bank)
+    target = tmp_path / "copy.backup"
+    backup(db, target)
+    later = create_assessment(db, mini_bank)
+    with write(db):
+        db.execute("CREATE TABLE made_later (x TEXT)")
+    restore(db, target)
+    assert "made_later" not in db.table_names()
+    assert get_assessment(db, aid)["id"] == aid
+    with pytest.raises(NotFound):
+        get_assessment(db, later)
+    assert migrate(db) == [] and integrity_ok(db)
 
 
 def test_export_holds_answers_and_records(db, mini_bank):
@@ -256,3 +285,76 @@ def test_export_holds_answers_and_records(db, mini_bank):
     assert data["bank"] == "example"
     assert data["answers"] == {"backup.tested": {"state": "not_sure"}}
     assert data["records"][0]["note"] == "ask"
+
+
+def _race(count, action):
+    """Run action(n) for n in range(count) in threads released at the same instant, each on its
+    own connection; returns the outcomes (a value or the exception) by n."""
+    barrier = threading.Barrier(count)
+    outcomes = {}
+
+    def run(n):
+        barrier.wait()
+        try:
+            outcomes[n] = action(n)
+        except Exception as error:  # the outcome under test
+            outcomes[n] = error
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+def test_racing_saves_of_one_answer_one_wins_and_the_others_get_the_conflict(db_target,
+                                                                            mini_bank):
+    """Six tabs save the same question from the same version at the same instant: exactly one
+    is saved (version 2), every other is refused with the winner's answer, nothing is lost or
+    saved twice. On PostgreSQL, by the row lock the save takes on its assessment."""
+    setup = connect(db_target)
+    aid = create_assessment(setup, mini_bank)
+    save_answer(setup, aid, "backup.automatic", base_version=0, answer=WEEKLY)
+    choices = [Answer("answered", f"choice{n}") for n in range(6)]
+
+    def save(n):
+        db = connect(db_target)
+        try:
+            return save_answer(db, aid, "backup.automatic", base_version=1, answer=choices[n])
+        finally:
+            db.close()
+
+    outcomes = _race(6, save)
+    saved = [n for n, outcome in outcomes.items() if not isinstance(outcome, Exception)]
+    assert len(saved) == 1 and outcomes[saved[0]].version == 2
+    winner = choices[saved[0]]
+    for n, outcome in outcomes.items():
+        if n != saved[0]:
+            assert isinstance(outcome, Conflict), outcome
+            assert outcome.current.answer == winner and outcome.current.version == 2
+    assert stored_answers(setup, aid)["backup.automatic"].answer == winner
+    setup.close()
+
+
+def test_a_save_sent_several_times_at_once_applies_once(db_target, mini_bank):
+    """The same request (same client key) resent while the first is still in flight: applied
+    once, and every copy answers with the version it got."""
+    setup = connect(db_target)
+    aid = create_assessment(setup, mini_bank)
+
+    def save(n):
+        db = connect(db_target)
+        try:
+            return save_answer(db, aid, "backup.automatic", base_version=0, answer=DAILY,
+                               client_key="resent")
+        finally:
+            db.close()
+
+    outcomes = _race(6, save)
+    assert all(not isinstance(o, Exception) for o in outcomes.values()), outcomes
+    assert {o.version for o in outcomes.values()} == {1}
+    assert sum(not o.replayed for o in outcomes.values()) == 1
+    assert stored_answers(setup, aid)["backup.automatic"].version == 1
+    assert setup.execute("SELECT count(*) FROM answer_writes").fetchone()[0] == 1
+    setup.close()

@@ -1,16 +1,18 @@
-"""Storage: SQLite through sqlite-utils. Every function takes the Database it works on."""
+"""Storage: SQLite through sqlite-utils by default, PostgreSQL for a postgresql:// URL (db.py).
+Every function takes the database (a db.Store) it works on."""
 
 from .assessments import (KEEP, Conflict, NotFound, Saved, StoredAnswer, answers_for_scoring,
                           bank_of, create_assessment, export_assessment, find_by_resume_hash,
                           get_assessment,
                           remember_bank, save_answer, set_status, stored_answers)
-from .db import backup, connect, integrity_ok, make_private, restore, write
+from .db import (CannotConnect, Store, backup, connect, describe, integrity_ok, is_url,
+                 make_private, restore, write)
 from .migrations import migrate
 
 __all__ = [
-    "KEEP", "Conflict", "NotFound", "Saved", "StoredAnswer", "answers_for_scoring", "backup",
-    "bank_of", "connect", "create_assessment", "export_assessment", "find_by_resume_hash",
-    "get_assessment", "integrity_ok", "make_private", "migrate", "remember_bank", "restore",
-    "save_answer",
-    "set_status", "stored_answers", "write",
+    "KEEP", "CannotConnect", "Conflict", "NotFound", "Saved", "Store",
+    "StoredAnswer", "answers_for_scoring", "backup", "bank_of", "connect",
+    "create_assessment", "describe", "export_assessment",
+    "find_by_resume_hash", "get_assessment", "integrity_ok", "is_url", "make_private", "migrate",
+    "remember_bank", "restore", "save_answer", "set_status", "stored_answers", "write",
 ]

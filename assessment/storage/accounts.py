@@ -195,6 +195,7 @@ def create_firm(db: Database, name: str) -> int:
         raise AccountError("firm", f"Keep the firm's name under {FIRM_NAME_MAX} characters.")
     stamp = _stamp(_now(None))
     with write(db):
+        db.lock("firm names")  # the name is checked and taken in one step, on any engine
         if find_firm_by_name(db, name):
             raise AccountError("firm", FIRM_NAME_TAKEN)
         return db["firms"].insert({"name": name, "created_at": stamp, "updated_at": stamp,
@@ -245,6 +246,7 @@ def create_user(db: Database, firm_id: int, email: str, name: str, password: str
         raise AccountError("role", f"Choose one of: {', '.join(ROLES)}.")
     password_hash = hash_password(password)  # slow: outside the write lock
     with write(db):
+        db.lock("member emails")
         if db.execute("SELECT 1 FROM firms WHERE id = ?", [firm_id]).fetchone() is None:
             raise AccountError("firm", "No such firm.")
         if db.execute("SELECT 1 FROM users WHERE email = ?", [email]).fetchone():
@@ -301,14 +303,16 @@ def _locked(row: dict, moment: datetime) -> bool:
 
 def _record_failure(db: Database, user_id: int, moment: datetime) -> None:
     with write(db):
-        row = _one(db, "SELECT failed_logins FROM users WHERE id = ?", [user_id])
+        # Counted in the UPDATE itself, so that failures arriving at once (through several web
+        # instances on PostgreSQL) each count.
+        row = _one(db, "UPDATE users SET failed_logins = coalesce(failed_logins, 0) + 1 "
+                       "WHERE id = ? RETURNING failed_logins", [user_id])
         if row is None:
             return
-        failures = (row["failed_logins"] or 0) + 1
+        failures = row["failed_logins"]
         seconds = lock_seconds(failures)
         until = _stamp(moment + timedelta(seconds=seconds)) if seconds else None
-        db.execute("UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
-                   [failures, until, user_id])
+        db.execute("UPDATE users SET locked_until = ? WHERE id = ?", [until, user_id])
 
 
 def verify_sign_in(db: Database, email: str, password: str, *,
@@ -335,18 +339,19 @@ def verify_sign_in(db: Database, email: str, password: str, *,
     new_hash = None
     if _needs_rehash(row["password_hash"]):
         new_hash = hash_password(password)
+    changes = {"failed_logins": 0, "locked_until": None}
+    if new_hash:
+        changes["password_hash"] = new_hash
+    if row["active"]:
+        changes["last_login_at"] = _stamp(moment)
     with write(db):
-        current = _one(db, "SELECT locked_until FROM users WHERE id = ?", [row["id"]])
-        if current is None:
-            return SignIn("wrong")
-        if _locked(current, moment):  # a parallel failure locked it meanwhile
-            return SignIn("locked")
-        changes = {"failed_logins": 0, "locked_until": None}
-        if new_hash:
-            changes["password_hash"] = new_hash
-        if row["active"]:
-            changes["last_login_at"] = _stamp(moment)
-        db["users"].update(row["id"], changes)
+        # Only if no parallel failure has locked the account meanwhile (stamps compare as text).
+        # Column names are this function's own.
+        if db.execute(f"UPDATE users SET {', '.join(f'{c} = ?' for c in changes)} "  # nosec B608
+                      "WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?)",
+                      [*changes.values(), row["id"], _stamp(moment)]).rowcount == 0:
+            gone = _one(db, "SELECT id FROM users WHERE id = ?", [row["id"]]) is None
+            return SignIn("wrong" if gone else "locked")
     member = _member(_one(db, _MEMBER_SQL + " WHERE users.id = ?", [row["id"]]))
     return SignIn("ok" if member.active else "disabled", member)
 
@@ -533,6 +538,7 @@ def accept_invite(db: Database, token: str, email: str, name: str, password: str
         raise InviteInvalid()
     password_hash = hash_password(password)
     with write(db):
+        db.lock("member emails")  # and the invite is used once
         invite = _one(db, "SELECT firm_id, role FROM invites WHERE token_hash = ? AND used_at IS "
                           "NULL AND cancelled_at IS NULL AND expires_at > ?",
                       [hash_token(token), _stamp(moment)])
@@ -559,6 +565,7 @@ def start_totp(db: Database, firm_id: int, user_id: int) -> str | None:
     """The secret to enrol with: the pending one if enrolment was started, else a new one. None
     for another firm's member or one who already has two-step sign-in on."""
     with write(db):
+        db.lock(f"member {user_id}")  # two tabs enrolling at once get the same secret
         row = _one(db, "SELECT totp_secret, totp_enabled FROM users WHERE id = ? AND firm_id = ?",
                    [user_id, firm_id])
         if row is None or row["totp_enabled"]:
@@ -647,15 +654,16 @@ def rate_limit_hit(db: Database, key: str, limit: int, window_seconds: int, *,
     moment = _now(now)
     start_cutoff = _stamp(moment - timedelta(seconds=window_seconds))
     with write(db):
-        row = _one(db, "SELECT window_start, count FROM rate_limits WHERE key = ?", [key])
-        if row is None or row["window_start"] <= start_cutoff:
-            db.execute("INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1) "
-                       "ON CONFLICT(key) DO UPDATE SET window_start = excluded.window_start, "
-                       "count = 1", [key, _stamp(moment)])
-            count = 1
-        else:
-            count = row["count"] + 1
-            db.execute("UPDATE rate_limits SET count = ? WHERE key = ?", [count, key])
+        # One statement starts a window or counts one more in it: attempts arriving at once
+        # (through several web instances on PostgreSQL) each count.
+        count = _one(db, "INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1) "
+                         "ON CONFLICT (key) DO UPDATE SET "
+                         "count = CASE WHEN rate_limits.window_start <= ? THEN 1 "
+                         "ELSE rate_limits.count + 1 END, "
+                         "window_start = CASE WHEN rate_limits.window_start <= ? "
+                         "THEN excluded.window_start ELSE rate_limits.window_start END "
+                         "RETURNING count",
+                     [key, _stamp(moment), start_cutoff, start_cutoff])["count"]
         db.execute("DELETE FROM rate_limits WHERE window_start < ?",
                    [_stamp(moment - timedelta(days=1))])
     return count > limit
@@ -681,6 +689,7 @@ def update_branding(db: Database, firm_id: int, *, name: str, logo: bytes | None
         changes["logo_type"] = "image/png" if logo else None
     changes["updated_at"] = _stamp(_now(None))
     with write(db):
+        db.lock("firm names")
         if find_firm_by_name(db, name, other_than=firm_id):
             raise AccountError("name", FIRM_NAME_TAKEN)
         # Column names come from BRANDING_FIELDS and this function, never from the caller.

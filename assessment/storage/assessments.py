@@ -1,9 +1,11 @@
-"""Assessments and their answers: one function per operation, each taking the Database.
+"""Assessments and their answers: one function per operation, each taking the database.
 
-Saving an answer is one small BEGIN IMMEDIATE transaction that returns the new version. A write
-names the version it was based on; if the stored answer has moved on since, it is refused with
-the current answer (the caller tells the user, nothing is overwritten). A write carrying a client
-key that was already applied changes nothing and returns the same version.
+Saving an answer is one small write transaction that returns the new version. A write names the
+version it was based on; if the stored answer has moved on since, it is refused with the current
+answer (the caller tells the user, nothing is overwritten). A write carrying a client key that
+was already applied changes nothing and returns the same version. A save first touches its
+assessment's row, which on PostgreSQL holds every other save of that assessment until it commits:
+the version it then reads is the latest, as on SQLite, where writers take turns.
 """
 
 from __future__ import annotations
@@ -14,10 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, UTC
 from typing import Any
 
-from sqlite_utils import Database
-
 from ..bank import Answer, Bank, bank_from_snapshot
-from .db import read_rows, write, write_together
+from .db import Store, read_rows, write, write_together
 
 KEEP: Any = object()  # "leave this field as it is" in save_answer
 ANSWER_COLUMNS = ("assessment_id", "question_id", "source", "state", "value", "note", "verified",
@@ -65,13 +65,13 @@ def new_id() -> str:
     return secrets.token_urlsafe(12)
 
 
-def remember_bank(db: Database, bank: Bank) -> None:
+def remember_bank(db: Store, bank: Bank) -> None:
     if db.execute("SELECT 1 FROM banks WHERE hash = ?", [bank.hash]).fetchone() is None:
         db["banks"].insert({"hash": bank.hash, "bank_id": bank.id, "version": bank.version,
                             "snapshot": bank.snapshot, "created_at": now()}, ignore=True)
 
 
-def create_assessment(db: Database, bank: Bank, *, mode: str = "self",
+def create_assessment(db: Store, bank: Bank, *, mode: str = "self",
                       firm_id: int | None = None, client_id: int | None = None,
                       created_by: int | None = None, copied_from: str | None = None,
                       resume_token_hash: str | None = None) -> str:
@@ -88,14 +88,14 @@ def create_assessment(db: Database, bank: Bank, *, mode: str = "self",
     return assessment_id
 
 
-def get_assessment(db: Database, assessment_id: str) -> dict:
+def get_assessment(db: Store, assessment_id: str) -> dict:
     rows = read_rows(db, "SELECT * FROM assessments WHERE id = ?", [assessment_id])
     if not rows:
         raise NotFound(assessment_id)
     return rows[0]
 
 
-def find_by_resume_hash(db: Database, token_hash: str) -> dict | None:
+def find_by_resume_hash(db: Store, token_hash: str) -> dict | None:
     rows = read_rows(db, "SELECT * FROM assessments WHERE resume_token_hash = ?", [token_hash])
     return rows[0] if rows else None
 
@@ -103,7 +103,7 @@ def find_by_resume_hash(db: Database, token_hash: str) -> dict | None:
 _BANKS: dict[str, Bank] = {}
 
 
-def bank_of(db: Database, assessment: dict) -> Bank:
+def bank_of(db: Store, assessment: dict) -> Bank:
     """The bank this assessment was answered against, whatever questions/ says today. Banks
     are immutable and named by their hash, so each is rebuilt from its snapshot only once."""
     bank_hash = assessment["bank_hash"]
@@ -128,14 +128,14 @@ def _to_stored(row: dict) -> StoredAnswer:
                         row["version"], row["updated_at"], bool(row.get("note_shared")))
 
 
-def _row(db: Database, assessment_id: str, question_id: str, source: str) -> dict | None:
+def _row(db: Store, assessment_id: str, question_id: str, source: str) -> dict | None:
     rows = read_rows(
         db, "SELECT * FROM answers WHERE assessment_id = ? AND question_id = ? AND source = ?",
         [assessment_id, question_id, source])
     return rows[0] if rows else None
 
 
-def save_answer(db: Database, assessment_id: str, question_id: str, *, base_version: int,
+def save_answer(db: Store, assessment_id: str, question_id: str, *, base_version: int,
                 answer: Answer | None = KEEP, note: str = KEEP, verified: bool = KEEP,
                 source: str = "owner", client_key: str | None = None,
                 answered_by: int | None = None, note_shared: bool = KEEP) -> Saved:
@@ -147,23 +147,32 @@ def save_answer(db: Database, assessment_id: str, question_id: str, *, base_vers
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}")
 
+    def applied_before(db: Store) -> Saved | None:
+        done = db.execute("SELECT version, assessment_id, question_id FROM answer_writes "
+                          "WHERE client_key = ?", [client_key]).fetchone()
+        if done is None:
+            return None
+        if tuple(done[1:]) != (assessment_id, question_id):
+            raise ValueError("this client key was used for another answer")
+        return Saved(done[0], replayed=True)
+
     # Run by whichever thread commits the batch this save joins (storage.db.write_together).
-    def save(db: Database) -> Saved:
-        if client_key is not None:
-            done = db.execute("SELECT version, assessment_id, question_id FROM answer_writes "
-                              "WHERE client_key = ?", [client_key]).fetchone()
-            if done is not None:
-                if done[1:] != (assessment_id, question_id):
-                    raise ValueError("this client key was used for another answer")
-                return Saved(done[0], replayed=True)
+    def save(db: Store) -> Saved:
+        if client_key is not None and (saved := applied_before(db)):
+            return saved
         stamp = now()
         # First, so a missing assessment is told apart; undone with the job if the save fails.
+        # It also locks the assessment's row until the commit (see the top of this module).
         if db.execute("UPDATE assessments SET updated_at = ? WHERE id = ?",
                       [stamp, assessment_id]).rowcount == 0:
             raise NotFound(assessment_id)
         row = _row(db, assessment_id, question_id, source)
         current = row["version"] if row else 0
         if current != base_version:
+            # On PostgreSQL the same request, sent again, may have committed while this one
+            # waited for the row: that is a replay, not a conflict.
+            if client_key is not None and (saved := applied_before(db)):
+                raise _Replayed(saved)
             raise Conflict(_to_stored(row) if row else None)
         new = dict(row) if row else {
             "assessment_id": assessment_id, "question_id": question_id, "source": source,
@@ -199,10 +208,18 @@ def save_answer(db: Database, assessment_id: str, question_id: str, *, base_vers
                        [client_key, assessment_id, question_id, current + 1, stamp])
         return Saved(current + 1, replayed=False)
 
-    return write_together(db, save)
+    try:
+        return write_together(db, save)
+    except _Replayed as replayed:  # its job's changes were undone
+        return replayed.saved
 
 
-def stored_answers(db: Database, assessment_id: str,
+class _Replayed(Exception):
+    def __init__(self, saved: Saved):
+        self.saved = saved
+
+
+def stored_answers(db: Store, assessment_id: str,
                    source: str | None = None) -> dict[str, StoredAnswer]:
     """Answers by question id. Without a source: the consultant's where given, else the owner's."""
     rows = read_rows(db, "SELECT * FROM answers WHERE assessment_id = ? ORDER BY source",
@@ -218,11 +235,11 @@ def stored_answers(db: Database, assessment_id: str,
     return out
 
 
-def answers_for_scoring(db: Database, assessment_id: str) -> dict[str, Answer]:
+def answers_for_scoring(db: Store, assessment_id: str) -> dict[str, Answer]:
     return {qid: s.answer for qid, s in stored_answers(db, assessment_id).items() if s.answer}
 
 
-def set_status(db: Database, assessment_id: str, status: str) -> None:
+def set_status(db: Store, assessment_id: str, status: str) -> None:
     stamp = now()
     with write(db):
         cursor = db.execute(
@@ -232,7 +249,7 @@ def set_status(db: Database, assessment_id: str, status: str) -> None:
             raise NotFound(assessment_id)
 
 
-def export_assessment(db: Database, assessment_id: str) -> dict:
+def export_assessment(db: Store, assessment_id: str) -> dict:
     """An assessment with its answers as plain JSON data (the answers file format plus records)."""
     assessment = get_assessment(db, assessment_id)
     bank = bank_of(db, assessment)

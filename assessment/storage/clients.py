@@ -332,6 +332,7 @@ def claim(db: Database, token: str, assessment_id: str, new_client_name: str) ->
     """Attach an owner's unshared assessment to the link's firm, once. Returns the client id,
     or None when the link or the assessment cannot be used (nothing is changed then)."""
     with write(db):
+        db.lock("claims")  # a link is used once, an assessment claimed once, on any engine
         link = open_claim_link(db, token)
         assessment = _one(db, "SELECT * FROM assessments WHERE id = ?", [assessment_id])
         if link is None or assessment is None or assessment["firm_id"] is not None:

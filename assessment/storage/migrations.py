@@ -69,7 +69,12 @@ def core_tables(db: Database) -> None:
 
 
 def migrate(db: Database) -> list[str]:
-    """Apply pending migrations under the write lock, so concurrent starts apply them once."""
+    """Apply pending migrations under the write lock, so concurrent starts apply them once.
+    On PostgreSQL, their mirror in postgres_migrations.py (same names, same schema)."""
+    if db.engine == "postgresql":
+        from .postgres_migrations import migrate as migrate_postgresql
+
+        return migrate_postgresql(db)
     if not migrations.pending(db):
         return []
     with write(db):

@@ -1,7 +1,8 @@
 """The request's database connection, and the bank new assessments start from.
 
-Each worker thread keeps its connection open between requests (opening one and setting its
-pragmas costs more than many a page); a request never leaves a transaction open on it.
+Each worker thread keeps its database open between requests (opening a SQLite connection and
+setting its pragmas costs more than many a page; a PostgreSQL store gives its connection back to
+the process's pool after each request); a request never leaves a transaction open.
 """
 
 from __future__ import annotations
@@ -9,25 +10,25 @@ from __future__ import annotations
 import threading
 
 from flask import Flask, current_app, g
-from sqlite_utils import Database
 
 from ..bank import Bank
-from ..storage import connect
+from ..config import database
+from ..storage import Store, connect
 
 _local = threading.local()
 MAX_OPEN_PER_THREAD = 4  # tests use many throwaway databases; a server uses one
 
 
-def get_db() -> Database:
+def get_db() -> Store:
     if "db" not in g:
-        path = current_app.config["DATABASE"]
-        open_dbs: dict[str, Database] = getattr(_local, "dbs", None) or {}
+        target = database(current_app.config)
+        open_dbs: dict[str, Store] = getattr(_local, "dbs", None) or {}
         _local.dbs = open_dbs
-        db = open_dbs.get(path)
+        db = open_dbs.get(target)
         if db is None:
             if len(open_dbs) >= MAX_OPEN_PER_THREAD:
                 open_dbs.pop(next(iter(open_dbs))).close()
-            db = open_dbs[path] = connect(path)
+            db = open_dbs[target] = connect(target)
         g.db = db
     return g.db
 
@@ -39,8 +40,8 @@ def current_bank() -> Bank:
 
 def release_db(error: BaseException | None = None) -> None:
     db = g.pop("db", None)
-    if db is not None and db.conn.in_transaction:
-        db.conn.execute("ROLLBACK")
+    if db is not None:
+        db.release()
 
 
 def init_app(app: Flask) -> None:
