@@ -17,7 +17,7 @@ from assessment import create_app
 from assessment.branding import clean_logo
 from assessment.report import shutdown_pool
 from assessment.report.html import font_version
-from assessment.storage import accounts, connect
+from assessment.storage import accounts, connect, set_status
 from assessment.storage import clients as store
 
 from .workspace_fixtures import csrf_token, make_member, sign_in
@@ -60,6 +60,12 @@ def world(tmp_path_factory):
                       data={"csrf_token": csrf_token(landing)}).status_code == 303
     with owner.session_transaction() as session:
         resume = session["resume_token"]
+        owner_assessment = session["assessment_id"]
+    db = connect(app.config["DATABASE"])
+    try:  # finished: its report is there to download (before, the report sends to check answers)
+        set_status(db, owner_assessment, "finished")
+    finally:
+        db.close()
     yield {"app": app, "member": member, "owner": owner, "admin": admin,
            "client_id": client_id, "assessment_id": assessment_id, "claim": claim,
            "invite": invite, "resume": resume}
@@ -365,6 +371,13 @@ def test_business_name_cannot_break_the_pdf_download_header(world):
         "csrf_token": csrf_token(page), "q_profile__business_name": 'a"b\r\nX: 1',
         "v_q_profile__business_name": "0"})
     assert saved.status_code == 303
+    with owner.session_transaction() as session:
+        assessment_id = session["assessment_id"]
+    db = connect(app.config["DATABASE"])
+    try:  # a report is made once the assessment is finished
+        set_status(db, assessment_id, "finished")
+    finally:
+        db.close()
     response = owner.get("/assessment/report.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     check_headers(response, "PDF with a hostile name")
