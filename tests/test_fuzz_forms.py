@@ -984,7 +984,9 @@ def test_pdf_from_the_nastiest_inputs_has_the_names_as_text_and_no_actions(tmp_p
     for expected in ('<script>alert(1)</script> "Ünïcödé" & Sons {{7*7}} ${7*7}',
                      "'; DROP TABLE answers; --", NASTY_FIRM, "<img src=file:///etc/passwd>",
                      "<b>call</b> 555 & ask"):
-        assert expected in text, f"{expected!r} is not in the PDF's text"
+        # Compared without white space: where a long line wraps is the layout's business.
+        assert "".join(expected.split()) in "".join(text.split()), \
+            f"{expected!r} is not in the PDF's text"
     names: list[str] = []
     _walk(reader.trailer, set(), names)
     for forbidden in ("/EmbeddedFiles", "/URI", "/Launch", "/JavaScript", "/JS", "/SubmitForm",
