@@ -14,9 +14,12 @@ from argon2 import PasswordHasher
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from assessment.config import database as database_of
 from assessment.storage import accounts, connect
 
 from .workspace_fixtures import PASSWORD, csrf_token, make_member, sign_in
+
+pytestmark = pytest.mark.both_backends
 
 HOME = "/account/"
 WRONG = "The email or password is not right"
@@ -29,7 +32,7 @@ def home_is_account_page(app):
 
 @pytest.fixture
 def adb(app):
-    database = connect(app.config["DATABASE"])
+    database = connect(database_of(app.config))
     yield database
     database.close()
 
@@ -718,7 +721,7 @@ def test_any_input_to_the_account_forms_is_a_clear_4xx_never_a_500(app, data):
     app.config["SIGNIN_RATE_LIMIT"] = 10_000
     if not hasattr(app, "_fuzz_invite"):
         ana = make_member(app)
-        db = connect(app.config["DATABASE"])
+        db = connect(database_of(app.config))
         app._fuzz_invite = accounts.create_invite(db, ana["firm_id"], ana["user_id"])
         db.close()
     client = app.test_client()

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from assessment.bank import Answer
+from assessment.config import database
 from assessment.storage import connect, create_assessment, save_answer
+
+pytestmark = pytest.mark.both_backends
 
 
 def test_bank_coverage_prints_both_tables(runner):
@@ -24,7 +29,7 @@ def test_db_init_is_idempotent(runner, app):
 
 
 def test_db_backup_and_restore(runner, app, tmp_path, bank):
-    db = connect(app.config["DATABASE"])
+    db = connect(database(app.config))
     aid = create_assessment(db, bank)
     save_answer(db, aid, "backup.automatic", base_version=0, answer=Answer("answered", "daily"))
     db.close()
@@ -77,7 +82,7 @@ def test_assess_score_names_file_and_field(runner, tmp_path):
 
 
 def test_assess_export(runner, app, bank):
-    db = connect(app.config["DATABASE"])
+    db = connect(database(app.config))
     aid = create_assessment(db, bank)
     save_answer(db, aid, "backup.automatic", base_version=0, answer=Answer("answered", "weekly"))
     db.close()

@@ -9,17 +9,20 @@ import re
 
 import pytest
 
+from assessment.config import database as database_of
 from assessment.storage import connect, get_assessment, stored_answers
 from assessment.storage import clients as store
 
 from .workspace_fixtures import csrf_token, make_member, sign_in
+
+pytestmark = pytest.mark.both_backends
 
 LINK = re.compile(r'value="(http://localhost/assessment/resume/[^"]+)"')
 
 
 @pytest.fixture
 def adb(app):
-    database = connect(app.config["DATABASE"])
+    database = connect(database_of(app.config))
     yield database
     database.close()
 
@@ -55,7 +58,7 @@ def save_backup(browser, value: str = "daily", version: int = 0):
 
 
 def owner_answer(app, assessment_id: str, qid: str = "backup.automatic"):
-    db = connect(app.config["DATABASE"])
+    db = connect(database_of(app.config))
     try:
         found = stored_answers(db, assessment_id, "owner").get(qid)
     finally:

@@ -11,15 +11,18 @@ from PIL import Image
 from pypdf import PdfReader
 
 from assessment import create_app
+from assessment.config import database
 from assessment.storage import accounts, connect
 
 from .test_branding import claims_size, image_bytes
 from .workspace_fixtures import csrf_token, make_member, sign_in
 from .tools import tool
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
-def admin(tmp_path):
+def admin(tmp_path, database_url):
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE": str(tmp_path / "b.sqlite"),
                       "REPORT_DIR": str(tmp_path / "reports")})
     member = make_member(app)
@@ -36,22 +39,19 @@ def save(browser, **fields):
 
 
 @pytest.mark.parametrize("upload, message", [
-    ((io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * (2 * 1024 * 1024 + 10)), "big.png"),
-     "the limit is 2 MB"),
-    ((io.BytesIO(claims_size(image_bytes("PNG", (1, 1)), 30000, 30000)), "huge.png"),
-     "million"),
-    ((io.BytesIO(image_bytes("PNG", (300, 300))[:400]), "cut.png"),
-     "could not be read completely"),
-    ((io.BytesIO(b"this is a text file, not a picture"), "logo.png"), "not a PNG or JPEG"),
-    ((io.BytesIO(b'<svg xmlns="http://www.w3.org/2000/svg"/>'), "logo.svg"),
-     "SVG logos are not accepted"),
+    ((b"\x89PNG\r\n\x1a\n" + b"0" * (2 * 1024 * 1024 + 10), "big.png"), "the limit is 2 MB"),
+    ((claims_size(image_bytes("PNG", (1, 1)), 30000, 30000), "huge.png"), "million"),
+    ((image_bytes("PNG", (300, 300))[:400], "cut.png"), "could not be read completely"),
+    ((b"this is a text file, not a picture", "logo.png"), "not a PNG or JPEG"),
+    ((b'<svg xmlns="http://www.w3.org/2000/svg"/>', "logo.svg"), "SVG logos are not accepted"),
 ])
 def test_bad_logos_are_refused_with_a_clear_message(admin, upload, message):
     app, browser, member = admin
-    response = save(browser, logo=upload)
+    content, filename = upload  # a fresh file for each run: the upload closes it
+    response = save(browser, logo=(io.BytesIO(content), filename))
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
-    db = connect(app.config["DATABASE"])
+    db = connect(database(app.config))
     assert accounts.firm_branding(db, member["firm_id"])["logo"] is None
     db.close()
 

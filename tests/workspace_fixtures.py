@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from assessment.config import database
 from assessment.storage import accounts, connect
 
 PASSWORD = "correct horse battery"
@@ -22,7 +23,7 @@ def make_member(app, firm: str = "Northgate IT", email: str = "ana@northgate.exa
                 role: str = "admin", password: str = PASSWORD, name: str | None = None) -> dict:
     """Create a member (and their firm, if no firm has that name yet) through the storage layer.
     Returns dict(firm_id, user_id, email, password)."""
-    db = connect(app.config["DATABASE"])
+    db = connect(database(app.config))
     try:
         existing = accounts.find_firm_by_name(db, firm)
         firm_id = existing["id"] if existing else accounts.create_firm(db, firm)
