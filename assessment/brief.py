@@ -11,7 +11,8 @@ from __future__ import annotations
 from .scoring import Result
 
 GOOD_SECTION = 75  # a section at or above this score is named among "what is good"
-GOOD_ANSWERS = 3  # best-practice answers named among "what is good", heaviest first
+GOOD_SECTIONS = 2  # strongest areas named among "what is good"
+GOOD_ANSWERS = 2  # best-practice answers named among "what is good", heaviest first
 TOP_RISKS = (3, 5)  # the brief names at least 3 and at most 5 risks
 THIS_WEEK = 3  # questions for the provider in the brief
 WORKING_DAYS_PER_WEEK = 5
@@ -142,7 +143,7 @@ def _good(result: Result) -> dict:
                 if s.section.kind == "scored"]
     strong = sorted((s for s in sections if s["score"] is not None
                      and s["score"] >= GOOD_SECTION), key=lambda s: (-s["score"], s["title"]))
-    lines = [f"{s['title']}: {s['score']} out of 100." for s in strong[:3]]
+    lines = [f"{s['title']}: {s['score']} out of 100." for s in strong[:GOOD_SECTIONS]]
     best = sorted((o for o in result.outcomes if o.counts and o.share >= 1),
                   key=lambda o: (-o.question.weight, o.index))
     answers = [f"{o.question.text} {o.answer_label}." for o in best[:GOOD_ANSWERS]]
