@@ -258,6 +258,14 @@ def test_the_leadership_report_is_a_five_minute_read_for_every_reference_set(ref
         assert words <= MAX_LEADERSHIP_WORDS, f"{name}: {words} words"
 
 
+def test_the_brief_takes_at_most_two_pages(reference_pdfs):
+    """The brief starts on page 2 and the plan by page 4, for every reference set."""
+    for name, (_, path) in reference_pdfs.items():
+        pages = dict(_contents(path))
+        assert pages["The brief"] == 2, name
+        assert pages["The plan"] <= 4, f"{name}: the brief runs to page {pages['The plan'] - 1}"
+
+
 def test_each_action_is_printed_in_full_at_most_once(reference_pdfs, full_pdf, break_fix):
     """"Test a restore every quarter" was printed five times: each recommendation's text now
     appears once in a whole report at the most (leadership and full)."""
