@@ -60,6 +60,7 @@ class SectionProgress:
     first_open: Question | None  # the first question that must be answered and is not, if any
     unanswered: tuple[Question, ...] = ()  # every one of them that applies, in order
     seconds_left: float = 0  # to answer what is not answered yet, optional questions included
+    waiting: int = 0  # answers copied from an earlier assessment, not re-confirmed yet
 
     @property
     def total(self) -> int:
@@ -100,6 +101,11 @@ class Progress:
         return sum(s.optional_open for s in self.sections)
 
     @property
+    def waiting(self) -> int:
+        """Copied answers that wait to be re-confirmed (they count as not answered yet)."""
+        return sum(s.waiting for s in self.sections)
+
+    @property
     def unanswered(self) -> tuple[tuple[Section, Question], ...]:
         """Every question that applies and must still be answered, with its section."""
         return tuple((s.section, q) for s in self.sections for q in s.unanswered)
@@ -130,18 +136,21 @@ class Progress:
         return None
 
 
-def progress(bank: Bank, result: Result) -> Progress:
-    """Progress of a scored set of answers (score once, use the result for both)."""
+def progress(bank: Bank, result: Result, waiting: frozenset[str] = frozenset()) -> Progress:
+    """Progress of a scored set of answers (score once, use the result for both). Answers in
+    `waiting` (copied from an earlier assessment, not re-confirmed) count as not answered."""
     optional = bank.optional_ids
     by_id: dict[str, Outcome] = {}  # filled only when a hidden question needs looking into
     outcomes = iter(result.outcomes)  # in bank order, section after section
     sections = []
     for section in bank.sections:
-        done = todo = optional_open = not_sure = 0
+        done = todo = optional_open = not_sure = waits = 0
         seconds = 0.0
         unanswered = []
         for o in itertools.islice(outcomes, len(section.questions)):
-            if o.applicable and o.answer is not None:
+            if o.applicable and o.answer is not None and o.question.id in waiting:
+                waits += 1  # and on, counted as still to answer
+            elif o.applicable and o.answer is not None:
                 done += 1
                 not_sure += o.answer.state == "not_sure"
                 continue
@@ -162,7 +171,7 @@ def progress(bank: Bank, result: Result) -> Progress:
                         todo += 1
         sections.append(SectionProgress(section, done, todo, optional_open, not_sure,
                                         unanswered[0] if unanswered else None,
-                                        tuple(unanswered), seconds))
+                                        tuple(unanswered), seconds, waits))
     return Progress(tuple(sections))
 
 

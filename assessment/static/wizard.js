@@ -167,6 +167,7 @@
 
   function finished(el) {
     el.dataset.saving = "0";
+    el.dataset.retrying = "0";
     if (el.dataset.again === "1") { el.dataset.again = "0"; send(el); return true; }
     return false;
   }
@@ -212,6 +213,7 @@
   function attempt(el, version, body, tries) {
     function retryOrGiveUp(message) {
       if (tries < RETRY_DELAYS.length) {
+        el.dataset.retrying = "1";  // a Save pressed meanwhile does not wait for it
         setStatus(el, "Not saved yet: trying again…", "error");
         setTimeout(function () { attempt(el, version, body, tries + 1); }, RETRY_DELAYS[tries]);
       } else {
@@ -237,6 +239,9 @@
           readings.remove();  // the reading chosen is saved: the box now shows it plainly
           el.querySelector("input[name='" + el.dataset.field + "']").value = reply.body.box;
         }
+        // A copied answer saved (changed, or ticked "Still true") is re-confirmed.
+        const copied = el.sending.answer && el.querySelector("[data-reconfirm]");
+        if (copied) copied.remove();
         el.sending = {};
         if (!finished(el)) {
           if (!Object.keys(el.pending || {}).length) el.dataset.unsaved = "0";
@@ -341,6 +346,7 @@
     bar.value = p.percent;
     bar.textContent = p.percent + "%";
     label.children[0].textContent = p.done + " of " + p.total + " questions answered" +
+      (p.waiting ? ", " + p.waiting + " copied answer" + (p.waiting === 1 ? "" : "s") + " to re-confirm" : "") +
       (p.time_left ? ", " + p.time_left + " left" : "");
     label.children[1].textContent = p.percent + "%";
   }
@@ -410,7 +416,29 @@
   // Leaving the page with something not saved yet asks first (the page's own Save buttons
   // send everything, so they do not).
   let submitting = false;
-  form.addEventListener("submit", function () { submitting = true; });
+  // Save pressed while a change is still being saved (or a note waits for typing to stop):
+  // the page is sent once those saves have answered, with the versions they returned, so the
+  // page's own save never collides with them.
+  form.addEventListener("submit", function (event) {
+    const waits = questions.filter(function (el) { return el.noteTimer; });
+    waits.forEach(function (el) {
+      clearTimeout(el.noteTimer);
+      el.noteTimer = null;
+      save(el, undefined, "note");
+    });
+    const busy = function () {
+      return questions.some(function (el) { return el.dataset.saving === "1" && el.dataset.retrying !== "1"; });
+    };
+    if (!busy()) { submitting = true; return; }
+    event.preventDefault();
+    const submitter = event.submitter;
+    const until = Date.now() + 5000;
+    (function check() {
+      if (busy() && Date.now() < until) { setTimeout(check, 50); return; }
+      submitting = true;
+      if (submitter) form.requestSubmit(submitter); else form.requestSubmit();
+    })();
+  });
   window.addEventListener("beforeunload", function (event) {
     if (submitting) return;
     if (!questions.some(function (el) { return el.dataset.unsaved === "1"; })) return;

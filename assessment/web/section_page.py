@@ -194,9 +194,13 @@ class SectionPage:
         return show_figure(q, answer.value, self.symbol)
 
     def save(self, form: MultiDict, assessment_id: str, *, source: str,
-             answered_by: int | None = None) -> bool:
+             answered_by: int | None = None,
+             confirm: bool | frozenset[str] = frozenset()) -> bool:
         """Save every changed answer in the submitted form; True when all went through. The
-        views keep what was submitted, so a page shown again after a problem loses nothing."""
+        views keep what was submitted, so a page shown again after a problem loses nothing.
+        An answer copied from an earlier assessment is re-confirmed when it is changed, or
+        when it is in `confirm` (True: every one on the page); saved unchanged, it still
+        waits."""
         ok = True
         for view in self.views:  # a currency chosen on this page signs its money figures
             if view.question.feeds == "currency":
@@ -243,8 +247,9 @@ class SectionPage:
                 continue
             if answer is not KEEP:
                 changes["answer"] = answer
-            elif stored and stored.reconfirm and stored.answer and raw is not None:
-                changes["answer"] = stored.answer  # saved again as it is: now re-confirmed
+            elif stored and stored.reconfirm and stored.answer and (
+                    confirm is True or q.id in confirm):
+                changes["answer"] = stored.answer  # "still true": saved again, re-confirmed
             if not changes:
                 continue
             try:

@@ -32,6 +32,7 @@ from ..storage import clients as store
 from . import owner, renders, reports
 from .answer_fields import widget_for
 from .auth import admin_required, current_firm_id, member_required
+from .dates import day_time
 from .db import current_bank, get_db
 from . import section_page
 from .section_page import SectionPage, raw_of
@@ -132,7 +133,7 @@ def _client_page(client: dict, form: ClientForm, status: int = 200):
     return render_template("workspace/client.html", title=client["name"], client=client,
                            rows=rows, points=trend(rows), form=form,
                            links=store.client_links(get_db(), current_firm_id(), client["id"]),
-                           link_days=store.SELF_LINK_DAYS,
+                           link_days=store.SELF_LINK_DAYS, last_finished=last_finished(client["id"]),
                            archived=store.client_assessments(get_db(), current_firm_id(),
                                                              client["id"], archived=True)
                            ), status
@@ -209,18 +210,43 @@ def replace_self_link(assessment_id: str):
 @bp.post("/clients/<int:client_id>/renew")
 @member_required
 def renew(client_id: int):
-    """A new assessment that starts from the answers of the latest one, to be re-confirmed."""
+    """A new assessment that starts from the answers of the latest finished one; each copied
+    answer waits to be re-confirmed before it counts."""
     _client_or_404(client_id)
-    previous = store.client_assessments(get_db(), current_firm_id(), client_id, archived=False)
-    if not previous:
-        flash("There is no earlier assessment to start from.", "error")
+    source = last_finished(client_id)
+    if source is None:
+        flash("There is no finished assessment to start from. Finish one first, or start an "
+              "interview.", "error")
         return redirect(url_for("workspace.client", client_id=client_id), 303)
     assessment_id = store.start_client_assessment(
         get_db(), current_bank(), current_firm_id(), client_id, mode="interview",
-        created_by=current_user.id, copy_from=previous[-1]["id"])
-    flash("Started from the last assessment. Each copied answer is marked “to re-confirm”.",
-          "success")
+        created_by=current_user.id, copy_from=source["id"])
+    flash(f"Started from the {KINDS[kind_of(source)]} finished "
+          f"{day_time(source['finished_at'] or source['updated_at'])}. Each copied answer waits "
+          "to be re-confirmed before it counts: press “Still true” beside it, or “All still "
+          "true” for a whole section.", "success")
     return redirect(url_for("workspace.assessment", assessment_id=assessment_id), 303)
+
+
+KINDS = {"interview": "interview", "self": "client self-assessment", "shared": "owner's own assessment"}
+
+
+def kind_of(record: dict) -> str:
+    return "interview" if record["mode"] == "interview" else "shared" if record["shared_at"] \
+        else "self"
+
+
+def last_finished(client_id: int) -> dict | None:
+    """The client's latest finished assessment (not archived), the one a new one copies."""
+    done = [a for a in store.client_assessments(get_db(), current_firm_id(), client_id,
+                                                archived=False) if a["status"] == "finished"]
+    return max(done, key=lambda a: a["finished_at"] or a["updated_at"]) if done else None
+
+
+def waiting(assessment_id: str) -> frozenset[str]:
+    """Answers copied from an earlier assessment that wait to be re-confirmed."""
+    return frozenset(qid for qid, s in stored_answers(get_db(), assessment_id, SOURCE).items()
+                     if s.reconfirm and s.answer)
 
 
 @bp.post("/clients/<int:client_id>/claim-link")
@@ -301,9 +327,12 @@ def assessment(assessment_id: str):
     client = _client_or_404(record["client_id"])
     bank, stored, result = scored(record)
     owner_answers = stored_answers(get_db(), assessment_id, "owner")
+    copied = store.firm_assessment(get_db(), current_firm_id(), record["copied_from"]) \
+        if record["copied_from"] else None
     return render_template("workspace/assessment.html", title=f"Assessment for {client['name']}",
                            assessment=record, client=client, bank=bank, result=result,
-                           progress=progress(bank, result), owner_answers=owner_answers)
+                           progress=progress(bank, result, waiting(assessment_id)),
+                           owner_answers=owner_answers, copied=copied)
 
 
 def _interview_page(record: dict, section_id: str) -> SectionPage:
@@ -336,9 +365,18 @@ def interview(assessment_id: str, section_id: str):
     ids = [s.id for s in page.bank.sections]
     status = 200
     if request.method == "POST":
-        if page.save(request.form, assessment_id, source=SOURCE, answered_by=current_user.id):
+        # Copied answers ticked "Still true", or all of the page's ("All still true").
+        every = request.form.get("then") == "confirm_all"
+        before = waiting(assessment_id)
+        confirm = True if every else frozenset(request.form.getlist("confirm"))
+        if page.save(request.form, assessment_id, source=SOURCE, answered_by=current_user.id,
+                     confirm=confirm):
+            confirmed = len(before - waiting(assessment_id))
+            if confirmed:
+                flash(f"Re-confirmed {confirmed} copied answer{'s' if confirmed != 1 else ''} "
+                      f"on “{page.section.title}”.", "success")
             position = ids.index(section_id)
-            if request.form.get("then") == "next" and position + 1 < len(ids):
+            if request.form.get("then") in ("next", "confirm_all") and position + 1 < len(ids):
                 return redirect(url_for("workspace.interview", assessment_id=assessment_id,
                                         section_id=ids[position + 1]), 303)
             flash(f"Saved “{page.section.title}”.", "success")
@@ -347,7 +385,9 @@ def interview(assessment_id: str, section_id: str):
     return render_template("workspace/interview.html", title=page.section.title, page=page,
                            assessment=record, client=_client_or_404(record["client_id"]),
                            position=ids.index(section_id) + 1, count=len(ids),
-                           progress=progress(page.bank, page.result)), status
+                           progress=progress(page.bank, page.result, waiting(assessment_id)),
+                           waits_here=[v for v in page.views if v.shown and v.stored
+                                       and v.stored.reconfirm and v.stored.answer]), status
 
 
 @bp.post("/assessments/<assessment_id>/answer")
@@ -357,6 +397,11 @@ def autosave(assessment_id: str):
     record = _assessment_or_404(assessment_id)
     reply, status = section_page.autosave(bank_of(get_db(), record), assessment_id, json_body(),
                                           source=SOURCE, answered_by=current_user.id)
+    if status == 200:
+        bank, _, result = scored(record)
+        state = progress(bank, result, waiting(assessment_id))
+        reply["progress"] = {"done": state.done, "total": state.total, "percent": state.percent,
+                             "waiting": state.waiting}
     return jsonify(reply), status
 
 
@@ -380,9 +425,11 @@ def report_html(assessment_id: str):
 def finish(assessment_id: str):
     record = _assessment_or_404(assessment_id)
     bank, _, result = scored(record)
-    state = progress(bank, result)
+    state = progress(bank, result, waiting(assessment_id))
     if not state.complete:
-        flash(f"{state.left} questions still need an answer.", "error")
+        flash(f"{state.left} question{'s' if state.left != 1 else ''} still need an answer"
+              + (f", {state.waiting} of them copied from the last assessment and waiting to be "
+                 "re-confirmed" if state.waiting else "") + ".", "error")
     else:
         store.close_assessment(get_db(), current_firm_id(), assessment_id)
         audit("assessment_finished", assessment=assessment_id, member=current_user.id)

@@ -312,6 +312,9 @@ def test_a_note_is_private_until_marked_for_the_client(live_server, page, browse
         assert_no_axe_violations(page, context='[data-question="backup.offsite"]')
         submit(page, "Save and go to overview")
 
+        with database(app) as db:  # the client finished: their report is made
+            db.execute("UPDATE assessments SET status = 'finished' WHERE id = ?",
+                       [assessment_id])
         client.goto(base + "/assessment/report?variant=full")
         expect(client.locator("body")).to_contain_text("the copy goes to the cloud every night")
         expect(client.locator("body")).not_to_contain_text("ask the nephew")
@@ -363,3 +366,35 @@ def test_interview_notes_and_ticks_save_as_typed_and_leaving_unsaved_asks(
     page.goto(base + f"/workspace/assessments/{assessment_id}/interview/backup")
     expect(note).to_have_value(saved_note)
     expect(question.get_by_label("Verified by the consultant")).to_be_checked()
+
+
+# ---- 12. copied answers wait to be re-confirmed ----------------------------------------------
+
+def test_copied_answers_wait_until_each_is_re_confirmed(live_server, page, screenshot,
+                                                        assert_no_axe_violations):
+    from workspace_helpers import seed_client
+
+    base, app = live_server.url, live_server.app
+    member = make_member(app, firm="Sorrel IT", email="sam@sorrel.example")
+    client_id, _, _ = seed_client(app, member, "Aspen Dental", ANSWERS, {})
+    sign_in(page, base, member)
+    page.goto(base + f"/workspace/clients/{client_id}")
+    expect(page.locator("#renew-from")).to_contain_text("copies the answers of the interview")
+    submit(page, "Start a new assessment from the last one")
+    renewed = path_of(page.url).rsplit("/", 1)[-1]
+    label = page.locator(".progress-label")
+    expect(label).to_contain_text(re.compile(r"^0 of \d+ questions answered, \d+ copied"))
+    page.goto(base + f"/workspace/assessments/{renewed}/interview/monitoring")
+    question = page.locator('[data-question="monitoring.watched"]')
+    before = label.inner_text()
+    screenshot(page, "trust-12-to-re-confirm")
+    assert_no_axe_violations(page)
+    with page.expect_response(lambda r: r.url.endswith("/answer") and r.status == 200):
+        question.get_by_label("Still true: re-confirm this copied answer").check()
+    expect(question.locator("[data-reconfirm]")).to_have_count(0)
+    expect(label).not_to_have_text(before)
+    expect(label).to_contain_text(re.compile(r"^1 of \d+ questions answered"))
+    with database(app) as db:
+        from assessment.storage import stored_answers
+        mine = stored_answers(db, renewed, "consultant")
+    assert not mine["monitoring.watched"].reconfirm and mine["monitoring.alerts"].reconfirm

@@ -230,7 +230,8 @@ def test_consultant_journey(live_server, page, browser):
     assert assessment_row(app, assessment_id)["status"] == "finished"
     pdf_href = page.get_by_role("link", name="Download the PDF report").get_attribute("href")
     assert pdf_href == f"/workspace/assessments/{assessment_id}/report.pdf"
-    reply = page.request.get(base + pdf_href, timeout=PDF_TIMEOUT_MS)
+    # The full report: the one with every answer, its badge and its note.
+    reply = page.request.get(base + pdf_href + "?variant=full", timeout=PDF_TIMEOUT_MS)
     assert reply.status == 200, f"the report answered {reply.status}"
     assert reply.headers["content-type"] == "application/pdf"
     body = reply.body()
@@ -243,7 +244,9 @@ def test_consultant_journey(live_server, page, browser):
         assert wanted in text.upper(), f"the PDF report does not mention {wanted!r}"
     counted = re.search(r"(\d+) answers? (?:were|was) verified", text)
     assert counted and counted.group(1) == "1", "the report does not count 1 verified answer"
-    assert f"Note: {note}" in text, "the consultant's note is not in the report"
+    # Private to the firm (not marked for the client), and said so in the firm's report.
+    assert f"Note, private to the firm: {note}" in text, \
+        "the consultant's note is not in the report"
 
     # A new assessment from the last one: every copied answer is marked to re-confirm.
     page.goto(base + f"/workspace/clients/{client_id}")
@@ -251,11 +254,11 @@ def test_consultant_journey(live_server, page, browser):
     assert redirect_status(response) == 303
     renewed_id = path_of(page.url).rsplit("/", 1)[-1]
     assert renewed_id != assessment_id
-    expect(page.get_by_text("Started from the last assessment.")).to_be_visible()
+    expect(page.get_by_text("Started from the client self-assessment finished")).to_be_visible()
     expect(page.locator(".lead")).to_contain_text("In progress")
     page.goto(base + interview_path(renewed_id, "monitoring"))
     for qid in visible_questions(page):
-        expect(block(page, qid).locator("xpath=preceding-sibling::*[1]")).to_have_text(
+        expect(block(page, qid).locator("[data-reconfirm] .tag")).to_have_text(
             "To re-confirm: copied from the last assessment")
     expect(page.locator(".tag", has_text="To re-confirm")).to_have_count(3)
     expect(watched.locator(f'input[value="{picked_watched}"]')).to_be_checked()
@@ -268,6 +271,15 @@ def test_consultant_journey(live_server, page, browser):
     page.goto(base + interview_path(renewed_id, "security"))
     block(page, "security.mfa_email").locator('input[value="none"]').check()
     response = submit(page, "Save and go to overview")
+    assert path_of(page.url) == f"/workspace/assessments/{renewed_id}"
+    # The rest is still true: confirmed a section at a time.
+    expect(page.get_by_role("button", name="Finish the assessment")).to_have_count(0)
+    page.goto(base + interview_path(renewed_id, "profile"))
+    for _ in range(20):
+        if "/interview/" not in page.url:
+            break
+        confirm = page.get_by_role("button", name=re.compile(r"still true: save and next"))
+        submit(page, confirm.inner_text() if confirm.count() else "Save and next section")
     assert path_of(page.url) == f"/workspace/assessments/{renewed_id}"
     response = submit(page, "Finish the assessment")
     assert redirect_status(response) == 303
@@ -835,8 +847,8 @@ def test_sign_out_on_a_client_page_then_back_asks_to_sign_in(live_server, page):
 
 def test_saving_a_copied_section_reconfirms_its_answers(live_server, page):
     """Answers copied from the last assessment are marked "To re-confirm" until the consultant
-    has been through them: saving the section (and ticking Verified) confirms them, even when
-    the answer stays the same."""
+    has been through them: saving the section as it is confirms nothing; "All ... still true"
+    confirms them, even when the answer stays the same."""
     base, app = live_server.url, live_server.app
     admin = make_member(app, firm="Fernhill IT", email="fay@fernhill.example")
     client_id, _, _ = seed_client(app, admin, "Harbour Street Dental", OWNER_ANSWERS, {})
@@ -851,6 +863,9 @@ def test_saving_a_copied_section_reconfirms_its_answers(live_server, page):
     page.locator(f"#c_{alerts_field}").check()
     response = submit(page, "Save and go to overview")
     assert redirect_status(response) == 303
+    page.goto(base + interview_path(renewed, "monitoring"))
+    expect(page.locator(".tag", has_text="To re-confirm")).to_have_count(len(shown))
+    submit(page, f"All {len(shown)} copied answers still true: save and next section")
     page.goto(base + interview_path(renewed, "monitoring"))
     mine = stored(app, renewed, "consultant")
     assert mine["monitoring.alerts"].verified is True
