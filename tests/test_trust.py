@@ -586,6 +586,7 @@ def test_deleting_asks_for_the_name_and_takes_everything_with_it(app, adb, tmp_p
     owner.get(link)
     save_answer(adb, own["id"], "backup.automatic", base_version=0, source="consultant",
                 answer=Answer("answered", "daily"), note="Private note", client_key="key-1")
+    adb.execute("UPDATE assessments SET status = 'finished' WHERE id = ?", [own["id"]])
     renewed = post_with_token(admin, f"{page}/renew").headers["Location"].rsplit("/", 1)[-1]
     assert get_assessment(adb, renewed)["copied_from"] == own["id"]
     post_with_token(admin, f"{page}/claim-link")
@@ -668,7 +669,9 @@ def test_notes_are_private_to_the_firm_unless_marked_for_the_client(app, adb,
     page = member.get(section).get_data(as_text=True)
     assert "(shown to the client)" in page  # the Note box says which it is
 
-    # The client's side: the answers file and both reports hold the shared note only.
+    # The client's side (finished, so that there is a report): the answers file and both
+    # reports hold the shared note only.
+    adb.execute("UPDATE assessments SET status = 'finished' WHERE id = ?", [assessment_id])
     exported = client.get("/assessment/answers.json").get_data(as_text=True)
     assert SHARED in exported and PRIVATE not in exported
     for url in ("/assessment/report", "/assessment/report?variant=full"):
@@ -734,7 +737,7 @@ def test_a_note_and_ticks_autosave_versioned_and_idempotent_without_touching_the
     # The same request again (a retry after a lost reply) changes nothing.
     again = autosave(browser, assessment_id, note="Saw the backup console",
                      base_version=1, client_key="note-key-1")
-    assert again.get_json() == {"version": 2, "replayed": True}
+    assert (again.get_json()["version"], again.get_json()["replayed"]) == (2, True)
     # A stale one is refused with what is stored now, the note included.
     stale = autosave(browser, assessment_id, note="Older text", base_version=1,
                      client_key="note-key-2")
@@ -763,3 +766,119 @@ def test_the_owner_wizard_saves_no_notes_through_autosave(app):
         headers={"X-CSRFToken": csrf_token(page)})
     assert refused.status_code == 400 and "interview" in refused.get_json()["message"]
     assert owner_answer(app, open_id(owner)) is None
+
+
+# ---- 12. copied answers wait to be re-confirmed ----------------------------------------------
+
+@pytest.fixture
+def renewed(app, adb):
+    """A client with a finished interview (every answer given) and a later one still open;
+    a new assessment started from the last finished one."""
+    from assessment.storage import set_status
+
+    ana = signed_in_member(app)
+    bank = app.extensions["bank"]
+    client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
+    finished = store.start_client_assessment(adb, bank, ana["firm_id"], client_id,
+                                             mode="interview", created_by=ana["user_id"])
+    full_answers(app, adb, finished, source="consultant")
+    set_status(adb, finished, "finished")
+    adb.execute("UPDATE assessments SET finished_at = '2025-03-04T14:05:00+00:00' WHERE id = ?",
+                [finished])
+    store.start_client_assessment(adb, bank, ana["firm_id"], client_id, mode="interview",
+                                  created_by=ana["user_id"])  # newer, not finished
+    page = f"/workspace/clients/{client_id}"
+    assert "copies the answers of the interview finished 4 Mar 2025, 14:05 UTC" in \
+        ana["browser"].get(page).get_data(as_text=True)
+    made = post_with_token(ana["browser"], f"{page}/renew", page=page)
+    new_id = made.headers["Location"].rsplit("/", 1)[-1]
+    return {"member": ana, "browser": ana["browser"], "source": finished, "id": new_id,
+            "client_id": client_id, "flash": ana["browser"].get(
+                made.headers["Location"]).get_data(as_text=True)}
+
+
+def waiting_ids(adb, assessment_id: str) -> set[str]:
+    return {qid for qid, s in stored_answers(adb, assessment_id, "consultant").items()
+            if s.reconfirm and s.answer}
+
+
+def test_a_new_assessment_copies_the_last_finished_one_and_says_which(app, adb, renewed):
+    assert get_assessment(adb, renewed["id"])["copied_from"] == renewed["source"]
+    assert "Started from the interview finished 4 Mar 2025, 14:05 UTC" in renewed["flash"]
+    # Nothing counts as answered yet; progress says how many wait; it cannot be finished.
+    text = renewed["flash"]
+    match = re.search(r"(\d+) of (\d+) questions answered, (\d+) copied answers to re-confirm",
+                      text)
+    assert match and match.group(1) == "0" and int(match.group(3)) > 30, text[:3000]
+    assert "Finish the assessment" not in text
+    page = f"/workspace/assessments/{renewed['id']}"
+    refused = post_with_token(renewed["browser"], f"{page}/finish", page=page)
+    assert "waiting to be re-confirmed" in renewed["browser"].get(
+        refused.headers["Location"]).get_data(as_text=True)
+    assert get_assessment(adb, renewed["id"])["status"] == "in_progress"
+
+
+def test_no_finished_assessment_no_copy(app, adb):
+    ana = signed_in_member(app)
+    client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
+    page = f"/workspace/clients/{client_id}"
+    post_with_token(ana["browser"], f"{page}/interview", page=page)
+    assert "from the last one" not in ana["browser"].get(page).get_data(as_text=True)
+    refused = post_with_token(ana["browser"], f"{page}/renew", page=page)
+    assert "no finished assessment" in ana["browser"].get(refused.headers["Location"]) \
+        .get_data(as_text=True)
+    assert len(store.client_assessments(adb, ana["firm_id"], client_id)) == 1
+
+
+def interview_form(browser, url: str) -> dict:
+    """The section's form as the page holds it (every copied answer still selected)."""
+    text = browser.get(url).get_data(as_text=True)
+    form = {"csrf_token": csrf_token(text)}
+    for name, value in re.findall(r'<input type="radio" id="[^"]+" name="([^"]+)" value="([^"]+)"'
+                                  r'\s*checked', text):
+        form[name] = value
+    for name, value in re.findall(r'name="(v_[^"]+)" value="(\d+)"', text):
+        form[name] = value
+    return form
+
+
+def test_copied_answers_count_only_once_re_confirmed(app, adb, renewed):
+    browser, assessment_id = renewed["browser"], renewed["id"]
+    url = f"/workspace/assessments/{assessment_id}/interview/monitoring"
+    here = {"monitoring.watched", "monitoring.alerts", "monitoring.maintenance"}
+    assert here <= waiting_ids(adb, assessment_id)
+    text = browser.get(url).get_data(as_text=True)
+    assert text.count("Still true: re-confirm this copied answer") == 3
+    assert "All 3 copied answers still true" in text
+
+    # Saved as they are, they still wait: saving is not re-confirming.
+    form = interview_form(browser, url)
+    assert browser.post(url, data={**form, "then": "overview"}).status_code == 303
+    assert here <= waiting_ids(adb, assessment_id)
+    # One ticked "Still true": that one counts.
+    form = interview_form(browser, url)
+    browser.post(url, data={**form, "confirm": "monitoring.watched", "then": "overview"})
+    assert here - waiting_ids(adb, assessment_id) == {"monitoring.watched"}
+    # The rest of the page at once.
+    form = interview_form(browser, url)
+    done = browser.post(url, data={**form, "then": "confirm_all"})
+    assert done.status_code == 303 and done.headers["Location"].endswith("/interview/patching")
+    assert not here & waiting_ids(adb, assessment_id)
+    assert "Re-confirmed 2 copied answers" in browser.get(done.headers["Location"]) \
+        .get_data(as_text=True)
+
+    # The page script's way: saving the answer re-confirms it, saving a note does not.
+    backup = f"/workspace/assessments/{assessment_id}/interview/backup"
+    token = csrf_token(browser.get(backup).get_data(as_text=True))
+    mine = stored_answers(adb, assessment_id, "consultant")
+    note = browser.post(f"/workspace/assessments/{assessment_id}/answer", json={
+        "question": "backup.offsite", "note": "asked again", "client_key": "k-note-1",
+        "base_version": mine["backup.offsite"].version}, headers={"X-CSRFToken": token})
+    assert note.status_code == 200 and "backup.offsite" in waiting_ids(adb, assessment_id)
+    again = browser.post(f"/workspace/assessments/{assessment_id}/answer", json={
+        "question": "backup.automatic", "answer": mine["backup.automatic"].answer.value,
+        "client_key": "k-answer-1", "base_version": mine["backup.automatic"].version},
+        headers={"X-CSRFToken": token})
+    assert again.status_code == 200 and "backup.automatic" not in waiting_ids(adb,
+                                                                              assessment_id)
+    assert again.get_json()["progress"]["waiting"] == len(waiting_ids(adb, assessment_id))

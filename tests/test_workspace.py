@@ -15,7 +15,7 @@ from assessment import create_app
 from assessment.config import database
 from assessment.storage import clients as store
 from assessment.bank import Answer
-from assessment.storage import connect, save_answer, stored_answers
+from assessment.storage import connect, save_answer, set_status, stored_answers
 
 from .workspace_fixtures import csrf_token, make_member, sign_in
 
