@@ -133,7 +133,8 @@ def _client_page(client: dict, form: ClientForm, status: int = 200):
     return render_template("workspace/client.html", title=client["name"], client=client,
                            rows=rows, points=trend(rows), form=form,
                            links=store.client_links(get_db(), current_firm_id(), client["id"]),
-                           link_days=store.SELF_LINK_DAYS, last_finished=last_finished(client["id"]),
+                           link_days=store.SELF_LINK_DAYS,
+                           last_finished=last_finished(client["id"]),
                            archived=store.client_assessments(get_db(), current_firm_id(),
                                                              client["id"], archived=True)
                            ), status
@@ -228,7 +229,8 @@ def renew(client_id: int):
     return redirect(url_for("workspace.assessment", assessment_id=assessment_id), 303)
 
 
-KINDS = {"interview": "interview", "self": "client self-assessment", "shared": "owner's own assessment"}
+KINDS = {"interview": "interview", "self": "client self-assessment",
+         "shared": "owner's own assessment"}
 
 
 def kind_of(record: dict) -> str:
