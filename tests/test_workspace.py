@@ -291,6 +291,9 @@ def cases(t) -> dict[str, tuple[str, str]]:
         "wizard.section": ("GET", "/assessment/section/no-such-section"),
         "public.claim": ("GET", "/claim/not-a-real-claim-token"),
         "public.claim_confirm": ("POST", "/claim/not-a-real-claim-token"),
+        # The report's font files are the product's own, the same for everyone: only the
+        # current version is served, so any other address is the normal 404.
+        "report_assets.font": ("GET", "/static/report-fonts/not-the-version/Inter-Regular.otf"),
     }
 
 
