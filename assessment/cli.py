@@ -22,10 +22,11 @@ from .bank.weights import shares_table
 from .bank.loader import FRAMEWORKS_DIR
 from .config import database
 from .private_files import tighten
+from .storage.copy import rows_of
 from .scoring import parse_answers, result_to_dict, score
 
 bank_cli = AppGroup("bank", help="Check the question bank and its framework coverage.")
-db_cli = AppGroup("db", help="Create, back up and restore the database.")
+db_cli = AppGroup("db", help="Create, back up, restore and copy the database.")
 assess_cli = AppGroup("assess", help="Score answer files and export assessments.")
 
 
@@ -141,6 +142,36 @@ def db_restore(path: str, yes: bool) -> None:
     click.echo(f"Restored from {path} (integrity check {'ok' if ok else 'FAILED'}).")
     if not ok:
         raise click.exceptions.Exit(1)
+
+
+@db_cli.command("copy")
+@click.option("--to", "url", required=True, metavar="URL",
+              help="postgresql://... of an empty database.")
+def db_copy(url: str) -> None:
+    """Copy the SQLite database (ITHEALTH_DATABASE) into an empty PostgreSQL database, then check
+    that every table has as many rows and every answer the same version."""
+    if not storage.is_url(url):
+        raise click.BadParameter("give a postgresql:// URL", param_hint="--to")
+    source_path = current_app.config["DATABASE"]
+    if not Path(source_path).is_file():
+        raise click.ClickException(f"{source_path}: no SQLite database there to copy "
+                                   "(ITHEALTH_DATABASE names it)")
+    source = _connect(source_path)
+    try:
+        target = _connect(url)
+        try:
+            copied = storage.copy_database(source, target)
+        finally:
+            target.close()
+    except storage.CopyError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        source.close()
+    for table, rows in copied.rows.items():
+        click.echo(f"  {table}: {rows_of(rows)}")
+    click.echo(f"Copied {rows_of(sum(copied.rows.values()))} in {len(copied.rows)} tables from "
+               f"{source_path} to {storage.describe(url)}; row counts match, and so do the "
+               f"versions of all {copied.answers} answers.")
 
 
 def read_answers_file(path: Path, bank: Bank) -> dict:

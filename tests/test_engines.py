@@ -1,18 +1,24 @@
 """The two storage engines side by side: the same schema, migration by migration; SQL written
-once, meaning the same on both."""
+once; and copying a SQLite database into PostgreSQL (`flask db copy`)."""
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
 
+from assessment import create_app
 from assessment.bank import Answer
-from assessment.storage import accounts, connect, create_assessment, migrate, save_answer
+from assessment.config import database
+from assessment.storage import (accounts, connect, create_assessment, export_assessment, migrate,
+                                save_answer)
 from assessment.storage import migrations as sqlite_migrations
 from assessment.storage import postgres_migrations
-from assessment.storage.clients import create_client
+from assessment.storage.clients import create_client, start_client_assessment
 from assessment.storage.postgres import adapt
+
+from .workspace_fixtures import make_member, sign_in
 
 DAILY = Answer("answered", "daily")
 
@@ -146,3 +152,111 @@ def test_the_same_sql_means_the_same_on_both_engines(tmp_path, postgres_url):
             store.close()
     assert results[0] == results[1]
     assert results[0][0] == sorted(names, key=lambda s: s.encode())
+
+
+# ---- flask db copy ---------------------------------------------------------------------------
+
+@pytest.fixture
+def sqlite_app(tmp_path, monkeypatch):
+    """An app on SQLite, whatever the environment says."""
+    monkeypatch.delenv("ITHEALTH_DATABASE_URL", raising=False)
+    return create_app({"TESTING": True, "SECRET_KEY": "copy-secret",
+                       "DATABASE": str(tmp_path / "source.sqlite")})
+
+
+def fill(app, bank) -> dict:
+    """A bit of everything: firms, members, a sign-in, a rate limit, clients, assessments with
+    answers from both sources, a copy of an assessment, an owner's own assessment."""
+    ana = make_member(app)
+    make_member(app, email="ben@northgate.example", role="consultant")
+    make_member(app, firm="Elsewhere Ltd", email="eve@elsewhere.example")
+    db = connect(database(app.config))
+    try:
+        accounts.start_login(db, ana["user_id"])
+        accounts.rate_limit_hit(db, "sign-in:10.0.0.1", 20, 300)
+        client_id = create_client(db, ana["firm_id"], name="Acme Dental", sector="health")
+        first = start_client_assessment(db, bank, ana["firm_id"], client_id, mode="interview",
+                                        created_by=ana["user_id"])
+        for n, question in enumerate(("backup.automatic", "backup.offsite", "mfa.email")):
+            save_answer(db, first, question, base_version=0, answer=DAILY,
+                        source="consultant", client_key=f"key-{n}")
+        save_answer(db, first, "backup.automatic", base_version=0, answer=DAILY, note="owner")
+        save_answer(db, first, "backup.automatic", base_version=1, note="checked",
+                    source="consultant")
+        second = start_client_assessment(db, bank, ana["firm_id"], client_id,
+                                         mode="interview", created_by=ana["user_id"],
+                                         copy_from=first)
+        own = create_assessment(db, bank)
+        save_answer(db, own, "backup.automatic", base_version=0, answer=DAILY)
+        return {"ana": ana, "assessments": [first, second, own], "client_id": client_id}
+    finally:
+        db.close()
+
+
+def test_db_copy_moves_every_row_checks_it_and_the_app_carries_on_on_postgresql(
+        sqlite_app, bank, postgres_cluster, monkeypatch, tmp_path):
+    made = fill(sqlite_app, bank)
+    source = connect(sqlite_app.config["DATABASE"])
+    before = {aid: export_assessment(source, aid) for aid in made["assessments"]}
+    counts = {t: source[t].count for t in source.schema()}
+    source.close()
+    url = postgres_cluster.new_database()
+
+    result = sqlite_app.test_cli_runner().invoke(args=["db", "copy", "--to", url])
+    assert result.exit_code == 0, result.output
+    assert "row counts match" in result.output and "versions of all 8 answers" in result.output
+    assert "  answers: 8 rows\n" in result.output and "  banks: 1 row\n" in result.output
+    assert "postgres@127.0.0.1" in result.output
+
+    target = connect(url)
+    try:
+        assert {t: target[t].count for t in target.schema()} == counts
+        assert {aid: export_assessment(target, aid) for aid in made["assessments"]} == before
+    finally:
+        target.close()
+    # The app on the copy: the member signs in, and new rows get new ids after the copied ones.
+    monkeypatch.setenv("ITHEALTH_DATABASE_URL", url)
+    moved = create_app({"TESTING": True, "SECRET_KEY": "copy-secret",
+                        "DATABASE": str(tmp_path / "unused.sqlite")})
+    assert sign_in(moved.test_client(), made["ana"]["email"]).status_code == 303
+    newcomer = make_member(moved, firm="Third Firm", email="tia@third.example")
+    assert newcomer["firm_id"] == 3 and newcomer["user_id"] == 4
+
+
+def test_db_copy_refuses_a_database_that_is_not_empty_and_changes_nothing(
+        sqlite_app, bank, postgres_cluster):
+    fill(sqlite_app, bank)
+    url = postgres_cluster.new_database()
+    other = connect(url)
+    try:
+        migrate(other)
+        accounts.create_firm(other, "Already Here Ltd")
+        result = sqlite_app.test_cli_runner().invoke(args=["db", "copy", "--to", url])
+        assert result.exit_code == 1
+        assert "Error: the target database is not empty (firms: 1 row)" in result.output
+        assert "nothing was copied" in result.output and "Traceback" not in result.output
+        assert other["firms"].count == 1 and other["users"].count == 0
+    finally:
+        other.close()
+    # Any table with rows counts, not only the app's own.
+    foreign = connect(postgres_cluster.new_database())
+    try:
+        with foreign.write():
+            foreign.execute("CREATE TABLE notes_of_another_app (x text)")
+            foreign.execute("INSERT INTO notes_of_another_app VALUES ('keep me')")
+        result = sqlite_app.test_cli_runner().invoke(args=["db", "copy", "--to", foreign.url])
+        assert result.exit_code == 1 and "notes_of_another_app: 1 row)" in result.output
+        assert foreign.table_names() == ["notes_of_another_app"]
+    finally:
+        foreign.close()
+
+
+def test_db_copy_needs_a_postgresql_url_and_a_source(sqlite_app, tmp_path, postgres_cluster):
+    runner = sqlite_app.test_cli_runner()
+    result = runner.invoke(args=["db", "copy", "--to", str(tmp_path / "x.sqlite")])
+    assert result.exit_code == 2 and "give a postgresql:// URL" in result.output
+    unreachable = re.sub(r":\d+/", ":1/", postgres_cluster.url("nowhere"))
+    result = runner.invoke(args=["db", "copy", "--to", unreachable.replace("postgres@",
+                                                                            "postgres:pw@")])
+    assert result.exit_code == 1 and "cannot connect to" in result.output
+    assert "pw" not in result.output and "Traceback" not in result.output

@@ -5,14 +5,15 @@ from .assessments import (KEEP, Conflict, NotFound, Saved, StoredAnswer, answers
                           bank_of, create_assessment, export_assessment, find_by_resume_hash,
                           get_assessment,
                           remember_bank, save_answer, set_status, stored_answers)
+from .copy import CopyError, TargetNotEmpty, copy_database
 from .db import (CannotConnect, Store, backup, connect, describe, integrity_ok, is_url,
                  make_private, restore, write)
 from .migrations import migrate
 
 __all__ = [
-    "KEEP", "CannotConnect", "Conflict", "NotFound", "Saved", "Store",
-    "StoredAnswer", "answers_for_scoring", "backup", "bank_of", "connect",
-    "create_assessment", "describe", "export_assessment",
+    "KEEP", "CannotConnect", "Conflict", "CopyError", "NotFound", "Saved", "Store",
+    "StoredAnswer", "TargetNotEmpty", "answers_for_scoring", "backup", "bank_of", "connect",
+    "copy_database", "create_assessment", "describe", "export_assessment",
     "find_by_resume_hash", "get_assessment", "integrity_ok", "is_url", "make_private", "migrate",
     "remember_bank", "restore", "save_answer", "set_status", "stored_answers", "write",
 ]
