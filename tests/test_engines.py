@@ -1,10 +1,12 @@
 """The two storage engines side by side: the same schema, migration by migration; SQL written
-once; and copying a SQLite database into PostgreSQL (`flask db copy`)."""
+once; copying a SQLite database into PostgreSQL (`flask db copy`); and two app instances sharing
+one PostgreSQL database and secret key, as two machines would."""
 
 from __future__ import annotations
 
 import re
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +20,7 @@ from assessment.storage import postgres_migrations
 from assessment.storage.clients import create_client, start_client_assessment
 from assessment.storage.postgres import adapt
 
-from .workspace_fixtures import make_member, sign_in
+from .workspace_fixtures import csrf_token, make_member, sign_in
 
 DAILY = Answer("answered", "daily")
 
@@ -260,3 +262,109 @@ def test_db_copy_needs_a_postgresql_url_and_a_source(sqlite_app, tmp_path, postg
                                                                             "postgres:pw@")])
     assert result.exit_code == 1 and "cannot connect to" in result.output
     assert "pw" not in result.output and "Traceback" not in result.output
+
+
+# ---- two app instances, one database ---------------------------------------------------------
+
+@pytest.fixture
+def two_instances(postgres_url, tmp_path, monkeypatch):
+    """Two apps on the same PostgreSQL database and secret key, as on two machines (each has its
+    own instance folder, report cache and SQLite path, which they must not need)."""
+    monkeypatch.setenv("ITHEALTH_DATABASE_URL", postgres_url)
+    return [create_app({"TESTING": True, "SECRET_KEY": "shared-secret",
+                        "DATABASE": str(tmp_path / f"never-{n}.sqlite"),
+                        "REPORT_DIR": str(tmp_path / f"reports-{n}")}) for n in (1, 2)]
+
+
+def client_of(app, address="10.0.0.1"):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_a_sign_in_on_one_instance_works_on_the_other_and_sign_out_there_ends_it(two_instances):
+    one, two = two_instances
+    ana = make_member(one)
+    first = client_of(one)
+    assert sign_in(first, ana["email"]).status_code == 303
+    second = client_of(two)
+    second.set_cookie("session", first.get_cookie("session").value)
+    assert second.get("/account/").status_code == 200  # signed in through the other instance
+    page = second.get("/account/").get_data(as_text=True)
+    assert second.post("/account/sign-out", data={"csrf_token": csrf_token(page)}
+                       ).status_code == 303
+    assert first.get("/account/").status_code == 303  # ended for every instance
+    assert not any(Path(app.config["DATABASE"]).exists() for app in two_instances)
+
+
+def test_a_lockout_counted_on_both_instances_holds_on_each(two_instances):
+    one, two = two_instances
+    ana = make_member(one)
+    for n in range(5):  # five wrong passwords, alternating instances
+        assert sign_in(client_of((one, two)[n % 2]), ana["email"], "wrong password!").status_code \
+            == 400
+    for app in two_instances:  # now even the right password is refused, everywhere
+        assert sign_in(client_of(app), ana["email"]).status_code == 400
+    db = connect(database(one.config))
+    try:
+        row = next(db.query("SELECT failed_logins, locked_until FROM users WHERE id = ?",
+                            [ana["user_id"]]))
+    finally:
+        db.close()
+    assert row["failed_logins"] == 5 and row["locked_until"]
+
+
+def test_the_rate_limit_per_address_counts_requests_to_both_instances(two_instances):
+    one, two = two_instances
+    for app in two_instances:
+        app.config.update(SIGNIN_RATE_LIMIT=6, SIGNIN_RATE_WINDOW=300)
+    make_member(one)
+    statuses = [sign_in(client_of((one, two)[n % 2], "10.9.9.9"), "nobody@example.com",
+                        "wrong password!").status_code for n in range(8)]
+    assert statuses[:6] == [400] * 6 and statuses[6:] == [429, 429]
+    # Another address is not held back by this one.
+    assert sign_in(client_of(two, "10.1.1.1"), "nobody@example.com", "x" * 12).status_code == 400
+
+
+def test_an_owner_starts_on_one_instance_and_carries_on_on_the_other(two_instances):
+    one, two = two_instances
+    owner = client_of(one)
+    home = owner.get("/").get_data(as_text=True)
+    started = owner.post("/assessment/start", data={"csrf_token": csrf_token(home)})
+    assert started.status_code == 303
+    elsewhere = client_of(two)
+    elsewhere.set_cookie("session", owner.get_cookie("session").value)
+    assert elsewhere.get(started.headers["Location"]).status_code == 200
+
+
+def test_attempts_and_failures_arriving_together_all_count(two_instances):
+    """Twelve sign-in attempts and failures at the same instant, each on a connection of its
+    own, as requests spread over several instances would be: every one counts, because each
+    count happens in one statement that locks its row."""
+    one, _ = two_instances
+    ana = make_member(one)
+    url = database(one.config)
+    barrier = threading.Barrier(12)
+    limited = []
+
+    def attempt(n):
+        db = connect(url)
+        try:
+            barrier.wait()
+            limited.append(accounts.rate_limit_hit(db, "sign-in:10.2.2.2", 8, 300))
+            accounts._record_failure(db, ana["user_id"], accounts._now(None))
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(limited) == [False] * 8 + [True] * 4
+    db = connect(url)
+    try:
+        assert db.execute("SELECT failed_logins FROM users WHERE id = ?",
+                          [ana["user_id"]]).fetchone()[0] == 12
+    finally:
+        db.close()
