@@ -32,17 +32,12 @@ def clean_logo(data: bytes) -> bytes:
     if len(data) > MAX_BYTES:
         raise LogoError(f"The logo is {len(data) / 1024 / 1024:.1f} MB; the limit is 2 MB. "
                         "Save a smaller version and upload that.")
-    head = data[:512].lstrip().lower()
-    if head.startswith(b"<") or b"<svg" in head:
-        raise LogoError("SVG logos are not accepted, because they can carry scripts and links. "
-                        "Export your logo as PNG or JPEG and upload that.")
     if data.startswith(PNG_MAGIC):
         expected = "PNG"
     elif data.startswith(JPEG_MAGIC):
         expected = "JPEG"
     else:
-        raise LogoError("This file is not a PNG or JPEG image (whatever its name says). "
-                        "Upload the logo as a PNG or JPEG.")
+        raise LogoError(_what_it_is(data))
     try:
         with Image.open(io.BytesIO(data)) as probe:  # reads the header only
             if probe.format != expected:
@@ -73,6 +68,32 @@ def clean_logo(data: bytes) -> bytes:
     out = io.BytesIO()
     picture.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+# What a file that is not PNG or JPEG is, by its first bytes: the real reason it is refused.
+OTHER_FORMATS = ((b"GIF8", "a GIF image"), (b"RIFF", "a WebP image"), (b"BM", "a BMP image"),
+                 (b"%PDF", "a PDF document"), (b"II*\x00", "a TIFF image"),
+                 (b"MM\x00*", "a TIFF image"), (b"\x00\x00\x01\x00", "an icon (ICO) file"),
+                 (b"PK\x03\x04", "a ZIP archive (such as a Word or PowerPoint file)"))
+
+
+def _what_it_is(data: bytes) -> str:
+    """Why a file is not a PNG or JPEG, in words: what it is instead, when we can tell."""
+    upload = " Upload the logo as a PNG or JPEG image."
+    if not data:
+        return "The file is empty." + upload
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if b"<svg" in head:
+        return ("This is an SVG image. SVG logos are not accepted, because they can carry "
+                "scripts and links. Export your logo as PNG or JPEG and upload that.")
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:512]:
+        return "This file is a web page (HTML), not an image." + upload
+    if head.startswith(b"<"):
+        return "This file is text (XML or similar), not an image." + upload
+    for magic, name in OTHER_FORMATS:
+        if data.startswith(magic):
+            return f"This file is {name}, not a PNG or JPEG." + upload
+    return "This file is not a PNG or JPEG image, whatever its name says." + upload
 
 
 def valid_colour(value: str) -> bool:

@@ -243,7 +243,8 @@ def test_a_disabled_member_is_refused_on_their_next_request(app, adb):
     sign_in(admin, "ana@northgate.example", PASSWORD)
     sign_in(consultant, ben["email"], PASSWORD)
     assert consultant.get(HOME).status_code == 200
-    response = post(admin, f"/account/members/{ben['user_id']}/active", {"active": "0"})
+    response = post(admin, f"/account/members/{ben['user_id']}/active",
+                    {"active": "0", "confirm": "yes"})
     assert response.status_code == 303
     assert user_row(adb, ben["email"])["active"] == 0
     assert adb.execute("SELECT count(*) FROM logins WHERE user_id = ?",
@@ -520,8 +521,10 @@ def test_members_page_lists_members_and_the_workspace_menu(app, client):
     page = client.get("/account/members").get_data(as_text=True)
     assert "Members of Northgate IT" in page and "Ben Bright" in page
     assert "Consultant" in page and "Two-step sign-in off" in page
+    header = re.search(r'<header class="site-header".*?</header>', page, re.DOTALL).group(0)
+    assert re.search(r'<a class="brand" href="/workspace/">.*Northgate IT', header, re.DOTALL)
     nav = re.search(r'<nav class="workspace-nav".*?</nav>', page, re.DOTALL).group(0)
-    assert "Northgate IT" in nav and 'href="/account/members"' in nav
+    assert 'href="/account/members"' in nav
     assert 'action="/account/sign-out"' in nav and 'name="csrf_token"' in nav
     assert "|safe" not in page
 

@@ -882,3 +882,134 @@ def test_copied_answers_count_only_once_re_confirmed(app, adb, renewed):
     assert again.status_code == 200 and "backup.automatic" not in waiting_ids(adb,
                                                                               assessment_id)
     assert again.get_json()["progress"]["waiting"] == len(waiting_ids(adb, assessment_id))
+
+
+# ---- 14. the consultant's pages ---------------------------------------------------------------
+
+def test_the_client_page_shows_contacts_notes_and_each_assessments_kind_time_and_who(app, adb):
+    from assessment.storage import set_status
+
+    ana = signed_in_member(app, name="Ana Smith")
+    browser = ana["browser"]
+    client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental",
+                                    contacts="Dr Lee, 0161 555 0100", notes="Two sites")
+    bank = app.extensions["bank"]
+    made = []
+    for hour in ("09:15", "16:40"):  # two on one day
+        a = store.start_client_assessment(adb, bank, ana["firm_id"], client_id,
+                                          mode="interview", created_by=ana["user_id"])
+        full_answers(app, adb, a, source="consultant")
+        set_status(adb, a, "finished")
+        adb.execute("UPDATE assessments SET created_at = ? WHERE id = ?",
+                    [f"2025-03-04T{hour}:00.000+00:00", a])
+        made.append(a)
+    page = browser.get(f"/workspace/clients/{client_id}").get_data(as_text=True)
+    facts = page[page.index('<dl class="client-facts">'):page.index("</dl>")]
+    assert "Dr Lee, 0161 555 0100" in facts and "Two sites" in facts
+    table = page[page.index('id="assessments"'):page.index("</table>")]
+    for hour in ("09:15", "16:40"):
+        assert f"4 Mar 2025, {hour} UTC" in table
+    assert table.count("by Ana Smith") == 2 and table.count("Interview") == 2
+    chart = page[page.index("<svg"):page.index("</svg>")]
+    labels = re.findall(r'class="chart-label">([^<]*)</text>', chart)
+    assert "4 Mar 09:15" in labels and "4 Mar 16:40" in labels
+
+    compare = browser.get(f"/workspace/clients/{client_id}/compare?a={made[0]}&b={made[1]}")
+    text = compare.get_data(as_text=True)
+    assert "started 4 Mar 2025, 09:15 UTC by Ana Smith" in text
+    assert "started 4 Mar 2025, 16:40 UTC by Ana Smith" in text
+
+
+def test_still_open_is_grouped_by_section(mini_bank):
+    from assessment.bank import Answer
+    from assessment.history import compare
+    from assessment.scoring import score
+
+    before = score(mini_bank, {"backup.automatic": Answer("answered", "weekly"),
+                               "backup.tested": Answer.not_sure(),
+                               "security.mfa": Answer("answered", "no")})
+    diff = compare(before, before)
+    titles = [title for title, _ in diff.still_open_by_section]
+    assert titles == sorted(set(titles), key=titles.index)  # each section once, in bank order
+    assert {t for _, items in diff.still_open_by_section for t in items} == set(diff.still_open)
+    assert len(titles) == 2
+
+
+def test_finishing_is_the_next_step_after_the_last_section(app, adb):
+    ana = signed_in_member(app)
+    client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
+    started = post_with_token(ana["browser"], f"/workspace/clients/{client_id}/interview")
+    assessment_id = started.headers["Location"].rsplit("/", 1)[-1]
+    bank = app.extensions["bank"]
+    last = bank.sections[-1].id
+    page = ana["browser"].get(f"/workspace/assessments/{assessment_id}/interview/{last}")
+    text = page.get_data(as_text=True)
+    assert re.search(r'button-primary" type="submit" name="then" value="overview">Save and go '
+                     r'to overview', text) and "Save and next section" not in text
+    full_answers(app, adb, assessment_id, source="consultant")
+    text = ana["browser"].get(f"/workspace/assessments/{assessment_id}").get_data(as_text=True)
+    assert re.search(r'class="button button-primary" type="submit">Finish the assessment', text)
+    assert 'class="button" href="/workspace/assessments/' in text  # the review: secondary
+
+
+def test_workspace_pages_carry_the_firm_and_not_the_owners_footer(app):
+    ana = signed_in_member(app)
+    page = ana["browser"].get("/workspace/").get_data(as_text=True)
+    assert re.search(r'<a class="brand" href="/workspace/">.*?Northgate IT', page, re.S)
+    assert "site-footer" not in page
+    assert "site-footer" in app.test_client().get("/").get_data(as_text=True)
+
+
+def test_disabling_a_member_asks_first(app, adb):
+    from assessment.storage import accounts
+
+    ana = signed_in_member(app)
+    ben = make_member(app, email="ben@northgate.example", role="consultant", name="Ben Bright")
+    url = f"/account/members/{ben['user_id']}/active"
+    asked = post_with_token(ana["browser"], url, {"active": "0"}, page="/account/members")
+    assert asked.status_code == 200 and "Disable Ben Bright?" in asked.get_data(as_text=True)
+    assert accounts.get_user(adb, ana["firm_id"], ben["user_id"]).active
+    done = post_with_token(ana["browser"], url, {"active": "0", "confirm": "yes"},
+                           page="/account/members")
+    assert done.status_code == 303
+    assert not accounts.get_user(adb, ana["firm_id"], ben["user_id"]).active
+
+
+def test_logo_refusals_say_the_real_reason(app):
+    import io
+
+    ana = signed_in_member(app)
+    browser = ana["browser"]
+
+    def upload(data: bytes, name: str):
+        token = csrf_token(browser.get("/workspace/branding").get_data(as_text=True))
+        return browser.post("/workspace/branding", content_type="multipart/form-data", data={
+            "csrf_token": token, "name": "Northgate IT", "primary_colour": "#0d5c63",
+            "accent_colour": "#b5541b", "contact_line": "", "disclaimer": "",
+            "logo": (io.BytesIO(data), name)})
+
+    big = upload(b"\x89PNG\r\n\x1a\n" + b"0" * (3 * 1024 * 1024), "logo.png")
+    assert big.status_code == 422
+    assert "The logo is 3.0 MB; the limit is 2 MB" in big.get_data(as_text=True)
+    page = upload(b"<!DOCTYPE html><html><body>logo</body></html>", "logo.png")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422 and "web page (HTML), not an image" in text
+    assert "SVG" not in text[text.index("error-summary"):]
+    gif = upload(b"GIF89a" + b"\x00" * 100, "logo.png").get_data(as_text=True)
+    assert "This file is a GIF image, not a PNG or JPEG" in gif
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # past what the app takes at all
+    huge = upload(b"\x89PNG\r\n\x1a\n" + b"0" * (1536 * 1024), "logo.png")
+    assert huge.status_code == 413
+    text = huge.get_data(as_text=True)
+    assert "Branding" in text and "the limit for a logo is 2 MB" in text
+    assert re.search(r"The upload is 1\.\d MB", text)
+
+
+def test_branding_offers_colour_pickers_beside_the_hex_fields(app):
+    ana = signed_in_member(app)
+    page = ana["browser"].get("/workspace/branding").get_data(as_text=True)
+    for name in ("primary_colour", "accent_colour"):
+        assert re.search(rf'<input type="color" id="{name}-picker" value="#[0-9a-f]{{6}}" '
+                         rf'data-colour-for="{name}"', page), name
+        assert f'id="{name}" name="{name}"' in page.replace('class="input-colour" ', "")
+    assert "branding.js" in page

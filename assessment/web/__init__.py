@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf import CSRFProtect
 from flask_wtf.csrf import CSRFError
 
@@ -57,6 +57,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error):
+        member = auth.signed_in_member() if request.endpoint == "workspace.save_branding" \
+            else None
+        if member is not None and member.is_authenticated and member.is_admin:
+            return workspace.logo_too_large(request.content_length)  # the page, saying why
         kept = wizard.too_large()  # a question page: shown again, with what is saved
         if kept is not None:
             return kept

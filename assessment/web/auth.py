@@ -563,6 +563,10 @@ def set_member_active(user_id: int):
     if member.id == current_user.id and not active:
         return _render_members(status=400, error="You cannot disable your own account. Ask "
                                                  "another admin to do it.")
+    if not active and request.form.get("confirm") != "yes":
+        # Disabling signs them out everywhere at once: asked first, on a page of its own.
+        return render_template("auth/disable_confirm.html", member=member,
+                               title=f"Disable {member.name}?")
     accounts.set_active(get_db(), current_firm_id(), member.id, active)
     audit("member_enabled" if active else "member_disabled", by=current_user.id,
           member=member.id)

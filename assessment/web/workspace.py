@@ -39,6 +39,7 @@ from .section_page import SectionPage, raw_of
 from .security import json_body
 
 bp = Blueprint("workspace", __name__, url_prefix="/workspace")
+MAX_LOGO_MB = MAX_LOGO_BYTES // (1024 * 1024)
 SOURCE = "consultant"
 
 
@@ -124,6 +125,11 @@ def client(client_id: int):
     return _client_page(client, ClientForm(data=client))
 
 
+def _member_names() -> dict[int, str]:
+    """The firm's members by id, to say who started an assessment."""
+    return {m.id: m.name for m in accounts.list_members(get_db(), current_firm_id())}
+
+
 def _client_page(client: dict, form: ClientForm, status: int = 200):
     rows = []
     for assessment in store.client_assessments(get_db(), current_firm_id(), client["id"],
@@ -131,7 +137,7 @@ def _client_page(client: dict, form: ClientForm, status: int = 200):
         bank, _, result = scored(assessment)
         rows.append((assessment, result))
     return render_template("workspace/client.html", title=client["name"], client=client,
-                           rows=rows, points=trend(rows), form=form,
+                           rows=rows, points=trend(rows), form=form, names=_member_names(),
                            links=store.client_links(get_db(), current_firm_id(), client["id"]),
                            link_days=store.SELF_LINK_DAYS,
                            last_finished=last_finished(client["id"]),
@@ -334,7 +340,7 @@ def assessment(assessment_id: str):
     return render_template("workspace/assessment.html", title=f"Assessment for {client['name']}",
                            assessment=record, client=client, bank=bank, result=result,
                            progress=progress(bank, result, waiting(assessment_id)),
-                           owner_answers=owner_answers, copied=copied)
+                           owner_answers=owner_answers, copied=copied, names=_member_names())
 
 
 def _interview_page(record: dict, section_id: str) -> SectionPage:
@@ -472,7 +478,7 @@ def compare_view(client_id: int):
     _, _, after = scored(second)
     return render_template("workspace/compare.html", title=f"Compare: {client['name']}",
                            client=client, first=first, second=second,
-                           diff=compare(before, after))
+                           diff=compare(before, after), names=_member_names())
 
 
 @bp.get("/clients/<int:client_id>/export.json")
@@ -581,14 +587,16 @@ def _branding_page(form: BrandingForm, status: int = 200):
 @bp.get("/branding")
 @admin_required
 def branding():
+    return _branding_page(BrandingForm(data=_branding_data()))
+
+
+def _branding_data() -> dict:
     firm = accounts.firm_branding(get_db(), current_firm_id())
-    form = BrandingForm(data={
-        "name": firm["name"],
-        "primary_colour": firm["primary_colour"] or DEFAULT_BRANDING.primary,
-        "accent_colour": firm["accent_colour"] or DEFAULT_BRANDING.accent,
-        "contact_line": firm["contact_line"] or "",
-        "disclaimer": firm["disclaimer"] or DEFAULT_BRANDING.disclaimer})
-    return _branding_page(form)
+    return {"name": firm["name"],
+            "primary_colour": firm["primary_colour"] or DEFAULT_BRANDING.primary,
+            "accent_colour": firm["accent_colour"] or DEFAULT_BRANDING.accent,
+            "contact_line": firm["contact_line"] or "",
+            "disclaimer": firm["disclaimer"] or DEFAULT_BRANDING.disclaimer}
 
 
 @bp.post("/branding")
@@ -602,7 +610,8 @@ def save_branding():
             logo = None
         elif upload and upload.filename:
             try:
-                logo = clean_logo(upload.read(MAX_LOGO_BYTES + 1))
+                # All of it (the request size limit bounds it), so a refusal can say its size.
+                logo = clean_logo(upload.read())
             except LogoError as error:
                 form.logo.errors.append(str(error))
     if form.errors:
@@ -619,6 +628,15 @@ def save_branding():
         return _branding_page(form, 422)
     flash("Saved. Every report of your clients now carries this branding.", "success")
     return redirect(url_for("workspace.branding"), 303)
+
+
+def logo_too_large(size: int | None):
+    """A branding form larger than the app accepts at all (413): the page again, saying why."""
+    form = BrandingForm(formdata=None, data=_branding_data())
+    form.logo.errors = [
+        (f"The upload is {size / 1024 / 1024:.1f} MB" if size else "The upload is too large")
+        + f"; the limit for a logo is {MAX_LOGO_MB} MB. Save a smaller version and upload that."]
+    return _branding_page(form, 413)
 
 
 @bp.get("/branding/logo")

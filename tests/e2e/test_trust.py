@@ -398,3 +398,74 @@ def test_copied_answers_wait_until_each_is_re_confirmed(live_server, page, scree
         from assessment.storage import stored_answers
         mine = stored_answers(db, renewed, "consultant")
     assert not mine["monitoring.watched"].reconfirm and mine["monitoring.alerts"].reconfirm
+
+
+# ---- 14. the consultant's pages ---------------------------------------------------------------
+
+def test_consultant_pages_history_branding_and_members(live_server, page, screenshot,
+                                                       assert_no_axe_violations):
+    from workspace_helpers import seed_client
+
+    base, app = live_server.url, live_server.app
+    member = make_member(app, firm="Thistle IT", email="tia@thistle.example", name="Tia Ward")
+    make_member(app, firm="Thistle IT", email="uma@thistle.example", role="consultant",
+                name="Uma Reed")
+    client_id, first, second = seed_client(app, member, "Birch Road Surgery", ANSWERS,
+                                           {"backup.restore_tested": "never"})
+    with database(app) as db:  # both on one day, hours apart
+        db.execute("UPDATE assessments SET created_at = '2025-05-06T09:05:00.000+00:00' "
+                   "WHERE id = ?", [first])
+        db.execute("UPDATE assessments SET created_at = '2025-05-06T15:30:00.000+00:00' "
+                   "WHERE id = ?", [second])
+        db.execute("UPDATE clients SET contacts = 'Dr Patel, 0161 555 0199', "
+                   "notes = 'Two sites; IT at the main one' WHERE id = ?", [client_id])
+    sign_in(page, base, member)
+    expect(page.locator(".brand")).to_contain_text("Thistle IT")
+    expect(page.locator(".site-footer")).to_have_count(0)
+
+    page.goto(base + f"/workspace/clients/{client_id}")
+    expect(page.locator(".client-facts")).to_contain_text("Dr Patel, 0161 555 0199")
+    expect(page.locator(".client-facts")).to_contain_text("Two sites; IT at the main one")
+    rows = page.locator("#assessments tbody tr")
+    expect(rows.nth(0)).to_contain_text("6 May 2025, 09:05 UTC")
+    expect(rows.nth(1)).to_contain_text("6 May 2025, 15:30 UTC")
+    expect(rows.nth(1)).to_contain_text("by Tia Ward")
+    labels = page.locator("svg[aria-labelledby=trend-title] text.chart-label")
+    expect(labels.filter(has_text="6 May 09:05")).to_have_count(1)
+    expect(labels.filter(has_text="6 May 15:30")).to_have_count(1)
+    screenshot(page, "trust-14-client")
+    assert_no_axe_violations(page)
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="Compare the two chosen").click()
+    expect(page.locator(".compared")).to_contain_text("started 6 May 2025, 09:05 UTC")
+    expect(page.locator("h3.still-open-section").first).to_be_visible()
+    screenshot(page, "trust-14-compare")
+    assert_no_axe_violations(page)
+
+    # Branding: a picker beside each hex field, in step with it.
+    page.goto(base + "/workspace/branding")
+    picker = page.locator("#primary_colour-picker")
+    expect(picker).to_be_visible()
+    page.locator("#primary_colour").fill("#1f3a5f")
+    expect(picker).to_have_value("#1f3a5f")
+    picker.evaluate("(el) => { el.value = '#336699'; el.dispatchEvent(new Event('input')); }")
+    expect(page.locator("#primary_colour")).to_have_value("#336699")
+    page.set_input_files("#logo", {"name": "logo.png", "mimeType": "image/png",
+                                   "buffer": b"<!DOCTYPE html><html>not an image</html>"})
+    response = submit(page, "Save branding")
+    assert response.status == 422
+    expect(page.locator(".error-summary")).to_contain_text("web page (HTML), not an image")
+    screenshot(page, "trust-14-branding")
+    assert_no_axe_violations(page)
+
+    # Disabling a member asks first.
+    page.goto(base + "/account/members")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Disable Uma Reed").click()
+    expect(page.locator("h1")).to_have_text("Disable Uma Reed?")
+    screenshot(page, "trust-14-disable")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Keep Uma Reed active").click()
+    expect(page.locator("#member-2, .member").filter(has_text="Uma Reed")).to_contain_text(
+        "Active")
