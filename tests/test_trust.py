@@ -1013,3 +1013,41 @@ def test_branding_offers_colour_pickers_beside_the_hex_fields(app):
                          rf'data-colour-for="{name}"', page), name
         assert f'id="{name}" name="{name}"' in page.replace('class="input-colour" ', "")
     assert "branding.js" in page
+
+
+# ---- every new form: bad input is a clear 4xx (or changes nothing), never a 500 -------------
+
+HOSTILE = ["", "\x00", "2", "yes" * 2000, "<script>alert(1)</script>", "../../etc/passwd",
+           "'; DROP TABLE clients; --", "\u202eevil", "🙂" * 50]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_the_new_forms_refuse_any_input_without_a_server_error(app, adb, value):
+    ana = signed_in_member(app)
+    browser = ana["browser"]
+    client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
+    page = f"/workspace/clients/{client_id}"
+    link = client_link(ana, client_id)
+    [record] = store.client_assessments(adb, ana["firm_id"], client_id)
+    token = csrf_token(browser.get(page).get_data(as_text=True))
+    before = adb.execute("SELECT count(*) FROM assessments").fetchone()[0]
+    for url, field in ((f"{page}/archive", "archived"), (f"{page}/delete", "name"),
+                       (f"/workspace/assessments/{record['id']}/archive", "archived"),
+                       (f"/workspace/assessments/{record['id']}/delete", "name"),
+                       (f"/workspace/assessments/{record['id']}/reopen", "x"),
+                       (f"/workspace/assessments/{record['id']}/interview/backup", "then"),
+                       (f"/workspace/assessments/{record['id']}/interview/backup", "confirm"),
+                       (f"/workspace/claim-links/{value[:50] or 'x'}/cancel", "x"),
+                       (f"/account/members/invites/{value[:50] or 'x'}/replace", "x"),
+                       (f"/account/members/{ana['user_id']}/active", "confirm")):
+        response = browser.post(url, data={"csrf_token": token, field: value})
+        assert response.status_code < 500, (url, response.status_code)
+    assert adb.execute("SELECT count(*) FROM assessments").fetchone()[0] == before
+    assert store.get_client(adb, ana["firm_id"], client_id)["archived_at"] is None
+    owner = app.test_client()
+    owner.get(link)
+    owner_token = csrf_token(owner.get("/").get_data(as_text=True))
+    for url, field in (("/assessment/switch", "decision"), ("/assessment/start", "confirm"),
+                       ("/assessment/section/backup", "resume")):
+        response = owner.post(url, data={"csrf_token": owner_token, field: value})
+        assert response.status_code < 500, (url, response.status_code)

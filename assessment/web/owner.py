@@ -52,7 +52,7 @@ def forget() -> None:
 def holds(token: str | None) -> bool:
     """True when this browser's open assessment is the one this token opens."""
     mine = session.get("resume_token")
-    return bool(token and mine) and hmac.compare_digest(str(token), str(mine))
+    return bool(token and mine) and hmac.compare_digest(str(token).encode(), str(mine).encode())
 
 
 def current() -> dict | None:
