@@ -86,8 +86,8 @@ def hold_renders(app) -> HeldPool:
     return pool
 
 
-def finished_owner(app):
-    """A test client with a finished self-assessment open (the whole well-run answer set)."""
+def owner_with_answers(app, *, finished: bool):
+    """A test client with a self-assessment open holding the whole well-run answer set."""
     from assessment.web import owner
     from assessment.web.db import current_bank, get_db
 
@@ -98,10 +98,15 @@ def finished_owner(app):
         for qid, raw in ANSWERS.items():
             save_answer(db, assessment_id, qid, base_version=0, source="owner",
                         answer=parse_answer(bank.question_by_id[qid], raw))
-        set_status(db, assessment_id, "finished")
+        if finished:
+            set_status(db, assessment_id, "finished")
     client = app.test_client()
     assert client.get(f"/assessment/resume/{token}").status_code == 303
     return client
+
+
+def finished_owner(app):
+    return owner_with_answers(app, finished=True)
 
 
 def consultant(app):
@@ -293,20 +298,9 @@ def test_download_while_rendering_shows_progress_then_delivers_the_pdf(app):
 
 
 def test_finish_prerenders_the_leadership_report_only(app):
-    from assessment.web import owner
-    from assessment.web.db import current_bank, get_db
-
     from .workspace_fixtures import csrf_token
 
-    with app.app_context():
-        db, bank = get_db(), current_bank()
-        token, token_hash = owner.new_resume_token()
-        assessment_id = create_assessment(db, bank, resume_token_hash=token_hash)
-        for qid, raw in ANSWERS.items():
-            save_answer(db, assessment_id, qid, base_version=0, source="owner",
-                        answer=parse_answer(bank.question_by_id[qid], raw))
-    client = app.test_client()
-    client.get(f"/assessment/resume/{token}")
+    client = owner_with_answers(app, finished=False)
     pool = hold_renders(app)
     review = client.get("/assessment/review").get_data(as_text=True)
     finished = client.post("/assessment/finish", data={"csrf_token": csrf_token(review)})
@@ -317,20 +311,9 @@ def test_finish_prerenders_the_leadership_report_only(app):
 def test_the_check_answers_page_of_a_complete_assessment_starts_the_report(app):
     """Download straight after Finish should find the report ready: the render starts as soon
     as the owner looks over a complete set of answers, and Finish does not start it again."""
-    from assessment.web import owner
-    from assessment.web.db import current_bank, get_db
-
     from .workspace_fixtures import csrf_token
 
-    with app.app_context():
-        db, bank = get_db(), current_bank()
-        token, token_hash = owner.new_resume_token()
-        assessment_id = create_assessment(db, bank, resume_token_hash=token_hash)
-        for qid, raw in ANSWERS.items():
-            save_answer(db, assessment_id, qid, base_version=0, source="owner",
-                        answer=parse_answer(bank.question_by_id[qid], raw))
-    client = app.test_client()
-    client.get(f"/assessment/resume/{token}")
+    client = owner_with_answers(app, finished=False)
     pool = hold_renders(app)
     review = client.get("/assessment/review").get_data(as_text=True)
     assert len(pool.jobs) == 1, "the complete answers' report starts rendering at once"
