@@ -57,10 +57,6 @@ def format_date(day) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def money(symbol: str, amount: float) -> str:
-    return f"{symbol}{amount:,.0f}"
-
-
 @dataclass(frozen=True)
 class ActionView:
     """One action as the report prints it."""
