@@ -1,18 +1,30 @@
-"""Load: simulated owners walking the wizard with pauses, with and without report renders.
+"""Load: simulated owners walking the wizard with pauses, with and without report renders, on
+SQLite and on PostgreSQL in the same run.
 
     .venv/bin/python benchmarks/bench_load.py [--users 50 100] [--seconds 300] [--baseline 120]
+        [--backend sqlite postgresql]
+    .venv/bin/python benchmarks/bench_load.py --users 20 --seconds 30 --baseline 20   # ~3 min
 
-For each number of users, a baseline phase (owners only) and a phase with 2 continuous report
-renders (each render changes an answer first, so it is never served from the cache) run against
-gunicorn with the shipped config on this machine. Prints p50/p95/p99 and errors per page, and how
-much the renders raise the wizard's p99. Targets (issue "Hardening"): 0 errors, p99 under 100 ms
-for wizard pages at 100 owners with renders running, p99 up by no more than 25%.
+For each backend (both by default, one after the other; benchmarks/backends.py says how each
+engine is set up: PostgreSQL is a throwaway server for the run with fsync on, as durable as
+SQLite's synchronous=FULL), gunicorn starts with the shipped config (scripts/gunicorn.conf.py) on
+a new database, is warmed up, and then for each number of users a baseline phase (owners only)
+and a phase with 2 continuous report renders (each render changes an answer first, so it is never
+served from the cache) run against it.
+
+Prints, for each backend and phase, p50/p95/p99 and errors per page, the wizard pages' p99 and how
+much the renders raise it, and the load average at the end of the phase; then one table with the
+backends side by side (a row per page and figure, a column per backend). The backends run one
+after the other, not interleaved: compare their rows with the load averages beside them. Targets
+(issue "Hardening"): 0 errors, p99 under 100 ms for wizard pages at 100 owners with renders
+running, p99 up by no more than 25%.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import os
 import random
 import subprocess
@@ -20,8 +32,10 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
+import backends
 from loadgen import CSRF_INPUT, Client, Stats, json_body
 from serve import ROOT, free_port
 
@@ -119,13 +133,35 @@ async def phase(port: int, users: int, seconds: float, renders: int,
 
 
 def percentiles(values: list[float]) -> tuple[float, float, float]:
+    if not values:
+        return float("nan"), float("nan"), float("nan")
     ordered = sorted(values)
     pick = lambda q: ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000  # noqa: E731
     return pick(0.50), pick(0.95), pick(0.99)
 
 
-def report(title: str, stats: Stats, elapsed: float) -> float:
-    print(f"\n{title} ({elapsed:.0f} s)")
+@dataclass
+class Phase:
+    users: int
+    renders: int
+    stats: Stats
+    elapsed: float
+    load: str  # load averages at the end of the phase
+
+    @property
+    def title(self) -> str:
+        return f"{self.users} owners" + (f" + {self.renders} continuous report renders"
+                                         if self.renders else ", no renders")
+
+    def wizard(self) -> tuple[float, int]:
+        """p99 of every wizard page together, and their errors."""
+        values = [v for name in PAGES for v in self.stats.latencies.get(name, [])]
+        errors = sum(v for k, v in self.stats.errors.items() if k != "report render")
+        return percentiles(values)[2], errors
+
+
+def report(title: str, stats: Stats, elapsed: float, load: str | None = None) -> float:
+    print(f"\n{title} ({elapsed:.0f} s)" + (f", load average {load}" if load else ""))
     wizard = []
     for name in PAGES + ("report render",):
         values = stats.latencies.get(name)
@@ -142,6 +178,92 @@ def report(title: str, stats: Stats, elapsed: float) -> float:
     return p99
 
 
+def measure(port: int, users: int, seconds: float, renders: int,
+            think: tuple[float, float]) -> Phase:
+    stats, elapsed = asyncio.run(phase(port, users, seconds, renders, think))
+    result = Phase(users, renders, stats, elapsed, backends.loadavg())
+    report(result.title, stats, elapsed, result.load)
+    return result
+
+
+def wait_until_serving(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
+    until = time.monotonic() + timeout
+    while time.monotonic() < until:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with status {server.returncode}")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("GET", "/")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn did not answer on port {port} within {timeout:g} s")
+
+
+def run(db: backends.Database, folder: Path, args: argparse.Namespace) -> list[Phase]:
+    """gunicorn on `db`, warmed up, then both phases for each number of users."""
+    think = tuple(args.think)
+    port = free_port()
+    env = db.environment(PORT=str(port), ITHEALTH_REPORT_DIR=str(folder / "reports"),
+                         ITHEALTH_SECRET_KEY="load", ITHEALTH_ACCESS_LOG=str(folder / "a.log"),
+                         ITHEALTH_AUDIT_LOG=str(folder / "audit.log"))
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c",
+                               "scripts/gunicorn.conf.py", "app:app"], cwd=ROOT, env=env)
+    phases = []
+    try:
+        wait_until_serving(port, server)
+        # Warm up: worker processes, render workers, the bank snapshot, first renders.
+        asyncio.run(phase(port, 5, 15, 1, (0.2, 0.5)))
+        for users in args.users:
+            base = measure(port, users, args.baseline, 0, think)
+            loaded = measure(port, users, args.seconds, 2, think)
+            phases += [base, loaded]
+            print(f"  renders raise the wizard's p99 by {rise(base, loaded)} (target <= +25%)")
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    return phases
+
+
+def rise(base: Phase, loaded: Phase) -> str:
+    before, after = base.wizard()[0], loaded.wizard()[0]
+    return f"{(after / before - 1) * 100:+.0f}%" if before > 0 else "n/a"
+
+
+def table(chosen: list[str], results: dict[str, list[Phase]]) -> None:
+    rows: list[tuple[str, dict[str, str] | None]] = []
+    first = results[chosen[0]]
+    for index, shape in enumerate(first):
+        rows.append((shape.title, None))
+        by_backend = {b: results[b][index] for b in chosen if index < len(results[b])}
+        for name in PAGES + ("report render",):
+            cells = {}
+            for backend, measured in by_backend.items():
+                values = measured.stats.latencies.get(name)
+                if values:
+                    p50, p95, p99 = percentiles(values)
+                    cells[backend] = (f"{p50:.1f} / {p95:.1f} / {p99:.1f}  ({len(values)}, "
+                                      f"{measured.stats.errors.get(name, 0)} err)")
+            if cells:
+                rows.append((f"  {name}", cells))
+        rows.append(("  all wizard pages: p99, errors",
+                     {b: "{:.1f} ms, {}".format(*m.wizard()) for b, m in by_backend.items()}))
+        if shape.renders:
+            rows.append(("  renders raise the wizard's p99",
+                         {b: rise(results[b][index - 1], m) for b, m in by_backend.items()}))
+        rows.append(("  load average at the end",
+                     {b: m.load for b, m in by_backend.items()}))
+    backends.side_by_side("side by side, ms: p50 / p95 / p99  (requests, errors)", chosen, rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, nargs="+", default=[50, 100])
@@ -149,33 +271,21 @@ def main() -> None:
     parser.add_argument("--baseline", type=float, default=120, help="phase without renders")
     parser.add_argument("--think", type=float, nargs=2, default=[2.0, 6.0],
                         help="pause between an owner's actions, seconds (min max)")
+    backends.add_option(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        port = free_port()
-        env = {**os.environ, "PORT": str(port),
-               "ITHEALTH_DATABASE": str(Path(folder) / "load.sqlite"),
-               "ITHEALTH_REPORT_DIR": str(Path(folder) / "reports"),
-               "ITHEALTH_SECRET_KEY": "load", "ITHEALTH_ACCESS_LOG": str(Path(folder) / "a.log"),
-               "ITHEALTH_AUDIT_LOG": str(Path(folder) / "audit.log")}
-        server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c",
-                                   "scripts/gunicorn.conf.py", "app:app"], cwd=ROOT, env=env)
-        try:
-            time.sleep(3)
-            # Warm up: worker processes, render workers, the bank snapshot, first renders.
-            asyncio.run(phase(port, 5, 15, 1, (0.2, 0.5)))
-            print(f"gunicorn with scripts/gunicorn.conf.py on {os.cpu_count()} cores; "
-                  f"owners pause {args.think[0]:g}-{args.think[1]:g} s between actions")
-            for users in args.users:
-                base, el = asyncio.run(phase(port, users, args.baseline, 0, tuple(args.think)))
-                p99_base = report(f"{users} owners, no renders", base, el)
-                loaded, el = asyncio.run(phase(port, users, args.seconds, 2, tuple(args.think)))
-                p99_load = report(f"{users} owners + 2 continuous report renders", loaded, el)
-                print(f"  renders raise the wizard's p99 by "
-                      f"{(p99_load / p99_base - 1) * 100:+.0f}% (target <= +25%)")
-        finally:
-            server.terminate()
-            server.wait(20)
+    chosen = backends.chosen(args)
+    print(f"gunicorn with scripts/gunicorn.conf.py on {os.cpu_count()} cores; "
+          f"owners pause {args.think[0]:g}-{args.think[1]:g} s between actions; "
+          f"backends: {', '.join(chosen)}; load average {backends.loadavg()}", flush=True)
+    results: dict[str, list[Phase]] = {}
+    for backend in chosen:
+        with tempfile.TemporaryDirectory() as folder, \
+                backends.database(backend, Path(folder), "load") as db:
+            print(f"\n=== {backend}: {db.settings}", flush=True)
+            results[backend] = run(db, Path(folder), args)
+    table(chosen, results)
 
 
 if __name__ == "__main__":
+    backends.exit_on_sigterm()
     main()
