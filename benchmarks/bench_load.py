@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
+import json
 import os
 import random
 import subprocess
@@ -44,6 +45,9 @@ from assessment.bank import load_bank  # noqa: E402
 
 BANK = load_bank(ROOT / "questions")
 SECTIONS = [s for s in BANK.sections if s.kind == "scored"]
+# Every question answered, as a finished assessment has them (a reference set of the tests).
+REFERENCE_ANSWERS = json.loads((ROOT / "tests" / "fixtures" / "well_run_managed.json")
+                               .read_text(encoding="utf-8"))["answers"]
 PAGES = ("landing", "section GET", "answer autosave", "section POST", "review", "results")
 
 
@@ -97,7 +101,8 @@ async def owner(port: int, stats: Stats, deadline: float, think: tuple[float, fl
 
 
 async def renderer(port: int, stats: Stats, deadline: float) -> None:
-    """Change an answer, then download the report: a fresh render every time."""
+    """An owner who has answered everything and finished (the report is made only then), then
+    changes an answer and downloads the report, again and again: a fresh render every time."""
     client = Client("127.0.0.1", port)
     _, page = await client.request("GET", "/")
     token = CSRF_INPUT.search(page.decode()).group(1)
@@ -105,14 +110,25 @@ async def renderer(port: int, stats: Stats, deadline: float) -> None:
     await client.request("POST", "/assessment/start", f"csrf_token={token}".encode(), form)
     _, page = await client.request("GET", "/assessment/section/profile")
     token = CSRF_INPUT.search(page.decode()).group(1)
-    version, name = 0, uuid.uuid4().hex  # a business name of its own: no other report matches
     headers = {"Content-Type": "application/json", "X-CSRFToken": token}
-    body = json_body({"question": "profile.business_name", "answer": name, "base_version": 0,
-                      "client_key": uuid.uuid4().hex})
-    await client.request("POST", "/assessment/answer", body, headers)
+    # A business name of its own: no other report matches.
+    answers = {**REFERENCE_ANSWERS, "profile.business_name": uuid.uuid4().hex}
+    for question, answer in answers.items():
+        body = json_body({"question": question, "answer": answer, "base_version": 0,
+                          "client_key": uuid.uuid4().hex})
+        status, data = await client.request("POST", "/assessment/answer", body, headers)
+        if status != 200:
+            raise RuntimeError(f"renderer: the answer to {question} was refused ({status}): "
+                               f"{data[:200]!r}")
+    await client.request("POST", "/assessment/finish", f"csrf_token={token}".encode(), form)
+    status, _ = await client.request("GET", "/assessment/results")
+    if status != 200:
+        raise RuntimeError(f"renderer: the assessment did not finish (results answer {status})")
+    version, staff = 1, 1000
     while time.perf_counter() < deadline:
         # A staff count never used before: the report's content changes, so it is rendered anew.
-        body = json_body({"question": "profile.staff_count", "answer": version + 1,
+        staff += 1
+        body = json_body({"question": "profile.staff_count", "answer": staff,
                           "base_version": version, "client_key": uuid.uuid4().hex})
         status, _ = await client.request("POST", "/assessment/answer", body, headers)
         if status != 200:
