@@ -4,6 +4,15 @@ Storage engines: `db` and `app` run on SQLite unless the test module says
 `pytestmark = pytest.mark.both_backends`, which runs each of its tests that uses them twice, on
 SQLite and on PostgreSQL (a throwaway server for the whole run: tests/postgres_cluster.py).
 ITHEALTH_TEST_BACKENDS=sqlite runs only the SQLite half.
+
+An app that a module's tests share (a module-scoped fixture, which cannot take the per-test
+`database_url`) takes `module_database_url` instead and gives it to create_app as DATABASE_URL:
+in a both_backends module, the module's tests then run once with a SQLite app and once with a
+PostgreSQL one, on a new database of the module's own.
+
+A test in a both_backends module that takes none of these fixtures runs once, on SQLite: that is
+how a test of something only SQLite has (its files, their permissions, its backup format) stays
+SQLite-only, and such a test says so.
 """
 
 from __future__ import annotations
@@ -57,8 +66,13 @@ def pytest_configure(config):
 
 
 def pytest_generate_tests(metafunc):
-    if "backend" in metafunc.fixturenames and \
-            metafunc.definition.get_closest_marker("both_backends"):
+    if not metafunc.definition.get_closest_marker("both_backends"):
+        return
+    if "module_backend" in metafunc.fixturenames:
+        # Module scope: the tests are grouped by engine, so each shared app is made once per
+        # engine.
+        metafunc.parametrize("module_backend", BACKENDS, indirect=True, scope="module")
+    if "backend" in metafunc.fixturenames:
         metafunc.parametrize("backend", BACKENDS, indirect=True)
 
 
@@ -97,6 +111,30 @@ def postgres_url(postgres_cluster, _postgres_database):
 def backend(request):
     """The storage engine of this test: "sqlite", or "postgresql" in both_backends modules."""
     return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="module")
+def module_backend(request):
+    """The storage engine of a module-scoped app: "sqlite", or "postgresql" in both_backends
+    modules."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="module")
+def module_database_url(module_backend, request):
+    """For an app shared by a module's tests: None on SQLite; on PostgreSQL, the URL of a new,
+    migrated database of the module's own (its connection pool closed at the module's end).
+    Give it to create_app as DATABASE_URL (None keeps the SQLite file, whatever the
+    environment says)."""
+    if module_backend != "postgresql":
+        yield None
+        return
+    url = request.getfixturevalue("postgres_cluster").new_database()
+    database = connect(url)
+    migrate(database)
+    database.close()
+    yield url
+    close_pools(url)
 
 
 @pytest.fixture

@@ -3,6 +3,9 @@ PDF and JSON downloads, a static file), a 404 and a 500. Plus the session cookie
 pages that give nothing away, and a download name that cannot break its header.
 
 A new route fails `test_every_route_has_a_case` until it gets an entry in `cases()`.
+
+Every test that reaches the database runs on SQLite and on PostgreSQL; the shared `world` is made
+once for each.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ from PIL import Image
 
 from assessment import create_app
 from assessment.branding import clean_logo
+from assessment.config import database
 from assessment.report import shutdown_pool
 from assessment.report.html import font_version
 from assessment.storage import accounts, connect, set_status
 from assessment.storage import clients as store
 
 from .workspace_fixtures import csrf_token, make_member, sign_in
+
+pytestmark = pytest.mark.both_backends
 
 NONCE = re.compile(r"'nonce-([A-Za-z0-9+/=_-]+)'")
 TAG_NONCE = re.compile(r"<(script|style)\b([^>]*)>", re.I)
@@ -31,18 +37,19 @@ REFERRER_POLICIES = {"no-referrer", "same-origin", "strict-origin",
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(tmp_path_factory, module_database_url):
     """A firm admin signed in, with a client, an interview, a logo, open invite and claim links,
     and an owner with an assessment open and its resume token."""
     folder = tmp_path_factory.mktemp("headers")
     app = create_app({"TESTING": True, "SECRET_KEY": "headers-secret",
-                      "DATABASE": str(folder / "h.sqlite"), "REPORT_DIR": str(folder / "r")})
+                      "DATABASE": str(folder / "h.sqlite"), "DATABASE_URL": module_database_url,
+                      "REPORT_DIR": str(folder / "r")})
     admin = make_member(app)
     member = app.test_client()
     assert sign_in(member, admin["email"], admin["password"]).status_code == 303
     picture = io.BytesIO()
     Image.new("RGB", (40, 20), "#0d5c63").save(picture, format="PNG")
-    db = connect(app.config["DATABASE"])
+    db = connect(database(app.config))
     try:
         client_id = store.create_client(db, admin["firm_id"], name="Harbour Dental")
         assessment_id = store.start_client_assessment(
@@ -61,7 +68,7 @@ def world(tmp_path_factory):
     with owner.session_transaction() as session:
         resume = session["resume_token"]
         owner_assessment = session["assessment_id"]
-    db = connect(app.config["DATABASE"])
+    db = connect(database(app.config))
     try:  # finished: its report is there to download (before, the report sends to check answers)
         set_status(db, owner_assessment, "finished")
     finally:
@@ -333,7 +340,7 @@ def _flags(cookie: str) -> set[str]:
 
 
 @pytest.mark.parametrize("secure", [False, True])
-def test_session_cookie_flags(tmp_path, secure):
+def test_session_cookie_flags(tmp_path, database_url, secure):
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SESSION_COOKIE_SECURE": secure,
                       "DATABASE": str(tmp_path / "c.sqlite"),
                       "REPORT_DIR": str(tmp_path / "r")})
@@ -373,7 +380,7 @@ def test_business_name_cannot_break_the_pdf_download_header(world):
     assert saved.status_code == 303
     with owner.session_transaction() as session:
         assessment_id = session["assessment_id"]
-    db = connect(app.config["DATABASE"])
+    db = connect(database(app.config))
     try:  # a report is made once the assessment is finished
         set_status(db, assessment_id, "finished")
     finally:
