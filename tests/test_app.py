@@ -1,8 +1,14 @@
-"""The application factory: configuration order, secret key, headers, error pages."""
+"""The application factory: configuration order, secret key, headers, error pages. The tests
+of pages run on SQLite and on PostgreSQL; those of configuration make an app of their own on a
+SQLite file."""
 
 from __future__ import annotations
 
+import pytest
+
 from assessment import create_app
+
+pytestmark = pytest.mark.both_backends
 
 
 def test_config_order_defaults_instance_env_test(tmp_path, monkeypatch):

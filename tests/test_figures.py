@@ -1,6 +1,6 @@
 """Figures are stored as the owner meant them, or the owner is asked: the reading rules of
 docs/bank-format.md ("Numbers"), the answers file, the form without JavaScript, autosave, and
-figures that contradict each other."""
+figures that contradict each other. The tests through the app run on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from assessment.bank import AnswerError
 from assessment.bank.types import AmbiguousNumber, parse_number, read_number
 from assessment.figures import contradictions, show_figure
 from assessment.scoring import parse_answer, parse_answers
+
+pytestmark = pytest.mark.both_backends
 
 SPEND = "profile.it_spend_12m"
 REPAIRS = "profile.reactive_spend_12m"

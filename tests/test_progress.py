@@ -1,12 +1,17 @@
-"""One count of what the owner answers, everywhere, and a time estimate measured from the bank."""
+"""One count of what the owner answers, everywhere, and a time estimate measured from the bank.
+The pages are asked on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import math
 
+import pytest
+
 from assessment.progress import (ANSWER_SECONDS, READING_WORDS_PER_MINUTE, progress,
                                  seconds_for, unstarted)
 from assessment.scoring import parse_answer, score
+
+pytestmark = pytest.mark.both_backends
 
 
 def _answered(bank, raw):

@@ -1,5 +1,6 @@
 """Production serving: gunicorn starts from the shipped config, and its access log never holds
-the private tokens of resume, claim and invite links."""
+the private tokens of resume, claim and invite links. On SQLite and on PostgreSQL (the server
+inherits ITHEALTH_DATABASE_URL, which `database_url` sets for the PostgreSQL half)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from assessment.web.access_log import redact
 from .conftest import ROOT
 from .tools import gunicorn_path
 
+pytestmark = pytest.mark.both_backends
+
 
 def test_redact_hides_tokens_in_secret_paths():
     assert redact("/assessment/resume/abcDEF-123_x") == "/assessment/resume/…"
@@ -32,7 +35,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_gunicorn_serves_with_the_shipped_config(tmp_path):
+def test_gunicorn_serves_with_the_shipped_config(tmp_path, database_url):
     gunicorn = gunicorn_path()
     port = free_port()
     env = {**os.environ, "PORT": str(port), "ITHEALTH_DATABASE": str(tmp_path / "s.sqlite"),
@@ -60,6 +63,8 @@ def test_gunicorn_serves_with_the_shipped_config(tmp_path):
         finally:
             server.terminate()
             server.wait(10)
+    # The engine asked for is the one that served.
+    assert (tmp_path / "s.sqlite").exists() == (database_url is None)
     text = log.read_text()
     assert re.search(r'"GET /assessment/resume/… ?"? 404', text) or \
         '"GET /assessment/resume/…" 404' in text, text

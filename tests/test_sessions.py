@@ -1,7 +1,8 @@
 """The session cookie is signed afresh only when it changes or is an hour old, never for static
 files, and a refreshed cookie still opens the owner's assessment; a cookie verified once is not
 verified again, but still expires; pages reuse a session's signed CSRF token, which Flask-WTF
-still checks (assessment/web/sessions.py, assessment/web/security.py)."""
+still checks (assessment/web/sessions.py, assessment/web/security.py). On SQLite and on
+PostgreSQL: the owner's assessment behind the cookie is in the database."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import itertools
 import time
 from types import SimpleNamespace
 
+import pytest
 from flask import session
 from itsdangerous import TimestampSigner
 
 from assessment.web import sessions
 
 from .workspace_fixtures import csrf_token
+
+pytestmark = pytest.mark.both_backends
 
 
 def start(client) -> None:
