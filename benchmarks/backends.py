@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # assessment, tests
 
-from assessment.storage import connect, migrate  # noqa: E402
+from assessment.storage import connect, is_url, migrate  # noqa: E402
 
 BACKENDS = ("sqlite", "postgresql")
 URL_VARIABLE = "ITHEALTH_DATABASE_URL"
@@ -83,22 +83,46 @@ def durable_cluster(binaries: Path):
     return DurableCluster(binaries)
 
 
+def environment(target: str | Path, **variables: str) -> dict[str, str]:
+    """This process's environment for an app server on `target` (a SQLite file or a PostgreSQL
+    URL), plus `variables`. A PostgreSQL URL set outside is dropped for SQLite: the run must
+    use the engine it names."""
+    env = {k: v for k, v in os.environ.items() if k != URL_VARIABLE}
+    env[URL_VARIABLE if is_url(target) else "ITHEALTH_DATABASE"] = str(target)
+    env.update(variables)
+    return env
+
+
 @dataclass
 class Database:
     backend: str  # "sqlite" or "postgresql"
     target: str  # the SQLite file's path or the PostgreSQL URL
     settings: str  # how the engine runs, for the printout
+    server_log: Path | None = None  # PostgreSQL's log, deleted with its server at the end
 
     def environment(self, **variables: str) -> dict[str, str]:
-        """This process's environment for a server on this database, plus `variables`. A
-        PostgreSQL URL set outside is dropped for SQLite: the run must use the engine it names."""
-        env = {k: v for k, v in os.environ.items() if k != URL_VARIABLE}
-        if self.backend == "postgresql":
-            env[URL_VARIABLE] = self.target
-        else:
-            env["ITHEALTH_DATABASE"] = self.target
-        env.update(variables)
-        return env
+        return environment(self.target, **variables)
+
+    def keep(self, folder: Path) -> str:
+        """Keep what the run leaves in `folder` (the SQLite file is there already; of
+        PostgreSQL, deleted with its server, a pg_dump archive and the server's log). Says
+        what was kept."""
+        if self.backend == "sqlite":
+            return "the database"
+        kept = []
+        try:
+            db = connect(self.target)
+            try:
+                db.backup(folder / "database.pgdump")
+            finally:
+                db.close()
+            kept.append("a pg_dump of the database (database.pgdump)")
+        except Exception as error:  # noqa: BLE001 - what could be kept is kept
+            print(f"could not dump the PostgreSQL database: {error}", file=sys.stderr)
+        if self.server_log is not None and self.server_log.exists():
+            shutil.copy(self.server_log, folder / "postgresql.log")
+            kept.append("PostgreSQL's log (postgresql.log)")
+        return ", ".join(kept) or "nothing of the PostgreSQL database"
 
 
 @contextmanager
@@ -117,7 +141,7 @@ def database(backend: str, folder: Path, name: str) -> Iterator[Database]:
         cluster.start()
         url = cluster.new_database(name)
         prepare(url)
-        yield Database("postgresql", url, server_settings(url))
+        yield Database("postgresql", url, server_settings(url), cluster.folder / "log")
     finally:
         close_pools()
         try:

@@ -1,25 +1,38 @@
-"""Nothing lost under kill -9: owners keep autosaving while workers and the whole server are killed.
+"""Nothing lost under kill -9: owners keep autosaving while workers and the whole server are killed,
+on SQLite and on PostgreSQL in the same run.
 
     .venv/bin/python benchmarks/bench_faults.py [--seconds 240] [--clients 20] [--seed N]
-    .venv/bin/python benchmarks/bench_faults.py --quick      # about 20 s (used by the tests)
+        [--backend sqlite postgresql]
+    .venv/bin/python benchmarks/bench_faults.py --quick      # about 20 s a backend (the tests)
 
-gunicorn (gthread, 3 workers x 4 threads, --graceful-timeout 1) serves a throwaway database on a
-free loopback port. Each client starts its own owner assessment and saves answers one after the
+Each backend (both by default, one after the other, with the same seed; benchmarks/backends.py says
+how each engine is set up: PostgreSQL is a throwaway server for the run, with fsync on) gets the
+same run: gunicorn (gthread, 3 workers x 4 threads, --graceful-timeout 1) serves a new database on
+a free loopback port. Each client starts its own owner assessment and saves answers one after the
 other through POST /assessment/answer, cycling through the bank's single-choice questions and
 alternating two choices, each save with a new client key and the version it was based on. A save
 that meets a broken connection (or a 5xx) is sent again with the SAME client key and base version
 until the server answers; a 409 takes the server's version and moves on.
 
 Meanwhile, every 1-2 s a random worker gets SIGKILL, and every ~15 s the whole server (master and
-workers, one process group) does; then `PRAGMA integrity_check` runs on the database file and
-gunicorn starts again on the same port and database.
+workers, one process group) does; then the database is checked and gunicorn starts again on the
+same port and database. The check on SQLite is `PRAGMA integrity_check` on the file; on
+PostgreSQL, the storage layer's (every table read with its pages' checksums, every B-tree index
+checked with amcheck). On PostgreSQL only the app server is killed, never the database server:
+what is tested is that a save is acknowledged only once PostgreSQL has committed it.
 
 At the end, for every question of every client, the last ACKNOWLEDGED save (a 200 with a version)
 must be in the database at that version or a later one (at the same version: the same choice),
 every acknowledged client key must be in the write log with its version, versions acknowledged for
-one question must only go up, and no answer row may be duplicated. The run exits 1 if any of that
-fails, if an integrity check fails, or if a 5xx or an unexpected response was seen; 2 if it did not
-reach the kill counts it promises (--min-worker-kills, --min-server-kills).
+one question must only go up, and no answer row may be duplicated; all read back through the
+storage layer from the database the run used.
+
+Prints, for each backend, the saves, kills, checks and errors, then "ok: lost 0 across ..." or
+FAILED; at the end, one table with the backends side by side (a row per figure, the load average
+among them). The run exits 1 if on any backend any of the above fails, if an integrity check
+fails, or if a 5xx or an unexpected response was seen; 2 if it did not reach the kill counts it
+promises (--min-worker-kills, --min-server-kills). With --keep, or on a failure, the run's folder
+is kept: the server log and the database (of PostgreSQL, a pg_dump archive and its log).
 """
 
 from __future__ import annotations
@@ -32,7 +45,6 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -47,6 +59,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # importable from the tests too
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
+import backends  # noqa: E402
+from assessment.storage import connect  # noqa: E402
 from loadgen import CSRF_INPUT, Client, json_body  # noqa: E402
 from serve import GUNICORN, ROOT, free_port  # noqa: E402
 
@@ -77,27 +91,30 @@ def _living(match: Callable[[list[str]], bool]) -> list[int]:
     return pids
 
 
-def integrity(path: Path) -> str:
-    """`PRAGMA integrity_check` on a database file ("ok" when sound)."""
-    conn = sqlite3.connect(str(path), timeout=30)
+def integrity(target: Path | str) -> str:
+    """"ok" when the database is sound. A SQLite file: `PRAGMA integrity_check` (what it
+    found otherwise); a PostgreSQL URL: the storage layer's check (storage.db.integrity_ok)."""
+    db = connect(target)
     try:
-        return "; ".join(row[0] for row in conn.execute("PRAGMA integrity_check"))
+        if db.engine == "sqlite":
+            return "; ".join(row[0] for row in db.execute("PRAGMA integrity_check").fetchall())
+        return "ok" if db.integrity_ok() else "a page checksum or a B-tree index check failed"
     finally:
-        conn.close()
+        db.close()
 
 
 class Server:
-    """gunicorn on one loopback port and one database; it can be killed and started again."""
+    """gunicorn on one loopback port and one database (a SQLite file or a PostgreSQL URL); it can
+    be killed and started again."""
 
-    def __init__(self, folder: Path, database: Path, port: int | None = None, workers: int = 3,
-                 threads: int = 4):
+    def __init__(self, folder: Path, database: Path | str, port: int | None = None,
+                 workers: int = 3, threads: int = 4):
         self.database = database
         self.port = port or free_port()
         self.workers, self.threads = workers, threads
         self.log_path = folder / "gunicorn.log"
-        self.env = {**os.environ, "ITHEALTH_DATABASE": str(database),
-                    "ITHEALTH_SECRET_KEY": SECRET,
-                    "ITHEALTH_REPORT_DIR": str(folder / "reports")}
+        self.env = backends.environment(database, ITHEALTH_SECRET_KEY=SECRET,
+                                        ITHEALTH_REPORT_DIR=str(folder / "reports"))
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30.0) -> None:
@@ -365,9 +382,11 @@ def matches(row, ack: Ack) -> bool:
     return state == "answered" and value is not None and json.loads(value) == ack.choice
 
 
-def verify(database: Path, owners: list[Owner]) -> Verdict:
+def verify(database: Path | str, owners: list[Owner]) -> Verdict:
+    """Every acknowledged save read back from the database (a SQLite file or a PostgreSQL URL)
+    through the storage layer."""
     verdict = Verdict()
-    conn = sqlite3.connect(str(database), timeout=30)
+    conn = connect(database)
     try:
         for owner in owners:
             aid = owner.assessment_id
@@ -394,7 +413,7 @@ def verify(database: Path, owners: list[Owner]) -> Verdict:
                 seen[ack.question] = ack.version
         verdict.duplicates = conn.execute(
             "SELECT COUNT(*) FROM (SELECT 1 FROM answers GROUP BY assessment_id, question_id, "
-            "source HAVING COUNT(*) > 1)").fetchone()[0]
+            "source HAVING COUNT(*) > 1) AS duplicated").fetchone()[0]
     finally:
         conn.close()
     return verdict
@@ -448,53 +467,50 @@ async def drive(owners: list[Owner], deadline: float, stop: threading.Event) -> 
                                      deadline + GRACE) for owner in owners))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="about 20 s: 10-odd worker kills and 2 server kills")
-    parser.add_argument("--seconds", type=float, help="length of the run (default 240; quick 20)")
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--worker-kill-every", type=float, nargs=2, metavar=("MIN", "MAX"),
-                        help="seconds between worker kills (default 1 2; quick 0.8 1.4)")
-    parser.add_argument("--server-kill-every", type=float,
-                        help="seconds between server kills (default 15; quick 7)")
-    parser.add_argument("--min-worker-kills", type=int, help="default 100; quick 5")
-    parser.add_argument("--min-server-kills", type=int, help="default 10; quick 2")
-    parser.add_argument("--seed", type=int, help="for the kill schedule (printed; default random)")
-    parser.add_argument("--keep", action="store_true", help="keep the database and server log")
-    args = parser.parse_args(argv)
-    quick = args.quick
-    seconds = args.seconds or (20.0 if quick else 240.0)
-    server_every = args.server_kill_every or (7.0 if quick else 15.0)
-    worker_every = tuple(args.worker_kill_every or ((0.8, 1.4) if quick else (1.0, 2.0)))
-    min_worker = args.min_worker_kills if args.min_worker_kills is not None else \
-        (5 if quick else 100)
-    min_server = args.min_server_kills if args.min_server_kills is not None else \
-        (2 if quick else 10)
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 30)
-    rng = random.Random(seed)
+@dataclass
+class Settings:
+    """One run's shape, the same for every backend."""
+    seconds: float
+    clients: int
+    workers: int
+    threads: int
+    worker_every: tuple[float, float]
+    server_every: float
+    min_worker: int
+    min_server: int
+    seed: int
+    keep: bool
 
+
+@dataclass
+class Outcome:
+    backend: str
+    counters: Counters
+    chaos: Chaos
+    verdict: Verdict
+    elapsed: float
+    tracebacks: int
+    load: str  # load averages at the end of the run
+    status: int  # 0 ok, 1 failed, 2 too few kills
+
+
+def run(db: backends.Database, folder: Path, settings: Settings) -> Outcome:
+    """The run on one database: clients save, the killer kills, then every check; prints the
+    figures and the verdict."""
     plan, section = single_choice_plan(), first_section()
-    folder = Path(tempfile.mkdtemp(prefix="bench-faults-"))
-    database = folder / "faults.sqlite"
-    server = Server(folder, database, workers=args.workers, threads=args.threads)
+    rng = random.Random(settings.seed)
+    server = Server(folder, db.target, workers=settings.workers, threads=settings.threads)
     counters, result, stop = Counters(), Chaos(), threading.Event()
     owners = [Owner(server.port, plan, section, counters, turn=rng.randrange(len(plan)))
-              for _ in range(args.clients)]
-    print(f"gunicorn gthread, {args.workers} workers x {args.threads} threads, graceful-timeout 1; "
-          f"{args.clients} clients, {seconds:g} s; a worker killed every "
-          f"{worker_every[0]:g}-{worker_every[1]:g} s, the server every "
-          f"{server_every:g} s; {len(plan)} single-choice questions; seed {seed}", flush=True)
+              for _ in range(settings.clients)]
     started = time.monotonic()
     try:
         server.start()
-        deadline = time.monotonic() + seconds
+        deadline = time.monotonic() + settings.seconds
         # The last server kill leaves time to come back before the clients stop.
         killer = threading.Thread(
-            target=chaos, args=(server, deadline - 3, worker_every, server_every,
-                                rng, result, stop), daemon=True)
+            target=chaos, args=(server, deadline - 3, settings.worker_every,
+                                settings.server_every, rng, result, stop), daemon=True)
         killer.start()
         try:
             asyncio.run(drive(owners, deadline, stop))
@@ -502,19 +518,20 @@ def main(argv: list[str] | None = None) -> int:
             stop.set()
             killer.join(60)
         server.stop()
-        final = integrity(database)
+        final = integrity(db.target)
         if final == "ok":
             result.integrity_ok += 1
         else:
             result.integrity_failed.append(final)
-        verdict = verify(database, owners)
+        verdict = verify(db.target, owners)
     except BaseException:
-        print(f"database and server log kept in {folder}")
+        print(f"{db.keep(folder)} and the server log kept in {folder}")
         raise
     finally:
         server.kill_all()
     elapsed = time.monotonic() - started
     tracebacks = server.tracebacks()
+    load = backends.loadavg()
 
     c = counters
     print(f"saves attempted {c.attempted}, acknowledged {c.acknowledged} "
@@ -530,7 +547,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{' ' + dict(c.unexpected).__repr__() if c.unexpected else ''}, connection errors "
           f"{c.connection_errors}, server tracebacks logged {tracebacks}")
     print(f"checked {verdict.answers_checked} acknowledged answers (last per question) and "
-          f"{verdict.writes_checked} acknowledged writes in {elapsed:.0f} s")
+          f"{verdict.writes_checked} acknowledged writes in {elapsed:.0f} s, load average {load}")
     print(f"acknowledged answers lost {len(verdict.lost)}, acknowledged writes missing from the "
           f"log {len(verdict.writes_missing)}, version regressions {len(verdict.regressions)}, "
           f"duplicate rows {verdict.duplicates}")
@@ -541,22 +558,119 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the killer stopped early: {result.error}")
     failed = bool(problems or verdict.duplicates or result.integrity_failed or c.server_errors
                   or c.unexpected or tracebacks or result.error or not c.acknowledged)
-    short = result.worker_kills < min_worker or result.server_kills < min_server
-    if failed or args.keep:
-        print(f"database and server log kept in {folder}")
+    short = (result.worker_kills < settings.min_worker
+             or result.server_kills < settings.min_server)
+    if failed or settings.keep:
+        print(f"{db.keep(folder)} and the server log kept in {folder}")
     else:
         shutil.rmtree(folder, ignore_errors=True)
+    outcome = Outcome(db.backend, counters, result, verdict, elapsed, tracebacks, load,
+                      1 if failed else 2 if short else 0)
     if failed:
-        print(f"FAILED (seed {seed})")
-        return 1
-    if short:
-        print(f"too few kills for this run to count: wanted at least {min_worker} worker kills "
-              f"and {min_server} server kills")
-        return 2
-    print(f"ok: lost 0 across {result.worker_kills} worker kills and {result.server_kills} "
-          "server kills")
-    return 0
+        print(f"FAILED on {db.backend} (seed {settings.seed})")
+    elif short:
+        print(f"too few kills for this run to count: wanted at least {settings.min_worker} "
+              f"worker kills and {settings.min_server} server kills")
+    else:
+        print(f"ok: lost 0 across {result.worker_kills} worker kills and "
+              f"{result.server_kills} server kills")
+    return outcome
+
+
+def table(outcomes: list[Outcome]) -> None:
+    """The backends' figures side by side."""
+    def row(label: str, figure: Callable[[Outcome], object]) -> tuple[str, dict[str, str]]:
+        return label, {o.backend: str(figure(o)) for o in outcomes}
+
+    def restarts(o: Outcome) -> str:
+        times = o.chaos.restart_seconds
+        return f"{sum(times) / len(times):.2f} / {max(times):.2f}" if times else "-"
+
+    rows = [
+        row("saves attempted", lambda o: o.counters.attempted),
+        row("  acknowledged (replayed)",
+            lambda o: f"{o.counters.acknowledged} ({o.counters.replayed})"),
+        row("  retried, conflicts, given up", lambda o: f"{o.counters.retried}, "
+            f"{o.counters.conflicts}, {o.counters.gave_up}"),
+        row("worker kills, server kills",
+            lambda o: f"{o.chaos.worker_kills}, {o.chaos.server_kills}"),
+        row("server back after kill -9, s: mean / max", restarts),
+        row("integrity checks ok, failed",
+            lambda o: f"{o.chaos.integrity_ok}, {len(o.chaos.integrity_failed)}"),
+        row("5xx, unexpected responses", lambda o: f"{o.counters.server_errors}, "
+            f"{sum(o.counters.unexpected.values())}"),
+        row("connection errors (while killed)", lambda o: o.counters.connection_errors),
+        row("server tracebacks logged", lambda o: o.tracebacks),
+        row("acknowledged answers checked, writes",
+            lambda o: f"{o.verdict.answers_checked}, {o.verdict.writes_checked}"),
+        row("acknowledged answers lost", lambda o: len(o.verdict.lost)),
+        row("writes missing from the log", lambda o: len(o.verdict.writes_missing)),
+        row("version regressions, duplicate rows",
+            lambda o: f"{len(o.verdict.regressions)}, {o.verdict.duplicates}"),
+        row("seconds", lambda o: f"{o.elapsed:.0f}"),
+        row("load average at the end", lambda o: o.load),
+        row("verdict", lambda o: ("ok", "FAILED", "too few kills")[o.status]),
+    ]
+    backends.side_by_side("side by side", [o.backend for o in outcomes], rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="about 20 s a backend: 10-odd worker kills and 2 server kills")
+    parser.add_argument("--seconds", type=float, help="length of the run (default 240; quick 20)")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--worker-kill-every", type=float, nargs=2, metavar=("MIN", "MAX"),
+                        help="seconds between worker kills (default 1 2; quick 0.8 1.4)")
+    parser.add_argument("--server-kill-every", type=float,
+                        help="seconds between server kills (default 15; quick 7)")
+    parser.add_argument("--min-worker-kills", type=int, help="default 100; quick 5")
+    parser.add_argument("--min-server-kills", type=int, help="default 10; quick 2")
+    parser.add_argument("--seed", type=int, help="for the kill schedule (printed; default random)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the database (of PostgreSQL, a pg_dump) and server log")
+    backends.add_option(parser)
+    args = parser.parse_args(argv)
+    chosen = backends.chosen(args)
+    quick = args.quick
+    settings = Settings(
+        seconds=args.seconds or (20.0 if quick else 240.0),
+        clients=args.clients, workers=args.workers, threads=args.threads,
+        worker_every=tuple(args.worker_kill_every or ((0.8, 1.4) if quick else (1.0, 2.0))),
+        server_every=args.server_kill_every or (7.0 if quick else 15.0),
+        min_worker=args.min_worker_kills if args.min_worker_kills is not None else
+        (5 if quick else 100),
+        min_server=args.min_server_kills if args.min_server_kills is not None else
+        (2 if quick else 10),
+        seed=args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 30),
+        keep=args.keep)
+    print(f"gunicorn gthread, {settings.workers} workers x {settings.threads} threads, "
+          f"graceful-timeout 1; {settings.clients} clients, {settings.seconds:g} s; a worker "
+          f"killed every {settings.worker_every[0]:g}-{settings.worker_every[1]:g} s, the server "
+          f"every {settings.server_every:g} s; {len(single_choice_plan())} single-choice "
+          f"questions; seed {settings.seed}; backends: {', '.join(chosen)}; load average "
+          f"{backends.loadavg()}", flush=True)
+    outcomes = []
+    for backend in chosen:
+        folder = Path(tempfile.mkdtemp(prefix=f"bench-faults-{backend}-"))
+        with backends.database(backend, folder, "faults") as db:
+            print(f"\n=== {backend}: {db.settings}", flush=True)
+            outcomes.append(run(db, folder, settings))
+    table(outcomes)
+    # Failed anywhere (1) before too few kills anywhere (2).
+    status = 1 if any(o.status == 1 for o in outcomes) else max(o.status for o in outcomes)
+    if status == 1:
+        print(f"FAILED on {', '.join(o.backend for o in outcomes if o.status == 1)} "
+              f"(seed {settings.seed})")
+    elif status == 2:
+        print("too few kills on " + ", ".join(o.backend for o in outcomes if o.status == 2))
+    else:
+        print(f"ok on {', '.join(chosen)}: no acknowledged answer lost")
+    return status
 
 
 if __name__ == "__main__":
+    backends.exit_on_sigterm()
     sys.exit(main())
