@@ -3,7 +3,8 @@ page (back link, fonts as cached files, its size), compressed text responses, an
 pressed while the PDF is still being rendered (the preparing page, its status JSON, its reload).
 
 Renders go to a stand-in pool whose renders finish when a test says so, so nothing here waits
-for WeasyPrint; tests/e2e/test_report.py does the same in a browser with real renders.
+for WeasyPrint; tests/e2e/test_report.py does the same in a browser with real renders. The tests
+through the app run on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from assessment.storage import clients as store
 
 from .conftest import FIXTURES
 from .workspace_fixtures import make_member, sign_in
+
+pytestmark = pytest.mark.both_backends
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 ANSWERS = json.loads((FIXTURES / "well_run_managed.json").read_text())["answers"]
@@ -68,7 +71,7 @@ class HeldPool:
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, database_url):
     app = create_app({"TESTING": True, "SECRET_KEY": "test-secret",
                       "DATABASE": str(tmp_path / "app.sqlite"),
                       "REPORT_DIR": str(tmp_path / "reports")})
