@@ -2,15 +2,16 @@
 SQLite and on PostgreSQL in the same run.
 
     .venv/bin/python benchmarks/bench_load.py [--users 50 100] [--seconds 300] [--baseline 120]
-        [--backend sqlite postgresql]
-    .venv/bin/python benchmarks/bench_load.py --users 20 --seconds 30 --baseline 20   # ~3 min
+        [--backend sqlite postgresql]                  # the defaults: about 30 min
+    .venv/bin/python benchmarks/bench_load.py --users 20 --seconds 30 --baseline 20   # 3-4 min
 
 For each backend (both by default, one after the other; benchmarks/backends.py says how each
 engine is set up: PostgreSQL is a throwaway server for the run with fsync on, as durable as
 SQLite's synchronous=FULL), gunicorn starts with the shipped config (scripts/gunicorn.conf.py) on
 a new database, is warmed up, and then for each number of users a baseline phase (owners only)
-and a phase with 2 continuous report renders (each render changes an answer first, so it is never
-served from the cache) run against it.
+and a phase with 2 continuous report renders (each renderer finishes an assessment of its own,
+then changes an answer before every download, so the report is never served from the cache) run
+against it.
 
 Prints, for each backend and phase, p50/p95/p99 and errors per page, the wizard pages' p99 and how
 much the renders raise it, and the load average at the end of the phase; then one table with the
