@@ -42,14 +42,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         db.close()
 
     from . import audit, cli, web
-    from .report import configure_pool
+    from .report import configure_pool, configure_queue
     from .web.access_log import redact_request_logs
 
     audit.configure(app)
     redact_request_logs(app)
     configure_pool(workers=int(app.config["REPORT_WORKERS"]),
                    timeout=float(app.config["REPORT_TIMEOUT"]),
-                   memory_mb=int(app.config["REPORT_MEMORY_MB"]))
+                   memory_mb=int(app.config["REPORT_MEMORY_MB"]),
+                   queue_limit=int(app.config["REPORT_QUEUE_LIMIT"]))
+    configure_queue(app.config["RENDER_QUEUE"], limit=int(app.config["REPORT_QUEUE_LIMIT"]),
+                    wait=float(app.config["REPORT_QUEUE_WAIT"]))
 
     web.init_app(app)
     cli.init_app(app)

@@ -223,7 +223,7 @@ def assess_export(assessment_id: str) -> None:
 
 def init_app(app: Flask) -> None:
     from .accounts_cli import users_cli
-    from .report.cli import report_cli  # imports this module: registered here, not at the top
+    from .report.cli import renders_cli, report_cli  # imports this module: registered here
 
-    for group in (bank_cli, db_cli, assess_cli, users_cli, report_cli):
+    for group in (bank_cli, db_cli, assess_cli, users_cli, report_cli, renders_cli):
         app.cli.add_command(group)

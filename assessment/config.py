@@ -35,6 +35,11 @@ def defaults(instance_path: str) -> dict:
         "REPORT_WORKERS": 1,
         "REPORT_TIMEOUT": 60,  # seconds one render may take
         "REPORT_MEMORY_MB": 1024,  # address-space limit of a render worker
+        "REPORT_QUEUE_LIMIT": 50,  # renders waiting before new ones get the "busy" page
+        # redis://... to render on a shared queue, consumed by `flask renders work` on any
+        # machine, instead of in worker processes beside each web process.
+        "RENDER_QUEUE": None,
+        "REPORT_QUEUE_WAIT": 300,  # seconds a web process waits for a queued render at most
         "AUDIT_LOG": None,  # a file for the audit lines; standard error when unset
         "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app whose X-Forwarded-* to trust
     }

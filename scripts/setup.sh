@@ -55,7 +55,8 @@ RUNTIME_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-sub
 # pdftotext/pdftoppm/pdffonts for the PDF tests; chromium for the browser tests; postgresql for
 # the storage and web tests, which also run on a throwaway PostgreSQL server of their own
 # (tests/postgres_cluster.py: initdb in a temporary folder, never the package's own cluster);
-# redis-server for the render queue across machines (no test starts one yet).
+# redis-server for the render queue across machines (the tests start a throwaway one of their own:
+# tests/redis_server.py).
 TEST_PACKAGES=(poppler-utils chromium postgresql redis-server)
 
 APT_UPDATED=0

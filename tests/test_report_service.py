@@ -76,7 +76,7 @@ class CountingPool:
     def __init__(self):
         self.renders = 0
 
-    def submit(self, html: str, timeout=None) -> Future:
+    def submit(self, html: str, timeout=None, key=None) -> Future:
         self.renders += 1
         future: Future = Future()
         future.set_result(b"%PDF-fake " + str(len(html)).encode())

@@ -47,7 +47,7 @@ class HeldPool:
         self.jobs: list[tuple[Future, str]] = []
         self.timeout = 5.0
 
-    def submit(self, html: str, timeout=None) -> Future:
+    def submit(self, html: str, timeout=None, key=None) -> Future:
         future: Future = Future()
         self.jobs.append((future, html))
         if self.auto:

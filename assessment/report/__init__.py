@@ -7,7 +7,9 @@ Public API (the web layer and the CLI use only these):
 - `render_pdf(report, timeout=None) -> bytes`: the PDF, rendered in the worker pool;
 - `ReportCache(directory)`: `get_or_render(report) -> bytes`, `prerender(report)` (background);
 - `content_disposition(business_name) -> str`: the download header;
-- `configure_pool(...)`, `get_pool()`, `shutdown_pool()`, `RenderError`, `RenderTimeout`.
+- `configure_pool(...)`, `get_pool()`, `shutdown_pool()`, `RenderError`, `RenderTimeout`,
+  `RenderBusy`;
+- `configure_queue(url)`, `get_renderer()`: renders on a shared Redis queue (queue.py).
 
 WeasyPrint is never imported in the calling process: only the render workers import it.
 """
@@ -25,7 +27,16 @@ from .models import (
     ReportInput,
     check_colour,
 )
-from .pool import RenderError, RenderPool, RenderTimeout, configure_pool, get_pool, shutdown_pool
+from .pool import (
+    RenderBusy,
+    RenderError,
+    RenderPool,
+    RenderTimeout,
+    configure_pool,
+    get_pool,
+    shutdown_pool,
+)
+from .queue import configure_queue, get_renderer
 
 
 def render_pdf(report: ReportInput, timeout: float | None = None) -> bytes:
@@ -38,6 +49,7 @@ __all__ = [
     "PRODUCT_NAME",
     "Branding",
     "BrandingError",
+    "RenderBusy",
     "RenderError",
     "RenderPool",
     "RenderTimeout",
@@ -46,9 +58,11 @@ __all__ = [
     "cache_key",
     "check_colour",
     "configure_pool",
+    "configure_queue",
     "content_disposition",
     "download_filename",
     "get_pool",
+    "get_renderer",
     "render_html",
     "render_pdf",
     "render_print_html",

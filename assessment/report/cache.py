@@ -36,7 +36,8 @@ from pathlib import Path
 from ..scoring import result_to_dict
 from .html import render_print_html, template_version
 from .models import ReportInput
-from .pool import RenderError, RenderPool, get_pool
+from .pool import RenderError, RenderPool
+from .queue import get_renderer
 
 KEY_FORMAT = 1
 # How long a render is expected to take before any has been timed here, for progress figures.
@@ -122,7 +123,8 @@ def _process_alive(pid: int) -> bool:
 
 
 class ReportCache:
-    """PDFs in `directory`, rendered on demand (or in the background) by a RenderPool."""
+    """PDFs in `directory`, rendered on demand (or in the background) by a RenderPool, or by
+    the shared render queue when one is configured (queue.py)."""
 
     def __init__(self, directory: str | os.PathLike, pool: RenderPool | None = None,
                  render_html: Callable[[ReportInput], str] = render_print_html):
@@ -138,8 +140,9 @@ class ReportCache:
         self.renders = 0  # renders this cache has started (tests and benchmarks read it)
 
     @property
-    def pool(self) -> RenderPool:
-        return self._pool or get_pool()
+    def pool(self):
+        """What renders: the pool given, else the process's renderer (pool or queue)."""
+        return self._pool or get_renderer()
 
     def path(self, key: str) -> Path:
         if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
@@ -221,7 +224,7 @@ class ReportCache:
                 return future
             html = self._render_html(report)
             expected = self.expected_seconds(report.full)
-            future = self.pool.submit(html)
+            future = self.pool.submit(html, key=key)
             self._inflight[key] = future
             self._submitted[key] = time.monotonic()
             self._failed.pop(key, None)

@@ -13,11 +13,13 @@ appear in the report. Optional keys: "business_name", "assessed_on" (YYYY-MM-DD)
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from ..scoring import parse_answer, score
@@ -160,3 +162,69 @@ def render_command(answers_files: tuple[Path, ...], out: Path | None, out_dir: P
                 except RenderError as error:
                     raise click.ClickException(f"{target}: {error}") from None
     click.echo(f"Wrote {len(inputs)} reports to {out_dir}")
+
+
+renders_cli = AppGroup("renders",
+                       help="Render reports from the shared queue (ITHEALTH_RENDER_QUEUE).")
+
+
+def _queue_url() -> str:
+    url = current_app.config.get("RENDER_QUEUE")
+    if not url:
+        raise click.ClickException(
+            "no render queue is set: set ITHEALTH_RENDER_QUEUE=redis://host:port/0 (the same "
+            "value as the web instances). Without it each web process renders its own reports "
+            "and there is nothing to consume.")
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise click.ClickException(
+            f"ITHEALTH_RENDER_QUEUE must be a Redis URL (redis://host:port/0, rediss://... or "
+            f"unix:///path/to/redis.sock), not {url!r}")
+    return url
+
+
+@renders_cli.command("work")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Renders at once (default: the number of processor cores).")
+def renders_work(workers: int | None) -> None:
+    """Render queued reports until stopped, with the app's per-render time and memory limits.
+
+    Needs only ITHEALTH_RENDER_QUEUE: the pages on the queue are self-contained, so the consumer
+    never opens the database. Ctrl-C finishes the renders under way first; a consumer killed
+    outright loses nothing (the web instances put its jobs back)."""
+    import logging
+
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    from .pool import configure_pool
+    from .queue import run_consumer
+
+    url = _queue_url()
+    try:
+        Redis.from_url(url).ping()
+    except RedisError as error:
+        raise click.ClickException(
+            f"the render queue at {url} cannot be reached: {error}") from None
+    count = workers or os.cpu_count() or 1
+    configure_pool(workers=count, timeout=float(current_app.config["REPORT_TIMEOUT"]),
+                   memory_mb=int(current_app.config["REPORT_MEMORY_MB"]))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    click.echo(f"starting {count} render worker(s); Ctrl-C to stop")
+    run_consumer(url, count)
+
+
+@renders_cli.command("status")
+def renders_status() -> None:
+    """How many reports wait on the queue, how many are being rendered, and how many were."""
+    from redis.exceptions import RedisError
+
+    from .queue import queue_status
+
+    url = _queue_url()
+    try:
+        status = queue_status(url)
+    except RedisError as error:
+        raise click.ClickException(
+            f"the render queue at {url} cannot be reached: {error}") from None
+    click.echo(f"waiting: {status['waiting']}  rendering: {status['rendering']}  "
+               f"rendered so far: {status['rendered']}")

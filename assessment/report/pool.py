@@ -8,8 +8,10 @@
 - In the parent, one small thread per worker only hands jobs over a pipe and waits for the
   answer; no rendering ever happens in a thread of the web process.
 - `submit()` returns a concurrent.futures.Future at once (for background pre-rendering);
-  `render()` waits for it. Once a worker takes the job, the Future's `started_at` is the
-  time.monotonic() it began (so a caller can tell waiting in the queue from rendering).
+  `render()` waits for it. With `queue_limit` jobs already waiting, `submit()` raises RenderBusy
+  instead: the web layer then shows its "busy" page rather than a wait nobody would sit out.
+  Once a worker takes the job, the Future's `started_at` is the time.monotonic() it began (so
+  a caller can tell waiting in the queue from rendering).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from . import worker
 DEFAULT_WORKERS = 2
 DEFAULT_TIMEOUT = 60.0  # seconds of wall-clock time per render
 DEFAULT_MEMORY_MB = 1024  # address space per worker (RLIMIT_AS), not resident memory
+DEFAULT_QUEUE_LIMIT = 50  # renders waiting for a worker before new ones are turned away
 START_TIMEOUT = 60.0  # seconds for a new worker to import WeasyPrint and load the fonts
 
 
@@ -37,6 +40,10 @@ class RenderError(RuntimeError):
 
 class RenderTimeout(RenderError):
     """A render took longer than the pool's wall-clock limit; its worker was replaced."""
+
+
+class RenderBusy(RenderError):
+    """Too many renders are waiting already; nothing was queued. Try again in a few minutes."""
 
 
 @dataclass
@@ -164,12 +171,14 @@ def _vm_hwm_kb(pid: int | None) -> int:
 
 class RenderPool:
     def __init__(self, workers: int = DEFAULT_WORKERS, timeout: float = DEFAULT_TIMEOUT,
-                 memory_mb: int | None = DEFAULT_MEMORY_MB):
+                 memory_mb: int | None = DEFAULT_MEMORY_MB,
+                 queue_limit: int | None = DEFAULT_QUEUE_LIMIT):
         if workers < 1:
             raise ValueError("a render pool needs at least one worker")
         self.workers = workers
         self.timeout = timeout
         self.memory_mb = memory_mb
+        self.queue_limit = queue_limit
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._slots: list[_Slot] = []
         self._lock = threading.Lock()
@@ -202,9 +211,13 @@ class RenderPool:
                 self._slots.append(slot)
                 slot.start()
 
-    def submit(self, html: str, timeout: float | None = None) -> Future:
-        """Queue a render and return at once; the Future gives the PDF bytes or RenderError."""
+    def submit(self, html: str, timeout: float | None = None, key: str | None = None) -> Future:
+        """Queue a render and return at once; the Future gives the PDF bytes or RenderError.
+        `key` (the report's content hash) is for the shared queue's deduplication; a pool's
+        caller (the cache) already runs one render per key. Raises RenderBusy when full."""
         self._ensure_started()
+        if self.queue_limit is not None and self._jobs.qsize() >= self.queue_limit:
+            raise RenderBusy(f"{self._jobs.qsize()} reports are waiting to be rendered")
         future: Future = Future()
         self._jobs.put(_Job(html, future, self.timeout if timeout is None else timeout))
         return future
@@ -214,7 +227,9 @@ class RenderPool:
 
     def warm_up(self) -> None:
         """Start every worker now rather than on the first render."""
-        futures = [self.submit("<p>warm-up</p>") for _ in range(self.workers)]
+        # Starting a worker (WeasyPrint and fonts) may take longer than one render may.
+        futures = [self.submit("<p>warm-up</p>", timeout=max(self.timeout, START_TIMEOUT))
+                   for _ in range(self.workers)]
         for future in futures:
             future.result()
 
@@ -233,14 +248,15 @@ class RenderPool:
 _default: RenderPool | None = None
 _default_lock = threading.Lock()
 _default_settings = {"workers": DEFAULT_WORKERS, "timeout": DEFAULT_TIMEOUT,
-                     "memory_mb": DEFAULT_MEMORY_MB}
+                     "memory_mb": DEFAULT_MEMORY_MB, "queue_limit": DEFAULT_QUEUE_LIMIT}
 
 
 def configure_pool(workers: int | None = None, timeout: float | None = None,
-                   memory_mb: int | None = None) -> None:
+                   memory_mb: int | None = None, queue_limit: int | None = None) -> None:
     """Set the default pool's size and limits; takes effect when the pool is next created."""
     global _default
-    for key, value in (("workers", workers), ("timeout", timeout), ("memory_mb", memory_mb)):
+    for key, value in (("workers", workers), ("timeout", timeout), ("memory_mb", memory_mb),
+                       ("queue_limit", queue_limit)):
         if value is not None:
             _default_settings[key] = value
     with _default_lock:

@@ -45,7 +45,9 @@
         failures = 0;
         show(reply);
         if (reply.state === "ready") ready(reply);
-        else if (reply.state === "failed") stop("Your answers are safe. Please try again in a minute.");
+        else if (reply.state === "failed" || reply.state === "busy") {
+          stop(reply.message || "Your answers are safe. Please try again in a minute.");
+        }
         else setTimeout(poll, 200);  // the server holds each answer until there is news
       })
       .catch(function () {

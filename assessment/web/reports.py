@@ -26,8 +26,8 @@ from flask import (Blueprint, Response, abort, current_app, has_request_context,
 from sqlite_utils import Database
 
 from ..audit import audit
-from ..report import (DEFAULT_BRANDING, Branding, BrandingError, RenderError, ReportCache,
-                      ReportInput, cache_key, content_disposition, render_html)
+from ..report import (DEFAULT_BRANDING, Branding, BrandingError, RenderBusy, RenderError,
+                      ReportCache, ReportInput, cache_key, content_disposition, render_html)
 from ..report.cache import RenderStatus
 from ..report.html import font_file, font_version
 from ..scoring import score
@@ -47,7 +47,11 @@ STEPS = {
     "rendering": "Laying out the pages",
     "ready": "Your report is ready",
     "failed": "The report could not be made just now",
+    "busy": "Too many reports are being made right now",
 }
+BUSY_MESSAGE = ("Many reports are being made right now, so yours could not join the queue. "
+                "Your answers are safe. Please try the download again in a few minutes.")
+BUSY_RETRY_SECONDS = 120
 
 # The report's font files, at an address that changes with them (so browsers keep them).
 bp = Blueprint("report_assets", __name__)
@@ -191,6 +195,13 @@ def _failed_page() -> Response:
         status=503, mimetype="text/html")
 
 
+def _busy_page() -> Response:
+    """The answer when the render queue is full: nothing was queued; come back shortly."""
+    return Response(render_template(
+        "error.html", title="Too many reports are being made right now", message=BUSY_MESSAGE),
+        status=503, mimetype="text/html", headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
+
+
 def _waiting_page(full: bool, status: RenderStatus) -> Response:
     """The "Preparing your report" page, or (for the reload that finds it done) "ready"."""
     pages = _pages(full)
@@ -213,6 +224,9 @@ def _status_reply(report: ReportInput, key: str) -> Response:
     store = cache()
     try:
         status = store.ensure(report, retry_failed=False)
+    except RenderBusy:
+        return jsonify(state="busy", percent=0, step=STEPS["busy"], message=BUSY_MESSAGE,
+                       pdf=_pages(report.full)["pdf"])
     except RenderError:
         status = RenderStatus("failed")
     if status.in_progress:
@@ -240,6 +254,8 @@ def pdf_response(assessment: dict) -> Response:
         # render that failed: it says so, and pressing Download again tries again.
         try:
             status = store.ensure(report, retry_failed=not waiting)
+        except RenderBusy:
+            return _busy_page()
         except RenderError:
             current_app.logger.exception("report render did not start")
             return _failed_page()
@@ -255,6 +271,8 @@ def pdf_response(assessment: dict) -> Response:
         return _pdf(report, assessment, key, pdf, rendered=True)
     try:
         pdf = store.get_or_render(report)
+    except RenderBusy:
+        return _busy_page()
     except RenderError:
         current_app.logger.exception("report render failed")
         return _failed_page()

@@ -57,7 +57,7 @@ class SlowPool:
         self.pool = get_pool()
         self.delay = delay
 
-    def submit(self, html: str, timeout=None) -> Future:
+    def submit(self, html: str, timeout=None, key=None) -> Future:
         future: Future = Future()
 
         def run():

@@ -1,0 +1,269 @@
+"""Renders on the shared queue: Huey on a real redis-server, consumed by a real
+`flask --app app renders work` process, with the web side's cache as the app uses it."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from assessment.report import RenderBusy, RenderError, ReportCache, ReportInput, cache_key
+from assessment.report.queue import PREFIX, RedisRenderQueue, configure_queue, queue_status
+from assessment.scoring import parse_answers, score
+
+from .redis_server import RedisServer, redis_binary
+from .tools import missing_tool
+
+ROOT = Path(__file__).resolve().parent.parent
+FLASK = str(Path(sys.executable).with_name("flask"))
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    binary = redis_binary()
+    if binary is None:
+        missing_tool("redis-server is not installed (Debian package redis-server)")
+    server = RedisServer(binary).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def queue_url(redis_server):
+    redis_server.flush()
+    yield redis_server.url
+    configure_queue(None)
+
+
+@pytest.fixture
+def web_queue(queue_url):
+    """Makes the queue clients of the test's web instances, and closes them after it."""
+    made = []
+
+    def make(**options) -> RedisRenderQueue:
+        made.append(RedisRenderQueue(queue_url, **options))
+        return made[-1]
+
+    yield make
+    for queue in made:
+        queue.close()
+
+
+class Consumer:
+    """`flask --app app renders work` in a process of its own, with no database of the web's:
+    its own throwaway SQLite file, and no PostgreSQL URL."""
+
+    def __init__(self, url: str, folder: Path, *extra_env: tuple[str, str]):
+        self.log = folder / f"consumer-{time.monotonic_ns()}.log"
+        env = {k: v for k, v in os.environ.items() if k != "ITHEALTH_DATABASE_URL"}
+        env.update({"ITHEALTH_RENDER_QUEUE": url,
+                    "ITHEALTH_DATABASE": str(folder / "consumer-only.sqlite"), **dict(extra_env)})
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen([FLASK, "--app", "app", "renders", "work",
+                                             "--workers", "1"], cwd=ROOT, env=env,
+                                            stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while b"rendering reports from the queue" not in self.log.read_bytes():
+            assert self.process.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, "the consumer did not start"
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def consumer(queue_url, tmp_path):
+    started = Consumer(queue_url, tmp_path)
+    yield started
+    started.stop()
+
+
+def report_of(bank, fixture: str, **changes) -> ReportInput:
+    answers, errors = parse_answers(bank, json.loads((FIXTURES / fixture).read_text())["answers"])
+    assert not errors
+    report = ReportInput(result=score(bank, answers), business_name="Harbour Street Dental",
+                         assessed_on=date(2026, 3, 12))
+    return replace(report, **changes)
+
+
+def text_of(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_a_report_is_rendered_by_the_consumer_and_lands_in_the_web_cache(
+        bank, queue_url, consumer, tmp_path):
+    configure_queue(queue_url)
+    report = report_of(bank, "single_critical_exposure.json")
+    web = ReportCache(tmp_path / "web")
+    pdf = web.get_or_render(report)
+    assert pdf.startswith(b"%PDF")
+    assert "Harbour Street Dental" in text_of(pdf)
+    assert web.get(cache_key(report)) == pdf, "the PDF came back to the web tier's own cache"
+    assert queue_status(queue_url) == {"waiting": 0, "rendering": 0, "rendered": 1}
+
+
+def test_the_same_report_asked_for_by_two_web_instances_is_rendered_once(
+        bank, queue_url, web_queue, consumer, tmp_path):
+    report = report_of(bank, "well_run_managed.json")
+    # Two web instances: their own queue clients, their own cache folders.
+    first = ReportCache(tmp_path / "one", pool=web_queue())
+    second = ReportCache(tmp_path / "two", pool=web_queue())
+    first.prerender(report)
+    second.prerender(report)
+    key = cache_key(report)
+    assert first.wait(key, 60).state == "ready"
+    assert second.wait(key, 60).state == "ready"
+    assert first.get(key) == second.get(key)
+    assert queue_status(queue_url)["rendered"] == 1
+    # A third instance asking later copies the finished PDF from Redis: no new render.
+    third = ReportCache(tmp_path / "three", pool=web_queue())
+    assert third.get_or_render(report) == first.get(key)
+    assert queue_status(queue_url)["rendered"] == 1
+
+
+def test_a_full_queue_turns_new_renders_away_but_still_joins_queued_ones(bank, queue_url, web_queue,
+                                                                            tmp_path):
+    queue = web_queue(limit=2)  # no consumer: the jobs stay on the list
+    cache = ReportCache(tmp_path / "web", pool=queue)
+    reports = [report_of(bank, "well_run_managed.json", business_name=f"Firm {n}")
+               for n in range(3)]
+    cache.prerender(reports[0])
+    cache.prerender(reports[1])
+    assert queue.pending() == 2
+    with pytest.raises(RenderBusy):
+        cache.ensure(reports[2])
+    assert queue.pending() == 2, "nothing was queued for the refused report"
+    # Another instance asking for a report already queued joins it rather than being refused.
+    other = ReportCache(tmp_path / "other", pool=web_queue(limit=2))
+    assert other.ensure(reports[0]).state == "queued"
+    assert queue.pending() == 2
+
+
+def test_a_consumer_killed_mid_render_is_replaced_and_the_pdf_still_arrives(
+        bank, queue_url, web_queue, tmp_path):
+    report = report_of(bank, "break_fix_untested_backups.json", full=True)
+    key = cache_key(report)
+    cache = ReportCache(tmp_path / "web", pool=web_queue())
+    doomed = Consumer(queue_url, tmp_path)
+    try:
+        cache.prerender(report)
+        from redis import Redis
+
+        redis = Redis.from_url(queue_url)
+        deadline = time.monotonic() + 60
+        while not redis.exists(f"{PREFIX}lease:{key}"):
+            assert time.monotonic() < deadline, "the consumer never started the render"
+            time.sleep(0.01)
+        while cache.status(key, True).state != "rendering":  # the web side sees it start
+            assert time.monotonic() < deadline, cache.status(key, True)
+            time.sleep(0.01)
+        doomed.kill()  # mid-render: the job went with it
+    finally:
+        doomed.stop()
+    assert not cache.path(key).exists()
+    replacement = Consumer(queue_url, tmp_path)  # as a supervisor would restart it
+    try:
+        status = cache.wait(key, 120, True)
+    finally:
+        replacement.stop()
+    assert status.state == "ready", status
+    assert "Harbour Street Dental" in text_of(cache.get(key))
+    assert queue_status(queue_url)["rendered"] == 1
+    assert redis.exists(f"{PREFIX}requeued:{key}:1"), "the first try's job was put back"
+    assert not redis.exists(f"{PREFIX}requeued:{key}:2"), "and only once"
+
+
+def test_the_consumer_keeps_the_per_render_time_limit(bank, queue_url, web_queue, tmp_path):
+    slow = Consumer(queue_url, tmp_path, ("ITHEALTH_REPORT_TIMEOUT", "0.05"))
+    try:
+        cache = ReportCache(tmp_path / "web", pool=web_queue())
+        with pytest.raises(RenderError, match="longer than 0.05 seconds"):
+            cache.get_or_render(report_of(bank, "break_fix_untested_backups.json", full=True))
+    finally:
+        slow.stop()
+
+
+def test_renders_work_without_a_queue_says_what_to_set(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("ITHEALTH_RENDER_QUEUE", "ITHEALTH_DATABASE_URL")}
+    env["ITHEALTH_DATABASE"] = str(tmp_path / "x.sqlite")
+    run = subprocess.run([FLASK, "--app", "app", "renders", "work"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0
+    assert "ITHEALTH_RENDER_QUEUE=redis://" in run.stderr
+    assert "Traceback" not in run.stderr
+    env["ITHEALTH_RENDER_QUEUE"] = "postgresql://localhost/x"
+    run = subprocess.run([FLASK, "--app", "app", "renders", "status"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0 and "must be a Redis URL" in run.stderr
+
+
+def test_an_unreachable_queue_is_a_render_error_not_a_crash(bank, tmp_path):
+    from .postgres_cluster import free_port
+
+    queue = RedisRenderQueue(f"redis://127.0.0.1:{free_port()}/0")
+    cache = ReportCache(tmp_path / "web", pool=queue)
+    with pytest.raises(RenderError, match="cannot be reached"):
+        cache.ensure(report_of(bank, "well_run_managed.json"))
+
+
+def test_a_full_queue_shows_the_busy_page_and_the_answers_stay(queue_url, tmp_path):
+    from assessment import create_app
+
+    from .test_report_web import finished_owner
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret",
+                      "DATABASE": str(tmp_path / "app.sqlite"),
+                      "REPORT_DIR": str(tmp_path / "reports"),
+                      "RENDER_QUEUE": queue_url, "REPORT_QUEUE_LIMIT": 0})
+    client = finished_owner(app)
+    page = client.get("/assessment/report.pdf", headers={"Accept": "text/html"})
+    assert page.status_code == 503
+    assert page.headers["Retry-After"] == "120"
+    text = page.get_data(as_text=True)
+    assert "Too many reports are being made right now" in text
+    assert "Your answers are safe" in text
+    assert client.get("/assessment/report.pdf").status_code == 503  # a download tool too
+    status = client.get("/assessment/report.pdf?status=json").get_json()
+    assert status["state"] == "busy" and "few minutes" in status["message"]
+    assert client.get("/assessment/results").status_code == 200
+
+
+def test_the_in_process_pool_turns_renders_away_when_its_queue_is_full():
+    from assessment.report import RenderPool
+
+    pool = RenderPool(workers=1, queue_limit=1)
+    try:
+        pool.warm_up()
+        first = pool.submit("<p>one</p>" * 3000)
+        deadline = time.monotonic() + 60
+        while getattr(first, "started_at", None) is None and not first.done():
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        pool.submit("<p>two</p>")  # the one worker is busy: this one waits
+        with pytest.raises(RenderBusy, match="waiting to be rendered"):
+            pool.submit("<p>three</p>")
+        assert first.result(120).startswith(b"%PDF")
+    finally:
+        pool.shutdown()
