@@ -18,3 +18,7 @@ accesslog = os.environ.get("ITHEALTH_ACCESS_LOG", "-")
 logger_class = "assessment.web.access_log.RedactingLogger"
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 errorlog = "-"
+# gunicorn's runtime control socket sits at one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn),
+# so two instances on one machine (a rolling restart, the tests, the benchmarks) would take it
+# from each other. Nothing here uses it.
+control_socket_disable = True
