@@ -244,6 +244,8 @@ def test_a_full_queue_shows_the_busy_page_and_the_answers_stay(queue_url, tmp_pa
     text = page.get_data(as_text=True)
     assert "Too many reports are being made right now" in text
     assert "Your answers are safe" in text
+    assert 'href="/assessment/report.pdf">Try the download again' in text
+    assert 'href="/assessment/results">Back to your results' in text
     assert client.get("/assessment/report.pdf").status_code == 503  # a download tool too
     status = client.get("/assessment/report.pdf?status=json").get_json()
     assert status["state"] == "busy" and "few minutes" in status["message"]

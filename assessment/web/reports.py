@@ -49,8 +49,8 @@ STEPS = {
     "failed": "The report could not be made just now",
     "busy": "Too many reports are being made right now",
 }
-BUSY_MESSAGE = ("Many reports are being made right now, so yours could not join the queue. "
-                "Your answers are safe. Please try the download again in a few minutes.")
+BUSY_MESSAGE = ("The queue for reports is full, so yours could not join it. Your answers are "
+                "safe. Please try the download again in a few minutes.")
 BUSY_RETRY_SECONDS = 120
 
 # The report's font files, at an address that changes with them (so browsers keep them).
@@ -188,18 +188,25 @@ def _pdf(report: ReportInput, assessment: dict, key: str, pdf: bytes, rendered: 
     })
 
 
-def _failed_page() -> Response:
-    return Response(render_template(
-        "error.html", title="The report could not be made just now",
-        message="Your answers are safe. Please try the download again in a minute."),
-        status=503, mimetype="text/html")
+def _not_now_page(full: bool, title: str, message: str, headers: dict | None = None
+                  ) -> Response:
+    """A 503 page for a report that cannot be had just now: try again, or go back."""
+    pages = _pages(full)
+    actions = [(pages["pdf"], "Try the download again", True), (*pages["back"], False)]
+    return Response(render_template("error.html", title=title, message=message,
+                                    actions=actions),
+                    status=503, mimetype="text/html", headers=headers)
 
 
-def _busy_page() -> Response:
+def _failed_page(full: bool) -> Response:
+    return _not_now_page(full, "The report could not be made just now",
+                         "Your answers are safe. Please try the download again in a minute.")
+
+
+def _busy_page(full: bool) -> Response:
     """The answer when the render queue is full: nothing was queued; come back shortly."""
-    return Response(render_template(
-        "error.html", title="Too many reports are being made right now", message=BUSY_MESSAGE),
-        status=503, mimetype="text/html", headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
+    return _not_now_page(full, "Too many reports are being made right now", BUSY_MESSAGE,
+                         {"Retry-After": str(BUSY_RETRY_SECONDS)})
 
 
 def _waiting_page(full: bool, status: RenderStatus) -> Response:
@@ -255,14 +262,14 @@ def pdf_response(assessment: dict) -> Response:
         try:
             status = store.ensure(report, retry_failed=not waiting)
         except RenderBusy:
-            return _busy_page()
+            return _busy_page(full)
         except RenderError:
             current_app.logger.exception("report render did not start")
-            return _failed_page()
+            return _failed_page(full)
         if status.in_progress:
             status = store.wait(key, GRACE_SECONDS, full)
         if status.state == "failed":
-            return _failed_page()
+            return _failed_page(full)
         if status.state == "ready" and waiting:
             return _waiting_page(full, status)  # "ready": it fetches the PDF by itself
         pdf = store.get(key) if status.state == "ready" else None
@@ -272,10 +279,10 @@ def pdf_response(assessment: dict) -> Response:
     try:
         pdf = store.get_or_render(report)
     except RenderBusy:
-        return _busy_page()
+        return _busy_page(full)
     except RenderError:
         current_app.logger.exception("report render failed")
-        return _failed_page()
+        return _failed_page(full)
     return _pdf(report, assessment, key, pdf, rendered=True)
 
 
