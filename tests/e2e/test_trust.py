@@ -18,7 +18,7 @@ from workspace_helpers import add_client, database, other_page, shown_link, sign
 
 from tests.workspace_fixtures import make_member
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.both_backends]  # engines: see conftest.py
 
 ANSWERS = load_answers("well_run_managed")
 ATTACKER = "https://attacker.example"

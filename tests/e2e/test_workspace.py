@@ -54,7 +54,7 @@ from workspace_helpers import (
 from assessment.history import compare
 from tests.workspace_fixtures import make_member
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.both_backends]  # engines: see conftest.py
 
 CLIENT_ANSWERS = load_answers("unsure_mixed")  # Cedar Lane Accountants: many "Not sure"
 OWNER_ANSWERS = load_answers("break_fix_untested_backups")  # Harbour Street Dental

@@ -100,9 +100,10 @@ def owner_walk(page: Any, answers: dict[str, Any], *, js: bool = True) -> None:
 @contextmanager
 def database(app: Any) -> Iterator[Any]:
     """The live server's database, opened the way the app opens it."""
+    from assessment.config import database as target
     from assessment.storage import connect
 
-    db = connect(app.config["DATABASE"])
+    db = connect(target(app.config))
     try:
         yield db
     finally:
