@@ -129,6 +129,11 @@ class Browser:
         return self.request(instance, "POST", path, urlencode(fields).encode(),
                             {"Content-Type": "application/x-www-form-urlencoded"})
 
+    def sign_in(self, instance: Instance, email: str, password: str) -> int:
+        token = self.token(instance, "/account/sign-in")
+        return self.post_form(instance, "/account/sign-in", {
+            "csrf_token": token, "email": email, "password": password})[0]
+
     def autosave(self, instance: Instance, token: str, question: str, answer, base: int
                  ) -> tuple[int, dict]:
         body = json.dumps({"question": question, "answer": answer, "base_version": base,
@@ -161,6 +166,16 @@ def stack(postgres_cluster, tmp_path_factory):
             if name in parts:
                 parts[name].stop()
         redis.stop()
+
+
+def member(stack, firm: str, email: str) -> None:
+    """A firm with one admin, straight into PostgreSQL."""
+    db = connect(stack["database_url"])
+    try:
+        accounts.create_user(db, accounts.create_firm(db, firm), email, "Member", PASSWORD,
+                             "admin")
+    finally:
+        db.close()
 
 
 def finished_owner(stack, business_name: str) -> str:
@@ -225,17 +240,9 @@ def test_an_owner_starts_on_one_instance_and_resumes_on_the_other(stack):
 
 def test_a_consultant_signed_in_through_one_instance_acts_through_the_other(stack):
     a, b = stack["a"], stack["b"]
-    db = connect(stack["database_url"])
-    try:
-        firm = accounts.create_firm(db, "Northgate IT")
-        accounts.create_user(db, firm, "ana@northgate.example", "Ana", PASSWORD, "admin")
-    finally:
-        db.close()
+    member(stack, "Northgate IT", "ana@northgate.example")
     consultant = Browser()
-    token = consultant.token(a, "/account/sign-in")
-    status, _, _ = consultant.post_form(a, "/account/sign-in", {
-        "csrf_token": token, "email": "ana@northgate.example", "password": PASSWORD})
-    assert status == 303
+    assert consultant.sign_in(a, "ana@northgate.example", PASSWORD) == 303
     token = consultant.token(b, "/workspace/")  # signed in on the other instance too
     status, headers, _ = consultant.post_form(b, "/workspace/clients", {
         "csrf_token": token, "name": "Harbour Dental"})
@@ -246,23 +253,13 @@ def test_a_consultant_signed_in_through_one_instance_acts_through_the_other(stac
 
 def test_a_lockout_counted_on_one_instance_holds_on_the_other(stack):
     a, b = stack["a"], stack["b"]
-    db = connect(stack["database_url"])
-    try:
-        firm = accounts.create_firm(db, "Lockout Ltd")
-        accounts.create_user(db, firm, "lee@lockout.example", "Lee", PASSWORD, "admin")
-    finally:
-        db.close()
+    member(stack, "Lockout Ltd", "lee@lockout.example")
     attacker = Browser()
     for _ in range(5):
-        token = attacker.token(a, "/account/sign-in")
-        status, _, _ = attacker.post_form(a, "/account/sign-in", {
-            "csrf_token": token, "email": "lee@lockout.example", "password": "not the password"})
-        assert status == 400
+        assert attacker.sign_in(a, "lee@lockout.example", "not the password") == 400
     lee = Browser()
-    token = lee.token(b, "/account/sign-in")
-    status, _, page = lee.post_form(b, "/account/sign-in", {
-        "csrf_token": token, "email": "lee@lockout.example", "password": PASSWORD})
-    assert status == 400, "the right password is refused on the other instance while locked"
+    assert lee.sign_in(b, "lee@lockout.example", PASSWORD) == 400, \
+        "the right password is refused on the other instance while locked"
     assert lee.get(a, "/workspace/")[0] == lee.get(b, "/workspace/")[0] == 303  # not signed in
     db = connect(stack["database_url"])
     try:
