@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import UTC, datetime
 
 from flask import has_request_context, request
 
+from .private_files import create_file
 from .storage.accounts import email_problem
 
 logger = logging.getLogger("it_health.audit")
@@ -44,6 +46,12 @@ def configure(app) -> None:
     if logger.handlers or app.testing:
         return
     path = app.config.get("AUDIT_LOG")
+    if path:
+        # Email and network addresses are personal data: the file is the service user's only.
+        try:
+            os.close(create_file(path))
+        except FileExistsError:
+            pass
     handler = logging.FileHandler(path) if path else logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger.addHandler(handler)

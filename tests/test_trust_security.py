@@ -166,6 +166,28 @@ def test_a_new_instance_folder_and_secret_key_are_owner_only(tmp_path, usual_uma
     assert mode(instance) == 0o700 and mode(instance / config.SECRET_FILE) == 0o600
 
 
+def test_the_audit_log_file_is_owner_only_and_gets_the_lines(tmp_path, usual_umask):
+    from assessment.audit import audit, logger
+
+    log = tmp_path / "audit.log"
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    logger.handlers.clear()  # the app sets its handler up only once per process
+    try:
+        app = create_app({"SECRET_KEY": "x", "DATABASE": str(tmp_path / "a.sqlite"),
+                          "AUDIT_LOG": str(log)})
+        assert mode(log) == 0o600
+        with app.app_context():
+            audit("probe", n=1)
+        for handler in logger.handlers:
+            handler.flush()
+        assert '"event": "probe"' in log.read_text()
+    finally:
+        for handler in logger.handlers:
+            handler.close()
+        logger.handlers[:], level, logger.propagate = saved
+        logger.setLevel(level)
+
+
 def test_backups_are_owner_only(runner, tmp_path, usual_umask, backend):
     target = tmp_path / "backups" / "b.sqlite"
     result = runner.invoke(args=["db", "backup", str(target)])
