@@ -121,6 +121,11 @@ def test_a_report_is_rendered_by_the_consumer_and_lands_in_the_web_cache(
     assert "Harbour Street Dental" in text_of(pdf)
     assert web.get(cache_key(report)) == pdf, "the PDF came back to the web tier's own cache"
     assert queue_status(queue_url) == {"waiting": 0, "rendering": 0, "rendered": 1}
+    env = {k: v for k, v in os.environ.items() if k != "ITHEALTH_DATABASE_URL"}
+    env.update(ITHEALTH_RENDER_QUEUE=queue_url, ITHEALTH_DATABASE=str(tmp_path / "cli.sqlite"))
+    run = subprocess.run([FLASK, "--app", "app", "renders", "status"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.stdout.strip() == "waiting: 0  rendering: 0  rendered so far: 1", run.stderr
 
 
 def test_the_same_report_asked_for_by_two_web_instances_is_rendered_once(
