@@ -294,9 +294,9 @@ def test_owner_pages_have_no_jargon(live_server, page):
 
 
 def test_copy_button_only_with_javascript(live_server, page, nojs_page):
-    for each, js in ((nojs_page, False), (page, True)):
-        start(each, live_server)
-        each.goto(live_server.url + "/assessment/")
+    finished = make_finished_assessment(live_server.app, load_answers("well_run_managed"))
+
+    def check(each, js: bool) -> None:
         button = each.locator("button[data-copy]")
         assert button.count() >= 1
         for i in range(button.count()):
@@ -304,6 +304,15 @@ def test_copy_button_only_with_javascript(live_server, page, nojs_page):
                 expect(button.nth(i)).to_be_visible()
             else:  # it can do nothing without JavaScript, so it is not there to press
                 expect(button.nth(i)).to_be_hidden()
+
+    for each, js in ((nojs_page, False), (page, True)):
+        start(each, live_server)
+        each.goto(live_server.url + "/assessment/")
+        check(each, js)
+        each.context.clear_cookies()
+        each.goto(live_server.url + finished)  # the results page carries the link too
+        each.goto(live_server.url + "/assessment/results")
+        check(each, js)
 
 
 def test_report_before_finishing_goes_to_what_is_missing(live_server, page):
