@@ -44,23 +44,11 @@ def finished_assessment(database: Path, secret: str) -> str:
     """A finished assessment of the reference answers; returns its resume path."""
     sys.path.insert(0, str(ROOT))
     from assessment import create_app
-    from assessment.scoring import parse_answer
-    from assessment.storage import create_assessment, save_answer, set_status
-    from assessment.web import owner
-    from assessment.web.db import current_bank, get_db
+    from tests.e2e.wizard_helpers import make_finished_assessment
 
     app = create_app({"SECRET_KEY": secret, "DATABASE": str(database)})
     answers = json.loads(ANSWERS.read_text(encoding="utf-8"))["answers"]
-    with app.app_context():
-        db = get_db()
-        bank = current_bank()
-        token, token_hash = owner.new_resume_token()
-        assessment_id = create_assessment(db, bank, resume_token_hash=token_hash)
-        for qid, raw in answers.items():
-            save_answer(db, assessment_id, qid, base_version=0, source="owner",
-                        answer=parse_answer(bank.question_by_id[qid], raw))
-        set_status(db, assessment_id, "finished")
-    return f"/assessment/resume/{token}"
+    return make_finished_assessment(app, answers)
 
 
 def session_cookie(port: int, resume_path: str) -> str:

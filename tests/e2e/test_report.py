@@ -27,24 +27,6 @@ ANSWERS = load_answers("break_fix_untested_backups")
 FONT_PATH = re.compile(r"/static/report-fonts/[0-9a-f]{16}/Inter-[A-Za-z]+\.otf$")
 
 
-def complete_assessment(app: Any, answers: dict[str, Any]) -> str:
-    """An assessment with every answer saved but not yet finished; returns its resume path."""
-    from assessment.scoring import parse_answer
-    from assessment.storage import create_assessment, save_answer
-    from assessment.web import owner
-    from assessment.web.db import current_bank, get_db
-
-    with app.app_context():
-        db = get_db()
-        bank = current_bank()
-        token, token_hash = owner.new_resume_token()
-        assessment_id = create_assessment(db, bank, resume_token_hash=token_hash)
-        for qid, raw in answers.items():
-            save_answer(db, assessment_id, qid, base_version=0, source="owner",
-                        answer=parse_answer(bank.question_by_id[qid], raw))
-    return f"/assessment/resume/{token}"
-
-
 class SlowPool:
     """The real render pool, with every render starting `delay` seconds late: long enough for
     the preparing page to be certain."""
@@ -153,7 +135,7 @@ def test_browser_report_on_a_desktop(live_server, page, screenshot):
 
 def test_download_right_after_finish_shows_progress_or_the_pdf_then_the_pdf(live_server, page,
                                                                            tmp_path):
-    page.goto(live_server.url + complete_assessment(live_server.app, ANSWERS))
+    page.goto(live_server.url + make_finished_assessment(live_server.app, ANSWERS, finish=False))
     page.goto(live_server.url + "/assessment/review")
     with page.expect_navigation():
         page.get_by_role("button", name="Finish and see your results").click()

@@ -177,8 +177,9 @@ def stored_raw(app: Any, assessment_id: str) -> dict[str, Any]:
     return {qid: raw_of(s.answer) for qid, s in stored.items() if s.answer}
 
 
-def make_finished_assessment(app: Any, answers: dict[str, Any]) -> str:
-    """An assessment with these answers saved and finished; returns its resume path."""
+def make_finished_assessment(app: Any, answers: dict[str, Any], *, finish: bool = True) -> str:
+    """An owner's assessment with these answers saved, and finished unless `finish` is False;
+    returns its private link's path."""
     from assessment.scoring import parse_answer
     from assessment.storage import create_assessment, save_answer, set_status
     from assessment.web import owner
@@ -192,7 +193,8 @@ def make_finished_assessment(app: Any, answers: dict[str, Any]) -> str:
         for qid, raw in answers.items():
             save_answer(db, assessment_id, qid, base_version=0, source="owner",
                         answer=parse_answer(bank.question_by_id[qid], raw))
-        set_status(db, assessment_id, "finished")
+        if finish:
+            set_status(db, assessment_id, "finished")
     return f"/assessment/resume/{token}"
 
 
