@@ -439,14 +439,17 @@ def _not_finished(assessment):
     return redirect(url_for("wizard.review"), 303)  # the top: this message, then the list
 
 
+def _finished_or_redirect():
+    """The open assessment once finished (its report exists only then), or where to go instead."""
+    assessment, away = _assessment_or_redirect()
+    return assessment, away or _not_finished(assessment)
+
+
 @bp.get("/report.pdf")
 def report_pdf():
-    assessment, away = _assessment_or_redirect()
+    assessment, away = _finished_or_redirect()
     if away:
         return away
-    early = _not_finished(assessment)
-    if early:
-        return early
     response = reports.pdf_response(assessment)
     renders.remember(assessment)  # deleting the assessment removes the file too
     return response
@@ -454,12 +457,9 @@ def report_pdf():
 
 @bp.get("/report")
 def report_html():
-    assessment, away = _assessment_or_redirect()
+    assessment, away = _finished_or_redirect()
     if away:
         return away
-    early = _not_finished(assessment)
-    if early:
-        return early
     return reports.html_response(assessment)
 
 
