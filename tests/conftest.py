@@ -88,23 +88,26 @@ def postgres_cluster():
     cluster.stop()
 
 
+def migrated(target):
+    """`target` (a SQLite path or a PostgreSQL URL) with the schema brought up to date."""
+    database = connect(target)
+    try:
+        migrate(database)
+    finally:
+        database.close()
+    return target
+
+
 @pytest.fixture(scope="session")
 def _postgres_database(postgres_cluster):
-    url = postgres_cluster.new_database()
-    database = connect(url)
-    migrate(database)
-    database.close()
-    return url
+    return migrated(postgres_cluster.new_database())
 
 
 @pytest.fixture
 def postgres_url(postgres_cluster, _postgres_database):
     """A migrated PostgreSQL database with every table empty."""
     postgres_cluster.empty_tables(_postgres_database)
-    database = connect(_postgres_database)
-    migrate(database)  # a test may have restored an older backup into it
-    database.close()
-    return _postgres_database
+    return migrated(_postgres_database)  # a test may have restored an older backup into it
 
 
 @pytest.fixture
@@ -129,10 +132,7 @@ def module_database_url(module_backend, request):
     if module_backend != "postgresql":
         yield None
         return
-    url = request.getfixturevalue("postgres_cluster").new_database()
-    database = connect(url)
-    migrate(database)
-    database.close()
+    url = migrated(request.getfixturevalue("postgres_cluster").new_database())
     yield url
     close_pools(url)
 
@@ -162,11 +162,7 @@ def db(tmp_path, database_url):
 def db_target(tmp_path, database_url):
     """Where the test's database is, for tests that open several connections to it: a migrated
     SQLite file's path, or a PostgreSQL URL."""
-    target = database_url or str(tmp_path / "shared.sqlite")
-    database = connect(target)
-    migrate(database)
-    database.close()
-    return target
+    return migrated(database_url or str(tmp_path / "shared.sqlite"))
 
 
 @pytest.fixture
