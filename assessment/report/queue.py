@@ -36,7 +36,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from .pool import RenderBusy, RenderError, get_pool
+from .pool import DEFAULT_QUEUE_LIMIT, RenderBusy, RenderError, get_pool
 
 PREFIX = "it-health:render:"
 HUEY_NAME = "it-health-renders"
@@ -49,7 +49,6 @@ MAX_TRIES = 3
 PDF_SECONDS = 3600  # a finished PDF stays in Redis this long, for the other web instances
 ERROR_SECONDS = 300
 DEFAULT_WAIT = 300.0  # seconds a web process waits for a job before calling it failed
-DEFAULT_LIMIT = 50  # jobs on the list before new ones get the busy page
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +120,7 @@ class RedisRenderQueue:
     """The web side: `submit(html, key=...)` returns a Future like RenderPool.submit, resolved
     with the PDF when a consumer has rendered it (or with RenderError)."""
 
-    def __init__(self, url: str, limit: int = DEFAULT_LIMIT, wait: float = DEFAULT_WAIT):
+    def __init__(self, url: str, limit: int = DEFAULT_QUEUE_LIMIT, wait: float = DEFAULT_WAIT):
         self.huey, self.task = make_huey(url)
         self.redis = self.huey.storage.conn
         self.limit = limit
@@ -283,7 +282,7 @@ class RedisRenderQueue:
 
 
 _queue: RedisRenderQueue | None = None
-_settings: dict = {"url": None, "limit": DEFAULT_LIMIT, "wait": DEFAULT_WAIT}
+_settings: dict = {"url": None, "limit": DEFAULT_QUEUE_LIMIT, "wait": DEFAULT_WAIT}
 _lock = threading.Lock()
 
 
