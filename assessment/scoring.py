@@ -11,9 +11,9 @@ The method is stated in docs/scoring.md, precisely enough to re-implement; in sh
   is taken from that whole number;
 - each critical finding caps the band by its severity (bank.yaml `severities`), and several
   serious findings together cap it further;
-- the plan orders actions by risk removed (fixes for critical findings first, worst severity
-  first, then points gained per effort point, then bank order) and fills each phase up to the
-  bank's capacity; what does not fit waits for a later phase;
+- the plan (plan.py) makes the triggered recommendations into steps: every find out for one
+  party in one first-week step, related fixes joined, ordered by risk removed and placed in the
+  phases as far as the business's size allows; what does not fit waits past 90 days;
 - the projected score after a phase counts a question as fixed once every action on it is done by
   then, at the answer those actions produce; finding out is not fixing, and the past cannot be
   fixed, so neither raises a projection.
@@ -24,18 +24,16 @@ from __future__ import annotations
 import math
 from collections import Counter
 from functools import reduce
-from operator import itemgetter
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import NamedTuple
 
 from .bank import Answer, AnswerError, Bank, Question
-from .bank.models import NOT_APPLICABLE, NOT_SURE, Band, Recommendation, Section
+from .bank.models import NOT_APPLICABLE, NOT_SURE, Band, Recommendation, Section, Workstream
 from .costs import CostExposure, cost_exposure
-
-PHASES = (30, 60, 90)
-LATER = len(PHASES)  # the phase position of actions that wait until after the last phase
-SEVERITY_ORDER = {"existential": 0, "serious": 1, None: 1}  # None: a 1.x bank's findings
+from .plan import (LATER, PHASES, SEVERITY_ORDER, Candidate, Placement, Step, candidate_key,
+                   effort_points as _effort_points, is_find_out, phase_capacity, place)
+from .what_if import ScoreRange, Unknowns, Walked, unknowns_of
 ZERO, ONE, HALF = Fraction(0), Fraction(1), Fraction(1, 2)
 # A ratio of the bank's numbers (scores and weights with a few decimals) is recovered exactly
 # from its float; no real ratio in a bank has a denominator anywhere near this.
@@ -110,6 +108,7 @@ class Action(NamedTuple):
     stake_units: int  # for a "find out": what the answer could still be worth, in bank units
     unit_worth: Fraction  # overall points (0 to 100) one bank unit is worth in its section
     phase: int  # position in PHASES, or LATER
+    step: Step  # the step of the plan it is part of
 
     @property
     def gain(self) -> Fraction:
@@ -137,8 +136,18 @@ class Phase(NamedTuple):
     actions: tuple[Action, ...]
     projected_score: int | None
     projected_band: Band | None
-    effort: int  # effort points its actions take
+    effort: int  # effort points its steps take
     capacity: int | None  # effort points the phase holds; None when the bank sets none
+    steps: tuple[Step, ...] = ()  # in reading order
+    # Where "Not sure" answers remain: the score after this phase if every unknown turned out
+    # the worst and the best it could be (hidden follow-ups counted); None when nothing is
+    # unknown.
+    projected_range: ScoreRange | None = None
+
+
+class WorkstreamPlan(NamedTuple):
+    workstream: Workstream
+    steps: tuple[Step, ...]  # in reading order, those after 90 days included
 
 
 class Result(NamedTuple):
@@ -161,6 +170,15 @@ class Result(NamedTuple):
     profile: dict[str, object]
     costs: CostExposure | None
     unanswered: tuple[Outcome, ...]
+    steps: tuple[Step, ...] = ()  # the plan in reading order, those after 90 days included
+    workstreams: tuple[WorkstreamPlan, ...] = ()
+    # Today's score if every unknown were the worst or the best answer; None when none is.
+    score_range: ScoreRange | None = None
+    # More than a third of the scored weight is unknown: the score is provisional.
+    provisional: bool = False
+    unknowns: Unknowns | None = None
+    # Why steps wait past 90 days: "limit" or "room" (plan.Placement.waits); None when none do.
+    later_reason: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -347,6 +365,8 @@ def _plan(bank: Bank) -> _Plan:
     if plan is not None:
         return plan
     referenced = {ref for q in bank.questions for ref in q.condition_refs}
+    referenced |= {ref for q in bank.questions for r in q.recommendations
+                   for ref in r.condition_refs}
     index = {q.id: i for i, q in enumerate(bank.questions)}
     rank = {band.id: i for i, band in enumerate(bank.bands)}
     caps: dict[str | None, int] = {rule.id: rank[rule.caps_at] for rule in bank.severities}
@@ -438,7 +458,17 @@ def score(bank: Bank, answers: Mapping[str, Answer]) -> Result:
 
     overall = _overall(plan, tallies, [t.earned for t in tallies])
     uncapped = bank.band_for(overall) if overall is not None else None
-    actions, findings = _actions(bank, plan, tallies, triggered, profile)
+    actions, findings, placement = _actions(bank, plan, tallies, triggered, profile, lookup)
+    steps = placement.steps
+    unknowns = None
+    if not_sure:
+        unknowns = unknowns_of(
+            bank, answers, walked, not_sure, walk=lambda world: _walk(plan, world),
+            overall=lambda counted, points: _overall(
+                plan, [t._replace(counted=c) for t, c in zip(tallies, counted, strict=True)],
+                points))
+    roadmap = _roadmap(bank, plan, tallies, triggered, actions, findings, profile, steps,
+                       unknowns)
     return Result(
         bank_id=bank.id,
         bank_version=bank.version,
@@ -451,13 +481,48 @@ def score(bank: Bank, answers: Mapping[str, Answer]) -> Result:
         critical_findings=findings,
         not_sure=tuple(not_sure),
         actions=actions,
-        roadmap=_roadmap(bank, plan, tallies, triggered, actions, findings, profile),
+        roadmap=roadmap,
         later=tuple(a for a in actions if a.phase == LATER),
         provider_questions=tuple(dict.fromkeys(asked)),
         profile=profile,
         costs=cost_exposure(profile),
         unanswered=tuple(unanswered),
+        steps=steps,
+        workstreams=_workstreams(steps),
+        score_range=unknowns.range_after({}) if unknowns else None,
+        provisional=bool(unknowns and unknowns.provisional),
+        unknowns=unknowns,
+        later_reason=placement.waits,
     )
+
+
+def _walk(plan: _Plan, answers: Mapping[str, Answer]) -> Walked:
+    """The sums of score()'s walk alone, for the what-if worlds of what_if.py."""
+    seen: dict[str, tuple[Answer, frozenset[str]]] = {}
+    lookup = seen.get
+    counted_all, earned_all, weights, open_ids = [], [], {}, []
+    for _, _, steps in plan.sections:
+        counted = earned = 0
+        for step in steps:
+            if step.condition is not None and not step.condition.evaluate(lookup):
+                counted += step.hidden_weight
+                if step.hidden_weight:
+                    weights[step.id] = step.hidden_weight
+                continue
+            answer = answers.get(step.id)
+            if answer is None:
+                open_ids.append(step.id)
+                continue
+            effect = step.effect(answer)
+            if step.referenced:
+                seen[step.id] = effect.seen
+            counted += effect.weight
+            earned += effect.points
+            if effect.weight:
+                weights[step.id] = effect.weight
+        counted_all.append(counted)
+        earned_all.append(earned)
+    return Walked(counted_all, earned_all, weights, tuple(open_ids))
 
 
 def _overall(plan: _Plan, tallies: list[_Tally], earned: list[int]) -> int | None:
@@ -485,14 +550,19 @@ def _worth(plan: _Plan, tallies: list[_Tally]) -> list[Fraction]:
             for t in tallies]
 
 
-def _actions(bank: Bank, plan: _Plan, tallies, triggered, profile) -> tuple[
-        tuple[Action, ...], tuple[Finding, ...]]:
-    """Every triggered recommendation, ordered by risk removed and placed in a phase."""
+def _actions(bank: Bank, plan: _Plan, tallies, triggered, profile, lookup) -> tuple[
+        tuple[Action, ...], tuple[Finding, ...], Placement]:
+    """Every triggered recommendation that fits the business, made into the plan's steps
+    (plan.py) and listed in reading order."""
     worth = _worth(plan, tallies)
-    rows = []  # (order key, effect, recommendation, effort points, earliest phase, gain, worth)
+    candidates = []
+    about: dict[str, tuple[_Effect, int]] = {}  # candidate id -> (effect, section position)
+    severity_of: dict[str, str | None] = {}
     for position, effect in triggered:
         q = effect.outcome.question
         severity = effect.finding[1] if effect.finding else None
+        if effect.finding:
+            severity_of[q.id] = severity
         # Points per effort point: what the question gains at its target (for a "find out",
         # what is at stake), over the effort of everything it takes to get there. With
         # `overall: questions` a unit is worth the same in every section, so the units
@@ -501,62 +571,44 @@ def _actions(bank: Bank, plan: _Plan, tallies, triggered, profile) -> tuple[
             value = effect.stake * (plan.effort_scale // effect.effort)
         else:
             value = worth[position] * effect.stake / effect.effort
-        gain = 0 if effect.not_sure or q.looks_back else effect.gain
-        group = 0 if effect.finding else 1
-        rank = SEVERITY_ORDER[severity]
-        for r, points, order, earliest in effect.steps:
-            rows.append(((group, rank, -value, order), effect, r, points, earliest, gain,
-                         worth[position]))
-    rows.sort(key=itemgetter(0))
-    capacity = phase_capacity(bank, profile.get("staff_count"))
-    placed = _schedule(capacity, rows)
+        for r, points, order, _ in effect.steps:
+            if r.only_if is not None and not r.only_if.evaluate(lookup):
+                continue
+            c = Candidate(q, r, candidate_key(bool(effect.finding), severity, r, value, order),
+                          points, bool(effect.finding) and not is_find_out(r))
+            candidates.append(c)
+            about[c.id] = (effect, position)
+    placement = place(bank, candidates, profile.get("staff_count"), severity_of)
+    actions = []
+    for step in placement.steps:
+        for part in step.parts:
+            effect, position = about[part]
+            q = effect.outcome.question
+            r = next(r for r, _, _, _ in effect.steps if f"{q.id}:{r.id}" == part)
+            finding = effect.finding
+            gain = 0 if effect.not_sure or q.looks_back else effect.gain
+            actions.append(Action(effect.outcome, r, finding[1] if finding else None,
+                                  finding is not None, is_find_out(r), gain,
+                                  effect.stake if effect.not_sure else 0, worth[position],
+                                  step.phase, step))
     by_question: dict[str, list[Action]] = {}
-    for action in placed:
+    for action in actions:
         by_question.setdefault(action.outcome.question.id, []).append(action)
     findings = [Finding(effect.outcome, effect.finding[0], effect.finding[1],
                         tuple(by_question.get(effect.outcome.question.id, ())))
                 for _, effect in triggered if effect.finding]
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.outcome.index))
-    return tuple(placed), tuple(findings)
+    return tuple(actions), tuple(findings), placement
 
 
-def _effort_points(bank: Bank, r: Recommendation) -> int:
-    return bank.plan.effort_points[r.effort] if bank.plan else 1
-
-
-def phase_capacity(bank: Bank, staff_count: object) -> int | None:
-    """The effort points one phase holds for a business of this size (bank.yaml `plan`)."""
-    if bank.plan is None:
-        return None
-    staff = staff_count if isinstance(staff_count, (int, float)) else bank.plan.default_staff
-    for row in bank.plan.capacity:
-        if row.up_to is None or staff <= row.up_to:
-            return row.points
-    return bank.plan.capacity[-1].points
-
-
-def _schedule(capacity: int | None, rows) -> list[Action]:
-    """Place each action, in plan order, in a phase. A fix for a critical finding always goes in
-    the first phase. Any other action goes in the phase of its timeframe, or the first later
-    phase with room for its effort; with no room left in any, after the last phase. A 1.x bank
-    sets no capacity: every action goes in the phase of its timeframe."""
-    left = [capacity] * len(PHASES)
-    placed = []
-    for _, effect, r, points, earliest, gain, worth in rows:
-        finding = effect.finding
-        if capacity is None:
-            phase = earliest
-        elif finding:
-            phase = 0
-            left[0] -= points
-        else:
-            phase = next((p for p in range(earliest, len(PHASES)) if left[p] >= points), LATER)
-            if phase != LATER:
-                left[phase] -= points
-        placed.append(Action(effect.outcome, r, finding[1] if finding else None,
-                             finding is not None, effect.not_sure, gain,
-                             effect.stake if effect.not_sure else 0, worth, phase))
-    return placed
+def _workstreams(steps: tuple[Step, ...]) -> tuple[WorkstreamPlan, ...]:
+    """The plan by workstream, in the order each first appears in reading order."""
+    grouped: dict[str, list[Step]] = {}
+    streams: dict[str, Workstream] = {}
+    for step in steps:
+        grouped.setdefault(step.workstream.id, []).append(step)
+        streams[step.workstream.id] = step.workstream
+    return tuple(WorkstreamPlan(streams[key], tuple(mine)) for key, mine in grouped.items())
 
 
 def _capped(bank: Bank, plan: _Plan, band: Band | None, findings) -> Band | None:
@@ -573,8 +625,9 @@ def _capped(bank: Bank, plan: _Plan, band: Band | None, findings) -> Band | None
     return bank.bands[rank]
 
 
-def _roadmap(bank, plan, tallies, triggered, actions, findings, profile) -> tuple[Phase, ...]:
-    """Each phase's actions and the score the business would honestly reach after it. A question
+def _roadmap(bank, plan, tallies, triggered, actions, findings, profile, steps,
+             unknowns) -> tuple[Phase, ...]:
+    """Each phase's steps and the score the business would honestly reach after it. A question
     counts as fixed once all of its actions are done by then (phases are cumulative); it then
     earns the share its actions bring it to. "Find out" and look-back actions fix nothing."""
     done_by: dict[str, int] = {}  # question id -> phase by which all its actions are done
@@ -585,6 +638,7 @@ def _roadmap(bank, plan, tallies, triggered, actions, findings, profile) -> tupl
     capacity = phase_capacity(bank, profile.get("staff_count"))
     earned = [t.earned for t in tallies]
     fixed: set[str] = set()
+    gains: dict[str, tuple[int, int]] = {}  # question id -> (section position, units gained)
     phases = []
     for phase, days in enumerate(PHASES):
         for qid, by in done_by.items():
@@ -592,13 +646,15 @@ def _roadmap(bank, plan, tallies, triggered, actions, findings, profile) -> tupl
             if by == phase and effect.gain and not effect.not_sure:
                 fixed.add(qid)
                 earned[position] += effect.gain
+                gains[qid] = (position, effect.gain)
         projected = _overall(plan, tallies, earned)
         standing = [f for f in findings if f.outcome.question.id not in fixed]
         band = bank.band_for(projected) if projected is not None else None
         mine = tuple(a for a in actions if a.phase == phase)
+        mine_steps = tuple(s for s in steps if s.phase == phase)
         phases.append(Phase(days, mine, projected, _capped(bank, plan, band, standing),
-                            sum(_effort_points(bank, a.recommendation) for a in mine),
-                            capacity))
+                            sum(s.effort_points for s in mine_steps), capacity, mine_steps,
+                            unknowns.range_after(dict(gains)) if unknowns else None))
     return tuple(phases)
 
 
@@ -663,7 +719,20 @@ def result_to_dict(result: Result) -> dict:
                 "who": r.who, "cost": r.cost, "done_when": r.done_when,
                 "phase_days": a.days, "fixes_critical": a.fixes_finding,
                 "severity": a.severity, "find_out": a.find_out,
-                "gain": float(round(a.gain, 2))}
+                "gain": float(round(a.gain, 2)), "per_person": r.per_person,
+                "workstream": a.step.workstream.id, "step": a.step.id,
+                "number": a.step.number}
+
+    def score_range(r: ScoreRange | None):
+        return None if r is None else {"low": r.low, "high": r.high}
+
+    def step(s: Step) -> dict:
+        return {"id": s.id, "number": s.number, "title": s.title, "text": s.text,
+                "done_when": s.done_when, "who": s.who, "workstream": s.workstream.id,
+                "covers": list(s.covers), "phase_days": s.days, "find_out": s.find_out,
+                "asks": s.asks, "effort": s.effort, "cost": s.cost,
+                "per_person": s.per_person, "fixes_critical": s.fixes_finding,
+                "severity": s.severity}
 
     return {
         "bank": {"id": result.bank_id, "version": result.bank_version, "hash": result.bank_hash},
@@ -683,15 +752,25 @@ def result_to_dict(result: Result) -> dict:
              "answer": f.outcome.answer_label} for f in result.critical_findings
         ],
         "not_sure": [o.question.id for o in result.not_sure],
+        "provisional": result.provisional,
+        "score_range": score_range(result.score_range),
         "recommendations": [action(a) for a in result.actions],
+        "steps": [step(s) for s in result.steps],
+        "workstreams": [
+            {"id": w.workstream.id, "title": w.workstream.title, "lead": w.workstream.lead,
+             "steps": [s.id for s in w.steps],
+             "recommendations": [part for s in w.steps for part in s.parts]}
+            for w in result.workstreams
+        ],
         "roadmap": [
             {"days": p.days, "projected_score": p.projected_score,
              "projected_band": band(p.projected_band),
+             "projected_range": score_range(p.projected_range),
              "effort_points": p.effort, "capacity": p.capacity,
-             "recommendations": [a.id for a in p.actions]}
+             "recommendations": [s.id for s in p.steps]}
             for p in result.roadmap
         ],
-        "later": [a.id for a in result.later],
+        "later": [s.id for s in result.steps if s.days is None],
         "provider_questions": list(result.provider_questions),
         "costs": None if result.costs is None else {
             key: (round(value, 2) if isinstance(value, float) else value)

@@ -140,6 +140,48 @@ def test_required_exposures_are_critical(bank):
     assert not wrong, "exposures without the right critical rule:\n" + "\n".join(wrong)
 
 
+def findings_of(q) -> list[tuple[str, object]]:
+    """Every finding a question can raise: its rule, its lesser finding, and "Not sure" when
+    that is a finding, each with its key path."""
+    rule = q.critical
+    if rule is None:
+        return []
+    found = [("critical", rule)]
+    if rule.lesser is not None:
+        found.append(("critical.lesser", rule.lesser))
+    if rule.not_sure is not None and rule.not_sure.severity is not None:
+        found.append(("critical.not_sure", rule.not_sure))
+    return found
+
+
+def test_every_finding_explains_itself(bank):
+    """The brief prints each finding with why it matters. The help of the question explains the
+    question, not the finding ("Nobody can say whether the data is backed up" once came with a
+    sentence about backups that depend on memory), so every finding has its own one or two
+    plain sentences, different from every other finding's and from the help."""
+    wrong, seen = [], {}
+    for q in bank.questions:
+        for path, finding in findings_of(q):
+            where = f"{q.id} {path}"
+            why = finding.why_it_matters
+            if not why:
+                wrong.append(f"  {where}: no why_it_matters")
+                continue
+            sentences = [s for s in re.split(r"(?<=[.!?])\s+", why.strip()) if s]
+            if not 1 <= len(sentences) <= 2 or not why.rstrip().endswith("."):
+                wrong.append(f"  {where}: one or two whole sentences, not {len(sentences)}")
+            if why in q.help or q.help.split(". ")[0] in why:
+                wrong.append(f"  {where}: repeats the question's help")
+            if why in seen:
+                wrong.append(f"  {where}: same as {seen[why]}")
+            seen[why] = where
+            if textstat.flesch_reading_ease(why) < MIN_ADVICE_EASE:
+                wrong.append(f"  {where}: hard to read "
+                             f"({textstat.flesch_reading_ease(why):.0f})")
+    assert seen, "the bank has no findings"
+    assert not wrong, "findings that do not explain themselves:\n" + "\n".join(wrong)
+
+
 def test_weights_follow_risk(bank):
     """A question that can reveal an existential exposure outweighs any hygiene question, and
     a serious one outweighs every question that can reveal no critical finding."""
@@ -177,6 +219,7 @@ def test_owner_facing_text_has_no_invented_figures(bank):
         texts += [c.label for c in q.choices if q.type != "profile"]
         texts += [f"{r.title} {r.text}" for r in q.recommendations]
         texts += [f.text for f in q.ask_provider]
+        texts += [finding.why_it_matters or "" for _, finding in findings_of(q)]
         for text in texts:
             if pattern.search(text):
                 offenders.append(f"  {q.id}: {text[:90]}")
@@ -284,8 +327,9 @@ def test_break_fix_shop_lands_in_the_critical_band(bank):
     assert result.band.id == "critical"
     assert result.critical_findings[0].outcome.question.id == "backup.offsite"
     assert "Backups have never been proven to work" in findings
-    first_three = {a.outcome.question.id for a in result.actions[:3]}
-    assert "backup.offsite" in first_three, [a.id for a in result.actions[:3]]
+    first_fixes = [s for s in result.steps if not s.find_out][:3]
+    first_three = {part.split(":")[0] for s in first_fixes for part in s.parts}
+    assert "backup.offsite" in first_three, [s.id for s in first_fixes]
     asked = sum(1 for o in result.outcomes if o.applicable)
     assert asked <= MAX_BREAK_FIX_ASKED, f"the break-fix owner sees {asked} questions"
     costs = result.costs

@@ -1,5 +1,6 @@
 """Bank versions: an assessment answered against bank 1.0.0 keeps that bank and its judgment
-after the shipped bank moved on to 2.0.0.
+after the shipped bank moved on (2.0.0, then 2.1.0), and an assessment answered against 2.0.0
+keeps its bank and still gets a plan, with a workstream per section.
 
 tests/fixtures/bank-1.0.0/snapshot.json is the 1.0.0 bank exactly as it shipped (its stored
 snapshot), answers.json the reference answer sets as they were answered against it, and
@@ -41,8 +42,8 @@ def shown(two_decimals: float) -> int:
     return math.floor(two_decimals + 0.5)
 
 
-def test_the_shipped_bank_is_2_and_the_old_one_still_loads(bank, bank_v1):
-    assert bank.version == "2.0.0"
+def test_the_shipped_bank_is_2_1_and_the_old_one_still_loads(bank, bank_v1):
+    assert bank.version == "2.1.0"
     assert bank_v1.version == "1.0.0"
     assert bank_v1.critical_cap == "high" and not bank_v1.severities
 
@@ -70,3 +71,19 @@ def test_a_stored_1_0_0_assessment_is_scored_against_its_own_bank(db, bank_v1, b
     result = score(stored, answers_for_scoring(db, assessment_id))
     assert result.band.id == THEN["break_fix_untested_backups"]["band"]
     assert result.score == shown(THEN["break_fix_untested_backups"]["score"])
+
+
+def test_a_2_0_0_assessment_keeps_its_bank_and_gets_a_plan():
+    """Bank 2.0.0 declared no workstreams: an assessment stored with it scores as it did and its
+    plan groups steps by section, each step numbered and placed like any other."""
+    snapshot = (FIXTURES / "bank-2.0.0" / "snapshot.json").read_text(encoding="utf-8")
+    old = bank_from_snapshot(snapshot)
+    assert old.version == "2.0.0" and not old.workstreams
+    raw = json.loads((FIXTURES / "break_fix_untested_backups.json").read_text())["answers"]
+    answers, errors = parse_answers(old, raw)
+    assert not errors
+    result = score(old, answers)
+    assert result.band.id == "critical"
+    sections = {s.id for s in old.sections}
+    assert {w.workstream.id for w in result.workstreams} <= sections | {"find_out"}
+    assert [s.number for s in result.steps] == list(range(1, len(result.steps) + 1))

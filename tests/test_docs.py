@@ -24,7 +24,8 @@ MODELS = [models.BankFile, models.Band, models.SeverityRule, models.Escalation,
           models.PlanRules, models.CapacityRow, models.SectionRef, models.ProviderQuestion,
           models.Section, models.Question, models.Choice, models.NumberBand,
           models.Recommendation, models.CriticalRule, models.NotSureEffect, models.LesserFinding,
-          models.ProviderFollowUp]
+          models.ProviderFollowUp, models.Workstream, models.StepLimitRow,
+          models.CombinedStep]
 
 
 def section_of(doc: str, heading: str) -> str:

@@ -44,3 +44,7 @@ def test_worked_example_matches_the_code(tmp_path):
     for phase in result.roadmap:
         got = f"{phase.projected_score} {phase.projected_band.id}"
         assert got == want[f"phase {phase.days}"]
+    assert f"{result.score_range.low} {result.score_range.high}" == want["range today"]
+    first = result.roadmap[0].projected_range
+    assert f"{first.low} {first.high}" == want["range 30"]
+    assert str(result.provisional) == want["provisional"]

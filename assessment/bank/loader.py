@@ -24,6 +24,7 @@ from ..costs import COST_INPUTS
 from .frameworks import Frameworks, SafeLoader, load_frameworks
 from .answer import Answer
 from .models import NOT_SURE, Bank, BankFile, Question, Section
+from .plan_checks import check_plan
 from .types import QUESTION_TYPES
 
 BANK_FILE = "bank.yaml"
@@ -178,6 +179,9 @@ def build_bank(raw: dict[str, Any], names: dict[str, str], frameworks: Framework
         raise BankError(problems)
 
     problems += _check_questions(sections, names, frameworks, rubric_v2=bool(bank_file.severities))
+    if bank_file.severities:
+        problems += _check_why_it_matters(sections, names, _needs_why_it_matters(bank_file))
+    problems += [Problem(*found) for found in check_plan(bank_file, sections, names, bank_name)]
     if problems:
         raise BankError(problems)
     return Bank(
@@ -194,6 +198,7 @@ def build_bank(raw: dict[str, Any], names: dict[str, str], frameworks: Framework
         section_weights={ref.id: ref.weight for ref in bank_file.sections},
         sections=tuple(sections),
         provider_questions=bank_file.provider_questions,
+        workstreams=bank_file.workstreams,
     )
 
 
@@ -388,6 +393,47 @@ def _check_v2(q: Question, seen: dict[str, Question]) -> list[tuple[str, str]]:
             problems.append((f"recommendations[{j}].timeframe", "a fix for a critical finding "
                                                                 "belongs in the first 30 days"))
     problems += _check_gateway(q, seen)
+    return problems
+
+
+WHY_IT_MATTERS_FROM = (2, 1, 0)  # the bank version from which every finding explains itself
+
+
+def _needs_why_it_matters(bank: BankFile) -> bool:
+    """Banks from 2.1 on (they declare workstreams) explain every finding; a 2.0 bank stored
+    with old assessments did not, and still loads."""
+    if not bank.severities:
+        return False
+    version = tuple(int(part) for part in bank.version.split("."))
+    return bool(getattr(bank, "workstreams", ())) or version >= WHY_IT_MATTERS_FROM
+
+
+def _check_why_it_matters(sections: list[Section], names: dict[str, str],
+                          required: bool) -> list[Problem]:
+    """Every finding (the critical rule, its lesser finding, and "Not sure" when it is a
+    finding) says what happens to the business if it stays; required from 2.1."""
+    problems = []
+    for section in sections:
+        for i, q in enumerate(section.questions):
+            rule = q.critical
+            if rule is None:
+                continue
+            unsure = rule.not_sure
+            if unsure is not None and unsure.severity is None and unsure.why_it_matters:
+                problems.append(Problem(names[section.id],
+                                        f"questions[{i}].critical.not_sure.why_it_matters",
+                                        "'Not sure' is no finding here: say why under 'why'"))
+            if not required:
+                continue
+            found = [("critical", rule)]
+            if rule.lesser is not None:
+                found.append(("critical.lesser", rule.lesser))
+            if rule.not_sure is not None and rule.not_sure.severity is not None:
+                found.append(("critical.not_sure", rule.not_sure))
+            problems += [Problem(names[section.id], f"questions[{i}].{path}.why_it_matters",
+                                 "say in one or two plain sentences what happens to the "
+                                 "business if this finding stays")
+                         for path, finding in found if finding.why_it_matters is None]
     return problems
 
 

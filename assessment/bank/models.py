@@ -83,6 +83,45 @@ class Recommendation(Model):
     # The answer following it produces, when that is short of the best ("a list made" is not
     # "a list reviewed"); none: the best answer.
     fixes_to: ChoiceId | None = None
+    # Bank 2.1 and later: the workstream it belongs to (default: its section's), how it joins
+    # other steps, and when it fits the business at all.
+    workstream: SectionId | None = None
+    # Steps this one does as part of its own work ("question:recommendation", or the id alone on
+    # the same question): planned together, they are one step with this one's wording.
+    absorbs: tuple[str, ...] = ()
+    # Steps that must be done before this one when both are planned (a restore test needs a
+    # backup to restore from): this one is placed no earlier and read after them.
+    after: tuple[str, ...] = ()
+    # Proposed only when this holds (the right-sized fix for a small office; a review of a past
+    # event only while its cause is not known to be fixed). Same form as show_if.
+    only_if: Condition | None = None
+    # Its cost grows with the number of people (a licence or a course per person).
+    per_person: bool = False
+    # For a "find out": who is asked. `provider`: the IT provider (or IT person), in the one
+    # meeting that collects these; `owner`: the owner's own checks (staff, papers, an adviser).
+    asks: Literal["provider", "owner"] | None = None
+
+    @field_validator("only_if", mode="before")
+    @classmethod
+    def _parse_only_if(cls, value):
+        return None if value is None else parse_condition(value)
+
+    @cached_property
+    def condition_refs(self) -> tuple[str, ...]:
+        """The questions this recommendation's only_if looks at (none without one)."""
+        if self.only_if is None:
+            return ()
+        return tuple(dict.fromkeys(compare.q for _, compare in self.only_if.comparisons()))
+
+
+class CombinedStep(Model):
+    """One step for several recommendations of one question (a training course that covers
+    every missing topic), used when two or more of them are triggered together."""
+
+    title: Text
+    text: Text
+    done_when: Text
+    of: tuple[ChoiceId, ...] = ()  # the recommendations it joins; none: every fix
 
 
 class NotSureEffect(Model):
@@ -91,7 +130,9 @@ class NotSureEffect(Model):
 
     severity: Severity | None = None
     finding: Text | None = None
-    why: Text | None = None
+    why: Text | None = None  # without a severity: why not knowing is not a finding here
+    # With a severity: what not knowing leaves this business open to (bank 2.1 and later).
+    why_it_matters: Text | None = None
 
 
 class LesserFinding(Model):
@@ -101,12 +142,15 @@ class LesserFinding(Model):
     when: tuple[str, ...] = Field(min_length=1)
     severity: Severity
     finding: Text
+    why_it_matters: Text | None = None  # what happens to the business if it stays (2.1)
 
 
 class CriticalRule(Model):
     when: tuple[str, ...] = Field(min_length=1)
     finding: Text
     severity: Severity | None = None  # bank 2.0 and later; 1.x banks cap at `critical_cap`
+    # What happens to the business if the finding stays, in one or two plain sentences (2.1).
+    why_it_matters: Text | None = None
     not_sure: NotSureEffect | None = None
     lesser: LesserFinding | None = None
 
@@ -140,6 +184,7 @@ class Question(Model):
     weight: float = Field(default=1, ge=0, le=MAX_WEIGHT)
     critical: CriticalRule | None = None
     recommendations: tuple[Recommendation, ...] = ()
+    combine: CombinedStep | None = None  # bank 2.1: several triggered fixes as one step
     ask_provider: tuple[ProviderFollowUp, ...] = ()
     cis: tuple[str, ...] = ()
     nist: tuple[str, ...] = ()
@@ -214,6 +259,8 @@ class Section(Model):
     title: Text
     intro: Text
     kind: Literal["scored", "profile"] = "scored"
+    # Bank 2.1: the workstream its recommendations belong to unless they say otherwise.
+    workstream: SectionId | None = None
     questions: tuple[Question, ...] = Field(min_length=1)
 
 
@@ -254,12 +301,27 @@ class CapacityRow(Model):
     points: int = Field(ge=1)
 
 
+class StepLimitRow(Model):
+    up_to: int | None = Field(default=None, ge=1)  # staff count; the last row has none
+    steps: int = Field(ge=1)
+
+
 class PlanRules(Model):
     """How the roadmap is filled: each action costs effort points, each phase holds a budget."""
 
     effort_points: dict[Effort, int]
     capacity: tuple[CapacityRow, ...] = Field(min_length=1)
     default_staff: int = Field(default=15, ge=1)  # the size assumed when none is given
+    # Bank 2.1: how many named steps the first 90 days hold in all, by staff count.
+    steps: tuple[StepLimitRow, ...] = ()
+
+
+class Workstream(Model):
+    """A piece of work the plan groups its steps under (backups, sign-ins ...)."""
+
+    id: SectionId
+    title: Text
+    lead: Who  # who usually leads it
 
 
 class BankFile(Model):
@@ -278,6 +340,7 @@ class BankFile(Model):
     choice_sets: dict[ChoiceId, tuple[Choice, ...]] = {}
     sections: tuple[SectionRef, ...] = Field(min_length=1)
     provider_questions: tuple[ProviderQuestion, ...] = ()
+    workstreams: tuple[Workstream, ...] = ()  # bank 2.1 and later
 
 
 class Bank(Model):
@@ -296,6 +359,20 @@ class Bank(Model):
     section_weights: dict[str, float]
     sections: tuple[Section, ...]
     provider_questions: tuple[ProviderQuestion, ...]
+    workstreams: tuple[Workstream, ...] = ()
+
+    @cached_property
+    def workstream_by_id(self) -> dict[str, Workstream]:
+        """The bank's workstreams; a bank without them (before 2.1) gets one per section."""
+        if self.workstreams:
+            return {w.id: w for w in self.workstreams}
+        return {s.id: Workstream(id=s.id, title=s.title, lead="provider")
+                for s in self.sections if s.kind == "scored"}
+
+    def workstream_of(self, q: Question, r: Recommendation) -> Workstream:
+        section = self.section_of[q.id]
+        key = r.workstream or section.workstream or section.id
+        return self.workstream_by_id[key]
 
     @cached_property
     def questions(self) -> tuple[Question, ...]:
