@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config
 from .bank import BankError, load_bank
+from .prices import default_price_list
 from .storage import connect, migrate
 
 
@@ -27,9 +28,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = config.instance_secret(app.instance_path)
 
     # The bank is loaded and validated once. A broken bank does not stop `flask bank check` from
-    # explaining what is wrong, but the web layer refuses to serve pages with it.
+    # explaining what is wrong, but the web layer refuses to serve pages with it. The same goes
+    # for the shipped price list (a PriceListError is a BankError).
     try:
         app.extensions["bank"] = load_bank(app.config["BANK_DIR"])
+        default_price_list()
         app.extensions["bank_error"] = None
     except BankError as error:
         app.extensions["bank"] = None

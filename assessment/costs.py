@@ -14,6 +14,8 @@ HOURS_PER_YEAR_FACTOR = 52  # weeks in a year, to turn opening hours per week in
 
 CURRENCIES = {"usd": "$", "gbp": "£", "eur": "€", "cad": "$", "aud": "$", "nzd": "$", "other": ""}
 BILLING_MODELS = ("hourly", "block", "flat", "in_house", "mixed")
+# Who looks after IT, asked when no IT company is paid (wording.arrangement reads it).
+IT_SUPPORT = ("provider", "in_house", "family", "nobody")
 
 # cost-model input -> the kind of answer that can feed it ("number", or the allowed choice ids)
 COST_INPUTS: dict[str, str | tuple[str, ...]] = {
@@ -27,6 +29,7 @@ COST_INPUTS: dict[str, str | tuple[str, ...]] = {
     "it_spend_12m": "number",
     "reactive_spend_12m": "number",
     "billing_model": BILLING_MODELS,
+    "it_support": IT_SUPPORT,
 }
 
 

@@ -155,6 +155,8 @@ def cases(w) -> dict[str, tuple[str, str, str]]:
         "workspace.save_branding": ("member", "POST", "/workspace/branding"),
         "workspace.branding_logo": ("member", "GET", "/workspace/branding/logo"),
         "workspace.branding_preview": ("member", "GET", "/workspace/branding/preview.pdf"),
+        "workspace.prices": ("member", "GET", "/workspace/prices"),
+        "workspace.save_prices": ("member", "POST", "/workspace/prices"),
     }
 
 
@@ -168,6 +170,7 @@ EXPECTED_STATUS = {
     "auth.members": 200, "wizard.section": 200, "public.claim": 200,
     "auth.accept_invite": 200, "workspace.update_client": 400,
     "workspace.save_branding": 400, "public.claim_confirm": 400,
+    "workspace.prices": 200, "workspace.save_prices": 400,
 }
 
 

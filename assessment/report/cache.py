@@ -2,9 +2,10 @@
 
 The key covers: the answers and the computed result, the bank (id, version, hash), the business
 name, date, notes, verification marks and owner answers, the branding (the logo by its SHA-256),
-the template version (a hash of report_templates/ and this package's code) and the WeasyPrint
-version. Change any of them and the key changes, so a stale PDF is never served; leave them alone
-and a repeat download is a file read.
+the price list the plan's costs are worked out with, the template version (a hash of
+report_templates/ and this package's code) and the WeasyPrint version. Change any of them and
+the key changes, so a stale PDF is never served; leave them alone and a repeat download is a
+file read.
 
 Files are `<key>.pdf`, written to a temporary file in the same folder and moved into place with
 os.replace, so a reader never sees half a file.
@@ -75,6 +76,7 @@ def cache_key(report: ReportInput) -> str:
             "contact": brand.contact, "disclaimer": brand.disclaimer,
             "logo": None if logo is None else hashlib.sha256(logo).hexdigest(),
         },
+        "prices": report.prices.model_dump(mode="json"),
         "templates": template_version(),
         "weasyprint": version("weasyprint"),
     }

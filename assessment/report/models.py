@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from ..prices import PriceList, default_price_list
 from ..scoring import Result
 
 PRODUCT_NAME = "IT Health Assessment"
@@ -133,6 +134,8 @@ class ReportInput:
       question and every answer with its notes and who gave it) instead of the leadership one.
     - `private_notes`: the question ids whose note is private to the firm, marked so in the
       firm's own report (a client's report never has them in `notes` at all).
+    - `prices`: what the plan's cost bands mean in money (assessment.prices): the firm's own
+      figures where it set them, else the shipped price list.
     """
 
     result: Result
@@ -144,10 +147,13 @@ class ReportInput:
     owner_answers: Mapping[str, str] = field(default_factory=dict)
     full: bool = False
     private_notes: frozenset[str] = frozenset()
+    prices: PriceList = field(default_factory=default_price_list)
 
     def __post_init__(self):
         if not isinstance(self.result, Result):
             raise TypeError("result must be a scoring.Result")
+        if not isinstance(self.prices, PriceList):
+            raise TypeError("prices must be a prices.PriceList")
         if not isinstance(self.assessed_on, date):
             raise TypeError("assessed_on must be a date")
         if not isinstance(self.branding, Branding):

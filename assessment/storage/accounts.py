@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -696,4 +697,33 @@ def update_branding(db: Database, firm_id: int, *, name: str, logo: bytes | None
         cursor = db.execute(
             f"UPDATE firms SET {', '.join(f'{k} = :{k}' for k in changes)} WHERE id = :id",  # nosec B608
             {**changes, "id": firm_id})
+        return cursor.rowcount == 1
+
+
+def firm_price_list(db: Database, firm_id: int) -> dict | None:
+    """The firm's own figures for the plan's cost bands, as saved by `set_firm_price_list`
+    ({"currency", "bands": {"low": [low, high], ...}, "saved_on"}), or None: the shipped list.
+    A stored value that is not valid JSON is None too (the form checks it on the way in)."""
+    row = _one(db, "SELECT price_list FROM firms WHERE id = ?", [firm_id])
+    if row is None or not row["price_list"]:
+        return None
+    try:
+        value = json.loads(row["price_list"])
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def set_firm_price_list(db: Database, firm_id: int, currency: str | None = None,
+                        bands: dict[str, tuple[float, float]] | None = None) -> bool:
+    """Save the firm's own figures for one currency (checked by the caller), or with no
+    figures go back to the shipped price list. False when there is no such firm."""
+    moment = _now(None)
+    value = None if not bands else json.dumps(
+        {"currency": currency, "bands": {band: [float(low), float(high)]
+                                         for band, (low, high) in bands.items()},
+         "saved_on": moment.date().isoformat()}, sort_keys=True)
+    with write(db):
+        cursor = db.execute("UPDATE firms SET price_list = ?, updated_at = ? WHERE id = ?",
+                            [value, _stamp(moment), firm_id])
         return cursor.rowcount == 1

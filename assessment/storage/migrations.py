@@ -188,3 +188,10 @@ def archive_and_delete(db: Database) -> None:
 def notes_shown_to_client(db: Database) -> None:
     # A consultant's note is private to the firm unless marked to be shown to the client.
     db["answers"].add_column("note_shared", int, not_null_default=0)
+
+
+@migrations()
+def firm_price_list(db: Database) -> None:
+    # A firm's own figures for the plan's cost bands (JSON), used in its clients' reports;
+    # none: the shipped price list.
+    db["firms"].add_column("price_list", str)

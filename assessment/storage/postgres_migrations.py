@@ -153,6 +153,11 @@ def notes_shown_to_client(db: PostgresStore) -> None:
     _run(db, "ALTER TABLE answers ADD COLUMN note_shared bigint NOT NULL DEFAULT 0")
 
 
+@migration
+def firm_price_list(db: PostgresStore) -> None:
+    _run(db, "ALTER TABLE firms ADD COLUMN price_list TEXT")
+
+
 def migrate(db: PostgresStore, *, stop_before: str | None = None) -> list[str]:
     """Apply pending migrations (those before `stop_before`, if given) in one transaction (DDL
     is transactional here), under a lock so that web processes starting together apply them

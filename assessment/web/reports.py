@@ -19,6 +19,7 @@ ask for HTML (a script, a download tool) gets the PDF when it is ready, as befor
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from flask import (Blueprint, Response, abort, current_app, has_request_context, jsonify,
@@ -26,6 +27,7 @@ from flask import (Blueprint, Response, abort, current_app, has_request_context,
 from sqlite_utils import Database
 
 from ..audit import audit
+from ..prices import PriceList, default_price_list, firm_bands_problem, with_firm_prices
 from ..report import (DEFAULT_BRANDING, Branding, BrandingError, RenderBusy, RenderError,
                       ReportCache, ReportInput, cache_key, content_disposition, render_html)
 from ..report.cache import RenderStatus
@@ -78,6 +80,37 @@ def branding_of(db: Database, firm_id: int | None) -> Branding:
         return DEFAULT_BRANDING
 
 
+def prices_of(db: Database, firm_id: int | None) -> PriceList:
+    """The price list of a firm's reports: its own figures where it set them, else the shipped
+    list (also for an owner on their own)."""
+    base = default_price_list()
+    if firm_id is None:
+        return base
+    saved = accounts.firm_price_list(db, firm_id)
+    if saved is None:
+        return base
+    problem = firm_bands_problem(saved.get("currency"), saved.get("bands"))
+    firm = accounts.get_firm(db, firm_id)
+    if problem or firm is None:  # saved values are checked on the way in; a last resort
+        current_app.logger.warning("firm %s has a price list that cannot be used: %s", firm_id,
+                                   problem)
+        return base
+    try:
+        return _firm_prices(firm["name"], saved["currency"],
+                            tuple((band, tuple(pair)) for band, pair in
+                                  sorted(saved["bands"].items())),
+                            str(saved.get("saved_on") or date.today().isoformat()))
+    except ValueError as error:
+        current_app.logger.warning("firm %s has a price list that cannot be used: %s", firm_id,
+                                   error)
+        return base
+
+
+@lru_cache(maxsize=64)
+def _firm_prices(firm_name: str, currency: str, bands: tuple, saved_on: str) -> PriceList:
+    return with_firm_prices(default_price_list(), firm_name, currency, dict(bands), saved_on)
+
+
 def report_input(assessment: dict, *, full: bool = False,
                  for_client: bool | None = None) -> ReportInput:
     """What goes into the report. The firm's report (asked for in the workspace) has every note;
@@ -114,6 +147,7 @@ def report_input(assessment: dict, *, full: bool = False,
         full=full,
         private_notes=frozenset() if for_client else frozenset(
             qid for qid, s in consultant.items() if s.note and not s.note_shared),
+        prices=prices_of(db, assessment["firm_id"]),
     )
 
 
