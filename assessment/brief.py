@@ -8,7 +8,8 @@ as good) are stated in docs/report.md; keep the two in step.
 
 from __future__ import annotations
 
-from .scoring import Result
+from . import severity
+from .scoring import Finding, Result
 
 GOOD_SECTION = 75  # a section at or above this score is named among "what is good"
 GOOD_SECTIONS = 2  # strongest areas named among "what is good"
@@ -16,7 +17,6 @@ GOOD_ANSWERS = 2  # best-practice answers named among "what is good", heaviest f
 TOP_RISKS = (3, 5)  # the brief names at least 3 and at most 5 risks
 THIS_WEEK = 3  # questions for the provider in the brief
 WORKING_DAYS_PER_WEEK = 5
-SEVERITY_TEXT = {"existential": "Critical on its own", "serious": "Serious", None: "Critical"}
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
@@ -40,7 +40,13 @@ def brief(result: Result) -> dict:
     return {
         "verdict": _verdict(result),
         "risks": _risks(result, titles),
-        "more_findings": [f.title.rstrip(".") for f in result.critical_findings[TOP_RISKS[1]:]],
+        # Findings past the first five: each on its own line, worst first.
+        "more_findings": [{"title": f.title.rstrip(".") + ".",
+                           "severity": severity.label(f.severity),
+                           "level": severity.kind(f.severity).level.id,
+                           "section": titles.get(f.outcome.section_id, "")}
+                          for f in result.critical_findings[TOP_RISKS[1]:]],
+        "legend": severity.legend(f.severity for f in result.critical_findings),
         "money_at_stake": _money_at_stake(result),
         "this_week": _this_week(result),
         "good": _good(result),
@@ -56,7 +62,7 @@ def _verdict(result: Result) -> str:
     if findings:
         lead = findings[0].title.rstrip(".")
         rest = len(findings) - 1
-        tail = f", and {plural(rest, 'more critical finding')} stand{'s' if rest == 1 else ''}" \
+        tail = f", and {plural(rest, 'more finding')} stand{'s' if rest == 1 else ''}" \
             if rest else ""
         if result.capped:
             return (f"{lead}{tail}: that holds the business at {result.band.label}, whatever "
@@ -69,9 +75,10 @@ def _risks(result: Result, titles: dict[str, str]) -> list[dict]:
     """The risks that matter most: every critical finding (worst first) up to five, then the
     answers that cost the most points, until there are at least three."""
     low, high = TOP_RISKS
-    risks = [{"title": f.title.rstrip(".") + ".", "why": first_sentence(f.outcome.question.help),
+    risks = [{"title": f.title.rstrip(".") + ".", "why": why_it_matters(f),
               "question": None,
-              "severity": SEVERITY_TEXT[f.severity],
+              "severity": severity.label(f.severity),
+              "level": severity.kind(f.severity).level.id,
               "answer": None if f.not_sure else f.outcome.answer_label,
               "section": titles.get(f.outcome.section_id, "")}
              for f in result.critical_findings[:high]]
@@ -82,10 +89,27 @@ def _risks(result: Result, titles: dict[str, str]) -> list[dict]:
                       key=lambda o: (-(1 - o.share) * o.question.weight, o.index))
         for o in gaps[:low - len(risks)]:
             risks.append({"title": first_sentence(o.question.help), "why": "",
-                          "severity": None, "answer": o.answer_label,
+                          "severity": None, "level": None, "answer": o.answer_label,
                           "question": o.question.text,
                           "section": titles.get(o.section_id, "")})
     return risks
+
+
+def why_it_matters(finding: Finding) -> str:
+    """What happens to the business if the finding stays: the finding's own words from the
+    bank (the main rule, its lesser finding, or "Not sure"), or for a bank that has none, the
+    first sentence of the question's help."""
+    q, tokens = finding.outcome.question, finding.outcome.tokens
+    rule = q.critical
+    source = None
+    if rule is not None:
+        if finding.not_sure:
+            source = rule.not_sure
+        elif not tokens.isdisjoint(rule.when):
+            source = rule
+        elif rule.lesser is not None and not tokens.isdisjoint(rule.lesser.when):
+            source = rule.lesser
+    return getattr(source, "why_it_matters", None) or first_sentence(q.help)
 
 
 def _money_at_stake(result: Result) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from . import severity
 from .scoring import Result
 
 
@@ -60,7 +61,7 @@ def _day_and_time(iso: str) -> str:
 
 def _issues(result: Result) -> dict[str, str]:
     """Everything the result asks to fix, by a stable key, with a title to show."""
-    issues = {f"critical:{f.outcome.question.id}": f"Critical: {f.title}"
+    issues = {f"critical:{f.outcome.question.id}": f"{severity.label(f.severity)}: {f.title}"
               for f in result.critical_findings}
     issues.update({f"action:{a.id}": a.recommendation.title for a in result.actions})
     return issues

@@ -16,8 +16,8 @@ def test_compare_finds_resolved_new_and_still_open(mini_bank):
                               "security.mfa": Answer("answered", "no")})
     diff = compare(before, after)
     assert "Back up daily" in diff.resolved
-    assert "Critical: No two-step login on email" in diff.new
-    assert "Critical: Nobody knows whether backups work" in diff.still_open
+    assert "High-risk finding: No two-step login on email" in diff.new
+    assert "High-risk finding: Nobody knows whether backups work" in diff.still_open
     backup = next(s for s in diff.sections if s.section_id == "backup")
     assert backup.before == 25.0 and backup.after == 50.0 and backup.delta == 25.0
 

@@ -150,9 +150,8 @@ def test_the_parser_finds_the_pairs_that_matter():
     pairs = Sheet(stylesheet_text()).pairs()
     assert len(pairs) >= 40
     variables = Sheet(stylesheet_text()).variables
-    assert pairs[".badge.medium"] == (WHITE, _hex(variables["--medium"], {}))
-    assert pairs[".verdict .band"] == (_hex(variables["--accent"], {}),
-                                       _hex(variables["--wash"], {}))
+    assert pairs[".badge.moderate"] == (WHITE, _hex(variables["--level-moderate"], {}))
+    assert pairs[".text-high"] == (_hex(variables["--level-high"], {}), WHITE)
     assert pairs["@page @top-left"] == (_hex(variables["--muted"], {}), WHITE)
     assert pairs[".badge.reported"] == (_hex(variables["--muted"], {}), WHITE)
     text, background = pairs[".cover-kicker"]
@@ -166,7 +165,21 @@ def test_every_text_colour_reaches_aa_against_its_background():
     assert not failures, "\n".join(failures)
 
 
-def test_the_medium_badge_is_no_longer_white_on_light_amber():
+def test_the_moderate_badge_is_not_white_on_light_amber():
     sheet = Sheet(stylesheet_text())
-    text, background = sheet.pairs()[".badge.medium"]
+    text, background = sheet.pairs()[".badge.moderate"]
     assert contrast(text, background) >= AA
+
+
+def test_severity_colours_read_on_every_background_they_meet():
+    """The band and finding colours (assessment/severity.py) are the stylesheet's, and read at
+    AA as text on the page, on the brief's grey verdict box and on their own web tint, and with
+    white text on a badge. They never depend on the brand."""
+    from assessment import severity
+
+    variables = Sheet(stylesheet_text()).variables
+    for level in severity.LEVELS:
+        assert _hex(variables[f"--level-{level.id}"], {}) == level.colour
+        for background in (WHITE, _hex(variables["--wash"], {}), level.tint):
+            assert contrast(level.colour, background) >= AA, (level.id, background)
+        assert contrast(WHITE, level.colour) >= AA, level.id

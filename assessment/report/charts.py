@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from .. import severity
+
 GAUGE_CX, GAUGE_CY, GAUGE_R = 150.0, 150.0, 120.0
 
 
@@ -22,8 +24,8 @@ def _arc(start: float, end: float) -> str:
     return f"M {x0} {y0} A {GAUGE_R} {GAUGE_R} 0 0 1 {x1} {y1}"
 
 
-def gauge(score: int | None) -> dict:
-    """A half-circle gauge from 0 (left) to 100 (right)."""
+def gauge(score: int | None, band_id: str | None = None) -> dict:
+    """A half-circle gauge from 0 (left) to 100 (right), in the colour of the band."""
     value = None
     if score is not None and score > 0:
         value = _arc(math.pi, math.pi * (1 - min(score, 100) / 100))
@@ -35,19 +37,20 @@ def gauge(score: int | None) -> dict:
         ticks.append({"x0": x0, "y0": y0, "x1": x1, "y1": y1, "lx": lx, "ly": round(ly + 4, 2),
                       "label": mark})
     return {"track": _arc(math.pi, 0.0), "value": value, "ticks": ticks,
-            "score": "–" if score is None else str(score)}
+            "score": "–" if score is None else str(score), "fill": severity.band_colour(band_id)}
 
 
 PROJ_LEFT, PROJ_TOP, PROJ_W, PROJ_H = 40.0, 20.0, 440.0, 170.0
 
 
-def projection(score: int | None, roadmap: list[dict]) -> dict:
-    """Columns for today and the score projected after each roadmap phase."""
-    points = [("Today", score, True)] + [(f"After {p['days']} days", p["score"], False)
-                                         for p in roadmap]
+def projection(score: int | None, roadmap: list[dict], band_id: str | None = None) -> dict:
+    """Columns for today and the score projected after each roadmap phase, each in the fixed
+    colour of its band (never a brand colour)."""
+    points = [("Today", score, True, band_id)] + [
+        (f"After {p['days']} days", p["score"], False, p.get("band_id")) for p in roadmap]
     slot = PROJ_W / len(points)
     bars = []
-    for i, (label, value, today) in enumerate(points):
+    for i, (label, value, today, band) in enumerate(points):
         height = 0.0 if value is None else PROJ_H * value / 100
         x = PROJ_LEFT + slot * i + slot * 0.22
         bars.append({
@@ -55,7 +58,7 @@ def projection(score: int | None, roadmap: list[dict]) -> dict:
             "y": round(PROJ_TOP + PROJ_H - height, 2), "h": round(height, 2),
             "cx": round(x + slot * 0.28, 2), "value": "n/a" if value is None else str(value),
             "value_y": round(PROJ_TOP + PROJ_H - height - 6, 2), "label": label,
-            "today": today,
+            "today": today, "fill": severity.band_colour(band),
         })
     grid = [{"y": round(PROJ_TOP + PROJ_H * (1 - mark / 100), 2), "label": mark}
             for mark in (0, 25, 50, 75, 100)]
@@ -64,10 +67,17 @@ def projection(score: int | None, roadmap: list[dict]) -> dict:
 
 
 COST_X, COST_W = 170.0, 250.0
+# The cost chart's own colours: fixed, apart from each other and from the severity colours, so
+# no part of it reads as a risk level or takes a firm's brand colour.
+COST_COLOURS = {"support": "#7a9cb0", "repairs": "#1f4e6b", "downtime": "#6a4c93"}
+COST_LEGEND = {"support": "IT support paid", "repairs": "Of which repairs",
+               "downtime": "Lost working time"}
+SCORE_BAR = "#50626b"  # a section's score bar: a length, not a level
 
 
 def cost_bars(costs) -> dict | None:
-    """Last year's support spend (repairs highlighted) next to the cost of downtime."""
+    """Last year's support spend (repairs in a darker part) next to the cost of downtime,
+    with a legend naming each colour."""
     spend, reactive = costs.it_spend_12m, costs.reactive_spend_12m
     downtime = costs.downtime_cost_12m
     values = [v for v in (spend, downtime) if v]
@@ -78,13 +88,19 @@ def cost_bars(costs) -> dict | None:
     if spend:
         rows.append({"label": "IT support paid", "y": y, "w": round(COST_W * spend / top, 2),
                      "part": round(COST_W * (reactive or 0) / top, 2),
+                     "fill": COST_COLOURS["support"], "part_fill": COST_COLOURS["repairs"],
                      "value": costs.money(spend), "value_x": round(COST_X + COST_W * spend / top
                                                                     + 6, 2)})
         y += 34
     if downtime:
         rows.append({"label": "Cost of downtime", "y": y, "w": round(COST_W * downtime / top, 2),
-                     "part": round(COST_W * downtime / top, 2),
+                     "part": 0, "fill": COST_COLOURS["downtime"], "part_fill": None,
                      "value": costs.money(downtime),
                      "value_x": round(COST_X + COST_W * downtime / top + 6, 2)})
         y += 34
-    return {"rows": rows, "x": COST_X, "height": y + 6, "has_reactive": bool(reactive)}
+    keys = [key for key, shown in (("support", spend), ("repairs", spend and reactive),
+                                   ("downtime", downtime)) if shown]
+    legend = [{"x": 160 * i, "y": y + 4, "fill": COST_COLOURS[key],
+               "label": COST_LEGEND[key]} for i, key in enumerate(keys)]
+    return {"rows": rows, "x": COST_X, "height": y + 28, "has_reactive": bool(reactive),
+            "legend": legend}

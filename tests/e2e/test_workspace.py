@@ -332,7 +332,7 @@ def test_consultant_journey(live_server, page, browser):
     expect(resolved.locator("li")).to_have_text(list(diff.resolved))
     expect(new.locator("li")).to_have_text(list(diff.new))
     assert any("restore" in t.lower() for t in diff.resolved)
-    assert any(t.startswith("Critical:") for t in diff.new)
+    assert any(t.startswith(("Critical finding:", "High-risk finding:")) for t in diff.new)
 
 
 def test_a_new_assessment_starts_at_the_first_section(live_server, page, browser):
