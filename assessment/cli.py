@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from . import storage
+from . import plan_text, severity, storage
 from .audit import audit
 from .bank import Bank, BankError, load_bank
 from .bank.frameworks import load_frameworks
@@ -21,6 +21,7 @@ from .bank.coverage import coverage, coverage_report
 from .bank.weights import shares_table
 from .bank.loader import FRAMEWORKS_DIR
 from .config import database
+from .prices import PriceListError, load_price_list, price_list_file
 from .private_files import tighten
 from .storage.copy import rows_of
 from .scoring import parse_answers, result_to_dict, score
@@ -55,10 +56,29 @@ def app_bank() -> Bank:
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 def bank_check(directory: str | None) -> None:
     """Validate a bank folder (default: the app's questions/); exit 1 with every problem."""
-    bank = _load_or_fail(_bank_dir(directory))
+    folder = _bank_dir(directory)
+    bank = _load_or_fail(folder)
     scored = [s for s in bank.sections if s.kind == "scored"]
     click.echo(f"ok: bank {bank.id} {bank.version}: {len(scored)} scored sections, "
                f"{len(bank.questions)} questions, hash {bank.hash[:12]}")
+    _check_price_list(folder)
+
+
+def _check_price_list(folder: Path) -> None:
+    """The bank folder's price list (prices/default.yaml), when it has one; exit 1 with every
+    problem."""
+    path = price_list_file(folder)
+    if not path.is_file():
+        return
+    label = folder.name or str(folder)
+    try:
+        prices = load_price_list(path, f"{label}/{path.parent.name}/{path.name}")
+    except PriceListError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise click.exceptions.Exit(1) from None
+    click.echo(f"ok: price list of {prices.updated}: {len(prices.currencies)} currencies, "
+               f"{len(prices.sources)} sources")
 
 
 @bank_cli.command("coverage")
@@ -203,7 +223,9 @@ def assess_score(answers_file: Path) -> None:
     """Score an answers JSON file against the current bank and print the result as JSON."""
     bank = app_bank()
     result = score(bank, read_answers_file(answers_file, bank))
-    click.echo(json.dumps(result_to_dict(result), indent=2, ensure_ascii=False))
+    data = severity.with_labels(result_to_dict(result))  # the shown word beside each severity
+    data = plan_text.with_costs(data, result)  # what the steps cost, in its own currency
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 @assess_cli.command("export")

@@ -58,6 +58,12 @@ def test_assess_score_prints_the_result(runner, tmp_path):
     data = json.loads(result.output)
     assert data["score"] == 0
     assert data["critical_findings"][0]["question"] == "backup.automatic"
+    # The severity stays the bank's word; beside it, the word every page and report shows.
+    assert data["critical_findings"][0]["severity"] == "existential"
+    assert data["critical_findings"][0]["severity_label"] == "Critical finding"
+    for action in data["recommendations"]:
+        assert action["severity_label"] == (None if action["severity"] is None
+                                            else "Critical finding")
 
 
 def test_assess_score_names_file_and_field(runner, tmp_path):

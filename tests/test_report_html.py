@@ -17,7 +17,9 @@ from assessment.report import (
     render_html,
     render_print_html,
 )
-from assessment.report.content import build_context, impact_of, likelihood_of, rating_of
+from assessment import severity
+from assessment.report.content import build_context, register_level
+from assessment.report.html import stylesheet_text
 from assessment.scoring import parse_answers, score
 
 from .conftest import FIXTURES, ROOT
@@ -109,28 +111,12 @@ def test_brand_colours_are_the_only_variable_css(break_fix):
 # ---------------------------------------------------------------- risk register rules
 
 
-def test_likelihood_comes_from_the_share_of_points():
-    assert likelihood_of(0.0) == "Likely"
-    assert likelihood_of(0.2) == "Possible"
-    assert likelihood_of(0.49) == "Possible"
-    assert likelihood_of(0.5) == "Unlikely"
-    assert likelihood_of(0.9) == "Unlikely"
-
-
-def test_impact_comes_from_weight_and_critical_flag(bank):
-    by_id = {o.question.id: o for o in score(bank, {}).outcomes}
-    for outcome in by_id.values():
+def test_a_shortfall_without_a_finding_is_moderate_on_a_heavy_question(bank):
+    outcomes = score(bank, {}).outcomes
+    for outcome in outcomes:
         q = outcome.question
-        expected = ("High" if q.critical or q.weight >= 7 else
-                    "Medium" if q.weight >= 4 else "Low")
-        assert impact_of(outcome) == expected
-
-
-def test_rating_combines_the_two():
-    assert rating_of("High", "Likely") == "High"
-    assert rating_of("Medium", "Possible") == "Medium"
-    assert rating_of("Low", "Likely") == "Medium"
-    assert rating_of("Low", "Possible") == "Low"
+        expected = severity.MODERATE if q.critical or q.weight >= 7 else severity.LOW
+        assert register_level(outcome, None) == expected, q.id
 
 
 def test_register_lists_every_shortfall_and_nothing_else(break_fix):
@@ -139,8 +125,99 @@ def test_register_lists_every_shortfall_and_nothing_else(break_fix):
     expected = {o.question.id for o in break_fix.result.outcomes
                 if o.applicable and o.share is not None and o.share < 1}
     assert {row["question_id"] for row in context["register"]} == expected
-    ranks = [{"High": 3, "Medium": 2, "Low": 1}[row["rating"]] for row in context["register"]]
-    assert ranks == sorted(ranks, reverse=True), "most serious first"
+    ranks = [severity.LEVEL_BY_ID[row["level"]].rank for row in context["register"]]
+    assert ranks == sorted(ranks), "worst first"
+
+
+def test_the_register_never_rates_a_finding_below_another_row(break_fix):
+    """A critical finding is Critical and a high-risk finding High, above every shortfall that
+    is no finding; there is no likelihood column to rate one "Medium · Unlikely"."""
+    context = build_context(ReportInput(**{**break_fix.__dict__, "full": True}))
+    findings = {f.outcome.question.id: f for f in break_fix.result.critical_findings}
+    assert findings
+    worst_other = min(severity.LEVEL_BY_ID[row["level"]].rank
+                      for row in context["register"] if row["question_id"] not in findings)
+    for row in context["register"]:
+        finding = findings.get(row["question_id"])
+        if finding is None:
+            continue
+        kind = severity.kind(finding.severity)
+        assert (row["level"], row["rating"], row["basis"]) == (kind.level.id, kind.level.name,
+                                                                kind.label)
+        assert kind.level.rank < worst_other
+        assert "likelihood" not in row and "impact" not in row
+    html = render_print_html(ReportInput(**{**break_fix.__dict__, "full": True}))
+    register = html.split('id="register"', 1)[1].split("</section>", 1)[0]
+    assert "Unlikely" not in register and "Likely," not in register
+
+
+def test_every_critical_finding_is_its_own_item_in_the_brief(bank):
+    """More than five findings: the first five in full, the rest one to a line with its
+    label, never one run-on sentence."""
+    answers, errors = parse_answers(bank, {
+        "backup.automatic": "none", "security.endpoint": "none", "identity.former_staff": "yes",
+        "security.mfa_email": "none", "security.admin_daily": "everyone",
+        "patching.who": "nobody", "network.old_systems": "yes",
+        "compliance.payment_check": "none"})
+    assert not errors
+    result = score(bank, answers)
+    assert len(result.critical_findings) > 5
+    html = render_print_html(ReportInput(result=result))
+    brief_part = html.split('id="brief"', 1)[1].split("</section>", 1)[0]
+    assert "Also critical" not in brief_part
+    for f in result.critical_findings:
+        item = f"<strong>{f.title.rstrip('.')}.</strong> <span class=\"tag " \
+               f"{severity.kind(f.severity).level.id}\">{severity.label(f.severity)}</span>"
+        assert brief_part.count(item) == 1, f.title
+    assert "Critical on its own" not in html and "Serious<" not in html
+
+
+def test_each_finding_says_why_it_matters_in_its_own_words(bank):
+    """The brief's "why" line is the finding's own, not the first sentence of the question's
+    help (which explains the question, and once explained another finding)."""
+    from assessment.brief import brief
+
+    answers, _ = parse_answers(bank, {"backup.automatic": {"state": "not_sure"},
+                                      "security.mfa_other": ["online_services"]})
+    result = score(bank, answers)
+    risks = {r["title"].rstrip("."): r for r in brief(result)["risks"]}
+    unsure = risks["Nobody can say whether the business's data is backed up"]
+    q = bank.question_by_id["backup.automatic"]
+    assert unsure["why"] == q.critical.not_sure.why_it_matters
+    assert "remembering" not in unsure["why"]
+    admin = next(r for title, r in risks.items() if title.startswith("Admin logins"))
+    assert admin["why"] == bank.question_by_id["security.mfa_other"].critical.why_it_matters
+    assert not admin["why"].startswith("Online banking")
+
+
+def test_severity_never_takes_the_brand_colours(break_fix):
+    """With an amber accent and a red primary, the band, the findings and the charts still
+    print in the product's fixed colours, and the cost chart's legend names its colours."""
+    amber, red = "#ffbf00", "#cc0000"
+    report = ReportInput(**{**break_fix.__dict__, "full": True,
+                            "branding": Branding(primary=red, accent=amber)})
+    html = render_print_html(report)
+    assert f":root {{ --primary: {red}; --accent: {amber}; }}" in html
+    body = html.split("</style>", 1)[1]
+    assert amber not in body and red not in body, "no brand colour beyond the two properties"
+    band = break_fix.result.band.id
+    assert f'<div class="cover-band-label text-{band}">' in body
+    assert f'<div class="band text-{band}">' in body
+    assert '<span class="tag high">High-risk finding</span>' in body
+    assert f'fill="{severity.band_colour(band)}"' in body, "today's column in its band's colour"
+    assert "accent part" not in body
+    for label in ("IT support paid", "Of which repairs", "Lost working time"):
+        assert f">{label}</text>" in body
+    css = stylesheet_text()
+    for level in severity.LEVELS:
+        assert f"--level-{level.id}: {level.colour};" in css
+        for rule in (f".text-{level.id} {{ color: var(--level-{level.id}); }}",
+                     f".badge.{level.id} {{ background: var(--level-{level.id}); }}"):
+            assert rule in css
+    for selector in (".cover-band-label", ".verdict .band", ".tag", ".badge", ".crit"):
+        rule = css.split(selector + " {", 1)[1].split("}", 1)[0] if selector + " {" in css \
+            else ""
+        assert "--accent" not in rule and "--primary" not in rule, selector
 
 
 def test_costs_are_left_out_without_figures(bank):

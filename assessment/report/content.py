@@ -14,43 +14,30 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from .. import wording
+from .. import plan_text, severity, wording
 from ..brief import brief, format_number
-from ..scoring import Action, Outcome, Result
+from ..plan import Step
+from ..scoring import Finding, Outcome, Result
 from . import charts
 from .models import PRODUCT_NAME, ReportInput
 
 HASH_PREFIX = 12
 
-# Risk register (full report): impact from the rubric, likelihood from the answer's share.
-IMPACT_HIGH_WEIGHT = 7
-IMPACT_MEDIUM_WEIGHT = 4
-LIKELY_BELOW = 0.0  # a share of 0 (including "Not sure") is "Likely"
-POSSIBLE_BELOW = 0.5  # a share under one half is "Possible"; from one half up to full, "Unlikely"
-LIKELIHOOD_RANK = {"Unlikely": 1, "Possible": 2, "Likely": 3}
-IMPACT_RANK = {"Low": 1, "Medium": 2, "High": 3}
+# Risk register (full report): each shortfall rated on the product's one scale
+# (assessment/severity.py). The answers cannot say how likely a loss is, so nothing is rated by
+# likelihood: a finding takes the level it forces on the band, and any other shortfall is
+# Moderate on a heavy question (weight 7 or more, or one with a finding rule) and Low otherwise.
+HEAVY_WEIGHT = 7
 
 
-def impact_of(outcome: Outcome) -> str:
+def register_level(outcome: Outcome, finding: Finding | None) -> severity.Level:
+    """The level of one shortfall: a finding is never rated below any other row."""
+    if finding is not None:
+        return severity.kind(finding.severity).level
     q = outcome.question
-    if q.critical is not None or q.weight >= IMPACT_HIGH_WEIGHT:
-        return "High"
-    if q.weight >= IMPACT_MEDIUM_WEIGHT:
-        return "Medium"
-    return "Low"
-
-
-def likelihood_of(share: float) -> str:
-    if share <= LIKELY_BELOW:
-        return "Likely"
-    if share < POSSIBLE_BELOW:
-        return "Possible"
-    return "Unlikely"
-
-
-def rating_of(impact: str, likelihood: str) -> str:
-    product = IMPACT_RANK[impact] * LIKELIHOOD_RANK[likelihood]
-    return "High" if product >= 6 else "Medium" if product >= 3 else "Low"
+    if q.critical is not None or q.weight >= HEAVY_WEIGHT:
+        return severity.MODERATE
+    return severity.LOW
 
 
 def format_date(day) -> str:
@@ -58,10 +45,10 @@ def format_date(day) -> str:
 
 
 @dataclass(frozen=True)
-class ActionView:
-    """One action as the report prints it."""
+class StepView:
+    """One step of the plan as the report prints it."""
 
-    number: int  # position in the plan, from 1
+    number: int  # position in the plan's reading order, from 1
     id: str
     title: str
     text: str
@@ -72,8 +59,9 @@ class ActionView:
     facts_short: str  # who, effort and cost in a few words, for a table cell
     done_when: str
     phase_text: str
-    find_out_note: str  # for a "find out": what the answer may change
-    section: str
+    workstream: str
+    covers: tuple[str, ...]  # what else this one piece of work does
+    find_out: tuple[dict, ...]  # for a find-out step: its questions (plan_text.find_out_items)
 
 
 def _answer_text(outcome: Outcome, symbol: str) -> tuple[str, list[str]]:
@@ -100,32 +88,43 @@ def build_context(report: ReportInput) -> dict:
     result: Result = report.result
     brand = report.branding
     symbol = result.costs.symbol if result.costs else ""
-    billing = result.profile.get("billing_model")
+    billing = wording.arrangement(result.profile)
     titles = {s.section.id: s.section.title for s in result.sections}
 
-    def view(number: int, action: Action) -> ActionView:
-        r = action.recommendation
-        return ActionView(
-            number=number, id=action.id, title=r.title, text=wording.adapt(r.text, billing),
-            who_text=wording.who_text(r.who, billing),
-            who_short=wording.who_short(r.who, billing),
-            effort_text=wording.EFFORT[r.effort],
-            cost_text=wording.COST.get(r.cost or "", ""),
-            facts_short=wording.facts_short(r.who, r.effort, r.cost, billing),
-            done_when=r.done_when or "",
-            phase_text=wording.phase_text(action.days),
-            find_out_note=wording.find_out_note(action) if action.find_out else "",
-            section=titles.get(action.outcome.section_id, ""),
+    def adapt_item(item: dict) -> dict:
+        return {**item, **{key: wording.adapt(item[key], billing)
+                           for key in ("title", "ask", "why", "done_when")}}
+
+    def view(step: Step) -> StepView:
+        return StepView(
+            number=step.number, id=step.id, title=wording.adapt(step.title, billing),
+            text=wording.adapt(step.text, billing),
+            who_text=wording.who_text(step.who, billing),
+            who_short=wording.who_short(step.who, billing),
+            effort_text=wording.EFFORT[step.effort],
+            cost_text=plan_text.step_cost_text(result, step, report.prices),
+            facts_short=" · ".join(part for part in (
+                wording.who_short(step.who, billing), f"{step.effort} effort",
+                plan_text.step_cost_text(result, step, report.prices)) if part),
+            done_when=wording.adapt(step.done_when, billing),
+            phase_text=("In the first week" if step.find_out
+                        else wording.phase_text(step.days)),
+            workstream=step.workstream.title,
+            covers=tuple(wording.adapt(t, billing) for t in plan_text.covers(result, step)),
+            find_out=tuple(adapt_item(i) for i in plan_text.find_out_items(result, step))
+            if step.find_out else (),
         )
 
-    views = {a.id: view(i, a) for i, a in enumerate(result.actions, start=1)}
-    by_question: dict[str, list[ActionView]] = {}
+    views = {s.id: view(s) for s in result.steps}
+    by_question: dict[str, list[StepView]] = {}
     for a in result.actions:
-        by_question.setdefault(a.outcome.question.id, []).append(views[a.id])
+        mine = by_question.setdefault(a.outcome.question.id, [])
+        if views[a.step.id] not in mine:
+            mine.append(views[a.step.id])
 
     score = result.score
     band = result.band
-    summary = brief(result)
+    summary = wording.adapt_brief(brief(result), billing)
     sections = [{"id": s.section.id, "title": s.section.title, "score": s.score,
                  "line": _section_line(result, s.section.id, views)}
                 for s in result.sections if s.section.kind == "scored"]
@@ -133,11 +132,14 @@ def build_context(report: ReportInput) -> dict:
         "days": p.days,
         "score": p.projected_score,
         "band": p.projected_band.label if p.projected_band else None,
-        "actions": [views[a.id] for a in p.actions],
+        "band_id": p.projected_band.id if p.projected_band else None,
+        "range": plan_text.phase_heading(result, i)["range"],
+        "cost": plan_text.phase_cost_text(result, p, report.prices),
+        "actions": [views[s.id] for s in p.steps],
         "effort": p.effort,
         "capacity": p.capacity,
-    } for p in result.roadmap]
-    later = [views[a.id] for a in result.later]
+    } for i, p in enumerate(result.roadmap)]
+    later = [views[s.id] for s in result.steps if s.days is None]
     costs = _costs(result)
     logo = None
     if brand.logo_png_or_jpeg is not None:
@@ -160,15 +162,24 @@ def build_context(report: ReportInput) -> dict:
         "date_text": format_date(report.assessed_on),
         "date_iso": report.assessed_on.isoformat(),
         "score": score,
-        "band": {"label": band.label, "summary": band.summary, "id": band.id} if band else None,
+        "band": {"label": band.label, "summary": band.summary, "id": band.id,
+                 "level": band.id if severity.band_level(band.id) else "none"} if band else None,
         "uncapped_band": result.uncapped_band.label if result.uncapped_band else None,
         "capped": result.capped,
         **{key: value for key, value in summary.items() if key != "follow_ups"},
         "first_actions": phases[0]["actions"] if phases else [],
         "findings_count": len(result.critical_findings),
+        "findings_words": severity.fact_text(f.severity for f in result.critical_findings),
         "phases": phases,
         "later": later,
-        "actions_count": len(result.actions),
+        "later_summary": [{**line, "text": wording.adapt(line["text"], billing)}
+                          for line in plan_text.later_summary(result)],
+        "waits_because": plan_text.waits_because(result),
+        "provisional": result.provisional,
+        "provisional_note": plan_text.PROVISIONAL_NOTE if result.provisional else "",
+        "score_range": plan_text.range_text(*result.score_range) if result.score_range
+        else "",
+        "actions_count": len(result.steps),
         "costs": costs,
         "sections": sections,
         "find_out": [{
@@ -177,7 +188,11 @@ def build_context(report: ReportInput) -> dict:
             "steps": by_question.get(o.question.id, []),
         } for o in result.not_sure],
         "register": _register(result, titles, by_question) if report.full else [],
-        "provider_questions": list(result.provider_questions),
+        "provider_questions": [wording.adapt(q, billing) for q in result.provider_questions],
+        "provider_groups": _provider_groups(result, billing),
+        "helper": {"name": wording.helper(billing),
+                   "ask_this_week": wording.ask_this_week(billing),
+                   "every_question": wording.every_question(billing)},
         "standing_questions": len(result.provider_questions) - len(summary["follow_ups"]),
         "appendix": _appendix(report, symbol) if report.full else None,
         "consultant": report.consultant_assessed,
@@ -193,57 +208,106 @@ def build_context(report: ReportInput) -> dict:
             "capacity": phases[0]["capacity"] if phases else None,
         },
         "charts_data": {
-            "roadmap": charts.projection(score, phases),
+            "roadmap": charts.projection(score, phases, band.id if band else None),
+            "score_bar": charts.SCORE_BAR,
         },
     }
 
 
-def _section_line(result: Result, section_id: str, views: dict[str, ActionView]) -> str:
+def _section_line(result: Result, section_id: str, views: dict[str, StepView]) -> str:
     """One line per section: its worst finding, or its first step, or that it is in order."""
     for f in result.critical_findings:
         if f.outcome.section_id == section_id:
-            return f.title.rstrip(".") + "."
+            return wording.adapt(f.title, result.profile).rstrip(".") + "."
     for a in result.actions:
         if a.outcome.section_id == section_id:
-            return f"Next: {views[a.id].title.rstrip('.')} ({views[a.id].phase_text.lower()})."
+            step = views[a.step.id]
+            return f"Next: step {step.number}, {step.title.rstrip('.')} " \
+                   f"({step.phase_text.lower()})."
     return "Nothing to do here now."
 
 
+def _provider_groups(result: Result, billing: str) -> list[dict]:
+    """Every provider question for the full report: the standing ones first, then those raised
+    by the answers, grouped by the workstream of the question that raised them."""
+    raised: dict[str, tuple[str, list[str]]] = {}  # workstream id -> (title, questions)
+    for o in result.outcomes:
+        if not o.applicable:
+            continue
+        for f in o.question.ask_provider:
+            if o.tokens.isdisjoint(f.when):
+                continue
+            key, title = _question_workstream(result, o)
+            questions = raised.setdefault(key, (title, []))[1]
+            if f.text not in questions:
+                questions.append(f.text)
+    asked = {text for _, questions in raised.values() for text in questions}
+    standing = [q for q in result.provider_questions if q not in asked]
+    groups = [("For every business", standing)] if standing else []
+    groups += list(raised.values())
+    return [{"title": title, "questions": [wording.adapt(q, billing) for q in questions]}
+            for title, questions in groups]
+
+
+def _question_workstream(result: Result, outcome: Outcome) -> tuple[str, str]:
+    """The workstream a question belongs to: that of its first planned fix, else its section."""
+    for a in result.actions:
+        if a.outcome.question.id == outcome.question.id and not a.find_out:
+            return a.step.workstream.id, a.step.workstream.title
+    section = next(s.section for s in result.sections if s.section.id == outcome.section_id)
+    return section.id, section.title
+
+
 def _register(result: Result, titles: dict[str, str], by_question) -> list[dict]:
+    """Every shortfall, worst level first, then by the points it loses (weight × what the
+    answer fell short by), then in bank order."""
     findings = {f.outcome.question.id: f for f in result.critical_findings}
     rows = []
     for o in result.outcomes:
         if not (o.applicable and o.counts and o.question.scored) or o.share >= 1:
             continue
-        impact, likelihood = impact_of(o), likelihood_of(o.share)
         finding = findings.get(o.question.id)
+        level = register_level(o, finding)
+        weight = format_number(o.question.weight)
         rows.append({
             "question_id": o.question.id,
-            "finding": finding.title if finding else None,
+            "finding": wording.adapt(finding.title, result.profile) if finding else None,
             "question": o.question.text,
             "answer": o.answer_label,
             "section": titles.get(o.section_id, ""),
-            "rating": rating_of(impact, likelihood),
-            "impact": impact,
-            "likelihood": likelihood,
+            "rating": level.name,
+            "level": level.id,
+            "basis": (severity.label(finding.severity) if finding else
+                      f"Weight {weight} of 10, {round(100 * o.share)}% of its points earned"),
             "actions": by_question.get(o.question.id, []),
-            "_order": (0 if finding else 1, -IMPACT_RANK[impact] * LIKELIHOOD_RANK[likelihood],
-                       -IMPACT_RANK[impact], -LIKELIHOOD_RANK[likelihood], o.index),
+            "_order": (level.rank, -o.question.weight * (1 - o.share), o.index),
         })
     rows.sort(key=lambda row: row["_order"])
     return rows
 
 
+# How the business pays for support, described as it works, never as a motive: owners forward
+# this report to their provider.
 BILLING_TEXT = {
-    "hourly": "You pay for IT support by the hour, when something breaks: your provider earns "
-              "more when things go wrong.",
-    "block": "You buy blocks of hours: time spent on repairs uses up the hours you paid for.",
-    "mixed": "You pay a monthly fee plus extra bills for most work: repairs still earn your "
-             "provider more.",
-    "flat": "You pay a fixed monthly fee: your provider is paid to keep things working.",
-    "in_house": "Your own people look after IT.",
+    "hourly": "You pay for IT support by the hour, when something breaks. Under this model, "
+              "preventive work is only done when you ask and pay for it.",
+    "block": "You buy blocks of hours in advance. Repairs and preventive work use up the same "
+             "hours, so preventive work is only done when you ask for it.",
+    "mixed": "You pay a monthly fee, plus extra bills for work outside it. Preventive work that "
+             "the fee does not cover is only done when you ask and pay for it.",
+    "flat": "You pay a fixed monthly fee. Ask your provider which preventive work it covers, "
+            "and for a monthly note of what was done.",
+    "in_house": "You do not pay an IT company to look after IT.",
 }
 PAID_FOR_REPAIRS = ("hourly", "block", "mixed")
+# An hourly downtime cost worked out from sales assumes every sale stops while IT is down
+# (docs/methodology.md, "Limits to keep in mind").
+REVENUE_CAVEAT = (
+    "The cost of an hour of downtime is worked out from your sales. It assumes all work stops "
+    "while IT is down, so it overstates the cost when work carries on, for example when "
+    "machines keep cutting while the office computers are down. It also spreads sales evenly "
+    "over opening hours, so an hour lost at your busiest time costs more. Give your own hourly "
+    "figure for a closer result.")
 
 
 def _costs(result: Result) -> dict | None:
@@ -269,10 +333,11 @@ def _costs(result: Result) -> dict | None:
     if costs.downtime_cost_12m is not None:
         rows.append(("Cost of downtime, last 12 months", m(costs.downtime_cost_12m),
                      "hours lost × cost of an hour"))
+        from_sales = " (worked out from your sales)" if costs.hourly_basis == "revenue" else ""
         story.append(f"IT problems stopped work for about "
                      f"{format_number(costs.outage_hours_12m)} hours in the last 12 months. At "
-                     f"{m(costs.hourly_downtime_cost)} an hour, that cost the business about "
-                     f"{m(costs.downtime_cost_12m)}.")
+                     f"{m(costs.hourly_downtime_cost)} an hour{from_sales}, that cost the "
+                     f"business about {m(costs.downtime_cost_12m)}.")
     if costs.it_spend_12m is not None:
         rows.append(("Paid for IT support, last 12 months", m(costs.it_spend_12m),
                      "your figure"))
@@ -285,20 +350,23 @@ def _costs(result: Result) -> dict | None:
                      "repairs ÷ all support"))
         story.append(f"{percent}% of what you paid for IT support "
                      f"({m(costs.reactive_spend_12m)} of {m(costs.it_spend_12m)}) went on fixing "
-                     f"things after they went wrong, rather than on preventing problems.")
+                     f"things after they went wrong.")
     comparison = None
     if costs.billing_model in PAID_FOR_REPAIRS and costs.it_spend_12m is not None:
-        total = costs.it_spend_12m + (costs.downtime_cost_12m or 0)
-        downtime = f" plus {m(costs.downtime_cost_12m)} of lost working time" \
-            if costs.downtime_cost_12m else ""
+        # Support bills and lost working time stay side by side, never added up: some outages
+        # (a failed server, an internet outage) are not the billing model's doing.
         comparison = (
-            f"Last year's way of paying cost you {m(costs.it_spend_12m)} in support{downtime}: "
-            f"{m(total)} in all. When you compare it with a fixed monthly fee, set the fee "
-            f"against the support bills. A fixed fee only saves the rest if the provider "
-            f"actually prevents the outages, and some cannot be prevented by anyone. This is a "
-            f"way to judge quotes, not a price.")
+            f"To judge a quote for a fixed monthly fee, set the fee against last year's support "
+            f"bills: {m(costs.it_spend_12m)}, or {m(costs.monthly_spend)} a month.")
+        if costs.downtime_cost_12m:
+            comparison += (
+                f" The {m(costs.downtime_cost_12m)} of lost working time is a separate cost. A "
+                f"fixed fee lowers it only if the provider prevents the outages, and some, like "
+                f"a power cut or an internet outage, no provider can prevent.")
+        comparison += " This is a way to judge quotes, not a price."
     return {"rows": rows, "story": story, "billing": BILLING_TEXT.get(costs.billing_model or ""),
             "comparison": comparison, "chart": charts.cost_bars(costs),
+            "caveat": REVENUE_CAVEAT if costs.hourly_basis == "revenue" else None,
             "currency_note": None if costs.symbol else "Amounts are in your own currency."}
 
 

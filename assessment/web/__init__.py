@@ -6,7 +6,7 @@ from flask import Flask, render_template, request
 from flask_wtf import CSRFProtect
 from flask_wtf.csrf import CSRFError
 
-from .. import wording
+from .. import plan_text, severity, wording
 from ..brief import brief
 from . import compression, converters, dates, db, security, sessions
 
@@ -22,7 +22,9 @@ def init_app(app: Flask) -> None:
     compression.init_app(app)
     dates.init_app(app)
     app.jinja_env.globals["wording"] = wording
+    app.jinja_env.globals["plan_text"] = plan_text
     app.jinja_env.globals["brief"] = brief  # the results page opens with the report's brief
+    app.jinja_env.globals["severity"] = severity  # the words and colours of bands and findings
 
     from . import auth, reports, wizard, workspace
     from .public import bp as public_bp
