@@ -95,6 +95,19 @@ def covers(result: Result, step: Step) -> list[str]:
     return [titles[part] for part in step.covers]
 
 
+def workstream_rows(result: Result) -> list[dict]:
+    """The plan as its pieces of work: who usually leads each, the numbers of its steps in the
+    first 90 days, and how many of its steps wait. Find-out steps are not a piece of work."""
+    rows = []
+    for w in result.workstreams:
+        if w.workstream.id == "find_out":
+            continue
+        rows.append({"title": w.workstream.title, "lead": w.workstream.lead,
+                     "steps": [s.number for s in w.steps if s.phase != LATER],
+                     "later": sum(1 for s in w.steps if s.phase == LATER)})
+    return rows
+
+
 def later_summary(result: Result) -> list[dict]:
     """What waits past 90 days, one paragraph per workstream: how many steps and which come
     first, instead of a list of titles (the full report lists them in full)."""

@@ -103,9 +103,8 @@ class Action(NamedTuple):
     recommendation: Recommendation
     severity: str | None  # of the critical finding it deals with; None when it deals with none
     fixes_finding: bool
-    find_out: bool  # triggered by "Not sure": it finds out, it does not fix
+    find_out: bool  # triggered by "Not sure" alone: it finds out, it does not fix
     gain_units: int  # what its question gains once all its actions are done, in bank units
-    stake_units: int  # for a "find out": what the answer could still be worth, in bank units
     unit_worth: Fraction  # overall points (0 to 100) one bank unit is worth in its section
     phase: int  # position in PHASES, or LATER
     step: Step  # the step of the plan it is part of
@@ -115,12 +114,6 @@ class Action(NamedTuple):
         """Overall points its question gains once all its actions are done (0 for a "find
         out" or a question about the past)."""
         return self.unit_worth * self.gain_units
-
-    @property
-    def at_stake(self) -> Fraction:
-        """For a "find out": the overall points that hang on the answer (from none to the
-        best)."""
-        return self.unit_worth * self.stake_units
 
     @property
     def id(self) -> str:
@@ -588,8 +581,7 @@ def _actions(bank: Bank, plan: _Plan, tallies, triggered, profile, lookup) -> tu
             finding = effect.finding
             gain = 0 if effect.not_sure or q.looks_back else effect.gain
             actions.append(Action(effect.outcome, r, finding[1] if finding else None,
-                                  finding is not None, is_find_out(r), gain,
-                                  effect.stake if effect.not_sure else 0, worth[position],
+                                  finding is not None, is_find_out(r), gain, worth[position],
                                   step.phase, step))
     by_question: dict[str, list[Action]] = {}
     for action in actions:

@@ -128,18 +128,3 @@ def adapt_brief(summary: Mapping, value: object = None) -> dict:
 
 def phase_text(days: int | None) -> str:
     return f"Within {days} days" if days else "After 90 days"
-
-
-def find_out_note(action, value: object = None) -> str:
-    """What finding out may change, for a "find out" action: knowing is not fixing, so the plan
-    says what hangs on the answer instead of counting it as points gained."""
-    q = action.outcome.question
-    points = round(float(action.at_stake))
-    parts = []
-    if q.critical is not None:
-        finding = adapt(q.critical.finding, value).rstrip(".")
-        parts.append(f"The answer may show a critical finding: {finding}.")
-    if points >= 1:
-        parts.append(f"Up to {points} point{'s' if points != 1 else ''} of your score depend "
-                     f"on it.")
-    return " ".join(parts) or "The answer decides what, if anything, needs doing."

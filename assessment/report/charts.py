@@ -43,14 +43,16 @@ def gauge(score: int | None, band_id: str | None = None) -> dict:
 PROJ_LEFT, PROJ_TOP, PROJ_W, PROJ_H = 40.0, 20.0, 440.0, 170.0
 
 
-def projection(score: int | None, roadmap: list[dict], band_id: str | None = None) -> dict:
+def projection(score: int | None, roadmap: list[dict], band_id: str | None = None,
+               band_label: str | None = None) -> dict:
     """Columns for today and the score projected after each roadmap phase, each in the fixed
-    colour of its band (never a brand colour)."""
-    points = [("Today", score, True, band_id)] + [
-        (f"After {p['days']} days", p["score"], False, p.get("band_id")) for p in roadmap]
+    colour of its band (never a brand colour) and with its band named under it."""
+    points = [("Today", score, True, band_id, band_label)] + [
+        (f"After {p['days']} days", p["score"], False, p.get("band_id"), p.get("band"))
+        for p in roadmap]
     slot = PROJ_W / len(points)
     bars = []
-    for i, (label, value, today, band) in enumerate(points):
+    for i, (label, value, today, band, named) in enumerate(points):
         height = 0.0 if value is None else PROJ_H * value / 100
         x = PROJ_LEFT + slot * i + slot * 0.22
         bars.append({
@@ -58,12 +60,13 @@ def projection(score: int | None, roadmap: list[dict], band_id: str | None = Non
             "y": round(PROJ_TOP + PROJ_H - height, 2), "h": round(height, 2),
             "cx": round(x + slot * 0.28, 2), "value": "n/a" if value is None else str(value),
             "value_y": round(PROJ_TOP + PROJ_H - height - 6, 2), "label": label,
-            "today": today, "fill": severity.band_colour(band),
+            "today": today, "fill": severity.band_colour(band), "band": named or "",
         })
     grid = [{"y": round(PROJ_TOP + PROJ_H * (1 - mark / 100), 2), "label": mark}
             for mark in (0, 25, 50, 75, 100)]
     return {"bars": bars, "grid": grid, "left": PROJ_LEFT, "right": PROJ_LEFT + PROJ_W,
-            "base": PROJ_TOP + PROJ_H, "label_y": PROJ_TOP + PROJ_H + 18, "height": 220}
+            "base": PROJ_TOP + PROJ_H, "label_y": PROJ_TOP + PROJ_H + 18,
+            "band_y": PROJ_TOP + PROJ_H + 31, "height": 232}
 
 
 COST_X, COST_W = 170.0, 250.0

@@ -175,6 +175,8 @@ def build_context(report: ReportInput) -> dict:
         "later_summary": [{**line, "text": wording.adapt(line["text"], billing)}
                           for line in plan_text.later_summary(result)],
         "waits_because": plan_text.waits_because(result),
+        "workstreams": [{**row, "lead": wording.who_short(row["lead"], billing)}
+                        for row in plan_text.workstream_rows(result)],
         "provisional": result.provisional,
         "provisional_note": plan_text.PROVISIONAL_NOTE if result.provisional else "",
         "score_range": plan_text.range_text(*result.score_range) if result.score_range
@@ -208,7 +210,8 @@ def build_context(report: ReportInput) -> dict:
             "capacity": phases[0]["capacity"] if phases else None,
         },
         "charts_data": {
-            "roadmap": charts.projection(score, phases, band.id if band else None),
+            "roadmap": charts.projection(score, phases, band.id if band else None,
+                                         band.label if band else None),
             "score_bar": charts.SCORE_BAR,
         },
     }

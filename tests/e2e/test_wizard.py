@@ -192,8 +192,8 @@ def check_results(page: Any, base: str, result: Any) -> None:
     expect(risks).to_have_count(min(5, len(result.critical_findings)))
     expect(risks.first).to_contain_text(result.critical_findings[0].title)
     first = page.locator(".first-steps > li")
-    expect(first).to_have_count(len(result.roadmap[0].actions))
-    expect(first.first).to_contain_text(result.roadmap[0].actions[0].recommendation.title)
+    expect(first).to_have_count(len(result.roadmap[0].steps))
+    expect(first.first).to_contain_text(result.roadmap[0].steps[0].title)
     this_week = page.locator("section").filter(
         has=page.get_by_role("heading", name="Ask your IT provider this week")).locator("li")
     expect(this_week).to_have_count(3)
