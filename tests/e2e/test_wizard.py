@@ -300,7 +300,10 @@ def test_full_walk_with_javascript(live_server, page, sections, screenshot):
     # The alert answer whose autosave failed was saved by the form.
     stored = stored_raw(app, assessment_id)
     assert stored["monitoring.alerts"] == ANSWERS["monitoring.alerts"]
-    assert stored == ANSWERS, "the database does not hold exactly the answers given"
+    # (With JavaScript, who looks after IT stays hidden for an owner who pays a provider, so it
+    # is never answered; without JavaScript the set answers it as the page shows it.)
+    asked = {qid: raw for qid, raw in ANSWERS.items() if qid != "profile.it_support"}
+    assert stored == asked, "the database does not hold exactly the answers given"
 
     check_review(page, result)
     screenshot(page, "wizard-review-desktop")
