@@ -171,7 +171,6 @@ def place(bank: Bank, candidates: Sequence[Candidate], staff: object,
     """Turn triggered recommendations into numbered steps placed in phases (see the module's
     docstring for the rules). `severity_of` maps a question id to the severity of its standing
     critical finding."""
-    by_id = {c.id: c for c in candidates}
     find_outs = [c for c in candidates if is_find_out(c.recommendation)]
     fixes = [c for c in candidates if not is_find_out(c.recommendation)]
     groups = _Group(c.id for c in fixes)
@@ -192,7 +191,7 @@ def place(bank: Bank, candidates: Sequence[Candidate], staff: object,
     for c in fixes:
         for ref in c.recommendation.absorbs:
             other = _ref(c.question, ref)
-            if other in by_id and other in groups.parent:
+            if other in groups.parent:  # a fix that is triggered too
                 groups.join(c.id, other)
                 absorbed.add(other)
     members_of: dict[str, list[Candidate]] = {}
@@ -209,7 +208,7 @@ def place(bank: Bank, candidates: Sequence[Candidate], staff: object,
         parts = [lead, *[c for c in members if c is not lead]]
         drafts.append(_draft(bank, parts, wording, severity_of))
     meetings = _find_out_steps(bank, find_outs)
-    return _schedule(bank, meetings, _order(drafts, by_id, groups), staff)
+    return _schedule(bank, meetings, _order(drafts, groups), staff)
 
 
 class _Draft(NamedTuple):
@@ -240,8 +239,7 @@ def _draft(bank: Bank, parts: list[Candidate], wording: CombinedStep | None,
     )
 
 
-def _order(drafts: list[_Draft], by_id: dict[str, Candidate], groups: _Group
-           ) -> list[list[_Draft]]:
+def _order(drafts: list[_Draft], groups: _Group) -> list[list[_Draft]]:
     """Risk order, in bundles placed together. A step that another needs first takes on the
     urgency of the step that needs it (a backup is as urgent as the restore test that depends
     on it), is read before it, and goes in the same phase."""
@@ -252,7 +250,7 @@ def _order(drafts: list[_Draft], by_id: dict[str, Candidate], groups: _Group
         for c in d.parts:
             for ref in c.recommendation.after:
                 other = _ref(c.question, ref)
-                if other in by_id and other in groups.parent:
+                if other in groups.parent:
                     prior = root_of[groups.find(other)]
                     if prior is not d and prior not in before:
                         before.append(prior)
