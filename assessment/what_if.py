@@ -80,6 +80,17 @@ class Unknowns:
         low, high = PROVISIONAL_SHARE
         self.provisional = total > 0 and unknown * high > total * low
 
+    def _key(self) -> tuple:
+        return (self.bank.hash, frozenset(self.answers.items()), frozenset(self.hidden),
+                tuple(self.unsure))
+
+    def __eq__(self, other: object) -> bool:
+        """Two results of the same answers are equal, so their worlds are too."""
+        return isinstance(other, Unknowns) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
     def _world(self, flip: list[str], best: bool) -> tuple[Walked, set[str]]:
         world = dict(self.answers)
         revealed: set[str] = set()

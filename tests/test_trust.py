@@ -13,7 +13,7 @@ from assessment.config import database as database_of
 from assessment.storage import connect, get_assessment, stored_answers
 from assessment.storage import clients as store
 
-from .workspace_fixtures import csrf_token, make_member, sign_in
+from .workspace_fixtures import csrf_token, make_member, open_client_link, sign_in, started_id
 
 pytestmark = pytest.mark.both_backends
 
@@ -308,7 +308,7 @@ def self_assessment(app, adb):
     client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
     link = client_link(ana, client_id)
     client = app.test_client()
-    assert client.get(link).status_code == 303
+    assert open_client_link(client, link).status_code == 303
     assessment_id = open_id(client)
     full_answers(app, adb, assessment_id)
     return {"member": ana, "client": client, "id": assessment_id, "client_id": client_id,
@@ -417,7 +417,8 @@ def test_a_self_assessment_link_is_listed_and_can_be_cancelled_and_replaced(app,
     assert day(expires) in row and "by Ana" in row
 
     client = app.test_client()
-    assert client.get(link).status_code == 303 and save_backup(client).status_code == 303
+    assert open_client_link(client, link).status_code == 303
+    assert save_backup(client).status_code == 303
     [row] = link_rows(firm.get(f"/workspace/clients/{client_id}").get_data(as_text=True))
     assert "Active opened" in row
 
@@ -439,7 +440,8 @@ def test_a_self_assessment_link_is_listed_and_can_be_cancelled_and_replaced(app,
                          made.get_data(as_text=True)).group(1)
     assert new_link != link and "The old link no longer works" in made.get_data(as_text=True)
     fresh = app.test_client()
-    assert fresh.get(new_link).status_code == 303 and open_id(fresh) == record["id"]
+    assert open_client_link(fresh, new_link).status_code == 303
+    assert open_id(fresh) == record["id"]
     assert owner_answer(app, record["id"]) == "daily"
     assert app.test_client().get(link).status_code == 404  # the old token is gone altogether
 
@@ -537,8 +539,8 @@ def test_admins_archive_and_restore_clients_and_assessments(app, adb, caplog):
     admin = ana["browser"]
     client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
     page = f"/workspace/clients/{client_id}"
-    first = post_with_token(admin, f"{page}/interview").headers["Location"].rsplit("/", 1)[-1]
-    second = post_with_token(admin, f"{page}/interview").headers["Location"].rsplit("/", 1)[-1]
+    first = started_id(post_with_token(admin, f"{page}/interview"))
+    second = started_id(post_with_token(admin, f"{page}/interview"))
 
     assert post_with_token(admin, f"/workspace/assessments/{first}/archive",
                            {"archived": "1"}, page=page).status_code == 303
@@ -583,7 +585,7 @@ def test_deleting_asks_for_the_name_and_takes_everything_with_it(app, adb, tmp_p
     link = client_link(ana, client_id)  # a self-assessment, with its link
     [own] = store.client_assessments(adb, ana["firm_id"], client_id)
     owner = app.test_client()
-    owner.get(link)
+    open_client_link(owner, link)
     save_answer(adb, own["id"], "backup.automatic", base_version=0, source="consultant",
                 answer=Answer("answered", "daily"), note="Private note", client_key="key-1")
     adb.execute("UPDATE assessments SET status = 'finished' WHERE id = ?", [own["id"]])
@@ -671,7 +673,8 @@ def test_notes_are_private_to_the_firm_unless_marked_for_the_client(app, adb,
 
     # The client's side (finished, so that there is a report): the answers file and both
     # reports hold the shared note only.
-    adb.execute("UPDATE assessments SET status = 'finished' WHERE id = ?", [assessment_id])
+    adb.execute("UPDATE assessments SET status = 'finished', closed_at = updated_at "
+                "WHERE id = ?", [assessment_id])  # finished by the firm
     exported = client.get("/assessment/answers.json").get_data(as_text=True)
     assert SHARED in exported and PRIVATE not in exported
     for url in ("/assessment/report", "/assessment/report?variant=full"):
@@ -694,9 +697,15 @@ def test_notes_are_private_to_the_firm_unless_marked_for_the_client(app, adb,
         as_text=True)
     assert PRIVATE in exported and SHARED in exported
 
-    # Unticking makes a shared note private again.
+    # Unticking makes a shared note private again, once the assessment is reopened (finished
+    # means finished for the firm too: the save is refused until then).
     form = {"n_q_backup__offsite": SHARED, "v_q_backup__offsite": "1",
             "n_q_backup__automatic": PRIVATE, "v_q_backup__automatic": "1", "then": "overview"}
+    refused = post_with_token(member, section, form, page=section)
+    assert "Nothing was saved" in member.get(refused.headers["Location"]).get_data(as_text=True)
+    assert SHARED in client.get("/assessment/answers.json").get_data(as_text=True)
+    overview = f"/workspace/assessments/{assessment_id}"
+    assert post_with_token(member, f"{overview}/reopen", page=overview).status_code == 303
     assert post_with_token(member, section, form, page=section).status_code == 303
     assert SHARED not in client.get("/assessment/answers.json").get_data(as_text=True)
 
@@ -708,7 +717,7 @@ def interview_with_answer(app, adb):
     ana = signed_in_member(app)
     client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
     started = post_with_token(ana["browser"], f"/workspace/clients/{client_id}/interview")
-    assessment_id = started.headers["Location"].rsplit("/", 1)[-1]
+    assessment_id = started_id(started)
     from assessment.bank import Answer
     from assessment.storage import save_answer
     save_answer(adb, assessment_id, "backup.automatic", base_version=0, source="consultant",
@@ -881,7 +890,16 @@ def test_copied_answers_count_only_once_re_confirmed(app, adb, renewed):
         headers={"X-CSRFToken": token})
     assert again.status_code == 200 and "backup.automatic" not in waiting_ids(adb,
                                                                               assessment_id)
-    assert again.get_json()["progress"]["waiting"] == len(waiting_ids(adb, assessment_id))
+    # Progress counts the copied answers still waiting among the questions that apply (a copied
+    # answer to a question its other answers hide waits unseen and blocks nothing).
+    from assessment.scoring import score
+    from assessment.storage import answers_for_scoring, bank_of
+
+    bank = bank_of(adb, get_assessment(adb, assessment_id))
+    applies = {o.question.id for o in score(bank, answers_for_scoring(adb, assessment_id)).outcomes
+               if o.applicable}
+    assert again.get_json()["progress"]["waiting"] == len(waiting_ids(adb, assessment_id)
+                                                          & applies)
 
 
 # ---- 14. the consultant's pages ---------------------------------------------------------------
@@ -920,7 +938,7 @@ def test_the_client_page_shows_contacts_notes_and_each_assessments_kind_time_and
     assert "started 4 Mar 2025, 16:40 UTC by Ana Smith" in text
 
 
-def test_still_open_is_grouped_by_section(mini_bank):
+def test_still_open_is_grouped_by_section_and_by_workstream(mini_bank):
     from assessment.bank import Answer
     from assessment.history import compare
     from assessment.scoring import score
@@ -929,17 +947,23 @@ def test_still_open_is_grouped_by_section(mini_bank):
                                "backup.tested": Answer.not_sure(),
                                "security.mfa": Answer("answered", "no")})
     diff = compare(before, before)
-    titles = [title for title, _ in diff.still_open_by_section]
-    assert titles == sorted(set(titles), key=titles.index)  # each section once, in bank order
-    assert {t for _, items in diff.still_open_by_section for t in items} == set(diff.still_open)
-    assert len(titles) == 2
+    titles = [title for title, _ in diff.findings_open_by_section]
+    assert titles == ["Backup", "Security"]  # each section once, in bank order
+    assert [f for _, items in diff.findings_open_by_section for f in items] == \
+        list(diff.findings_open)
+    streams = [title for title, _ in diff.steps_open_by_workstream]
+    assert streams == sorted(set(streams), key=streams.index)  # each workstream once
+    assert [s for _, items in diff.steps_open_by_workstream for s in items] == \
+        list(diff.steps_open)
+    assert {s.title for s in diff.steps_open} == {s.title for s in before.steps}
+    assert not diff.steps_done and not diff.steps_new and not diff.findings_resolved
 
 
 def test_finishing_is_the_next_step_after_the_last_section(app, adb):
     ana = signed_in_member(app)
     client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
     started = post_with_token(ana["browser"], f"/workspace/clients/{client_id}/interview")
-    assessment_id = started.headers["Location"].rsplit("/", 1)[-1]
+    assessment_id = started_id(started)
     bank = app.extensions["bank"]
     last = bank.sections[-1].id
     page = ana["browser"].get(f"/workspace/assessments/{assessment_id}/interview/{last}")
@@ -1045,7 +1069,7 @@ def test_the_new_forms_refuse_any_input_without_a_server_error(app, adb, value):
     assert adb.execute("SELECT count(*) FROM assessments").fetchone()[0] == before
     assert store.get_client(adb, ana["firm_id"], client_id)["archived_at"] is None
     owner = app.test_client()
-    owner.get(link)
+    open_client_link(owner, link)
     owner_token = csrf_token(owner.get("/").get_data(as_text=True))
     for url, field in (("/assessment/switch", "decision"), ("/assessment/start", "confirm"),
                        ("/assessment/section/backup", "resume")):

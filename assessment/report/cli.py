@@ -5,9 +5,11 @@
     flask --app app report render answers.json --out report.html --html
     flask --app app report render answers.json --out full.pdf --full
 
-An answers file is what `flask assess score` reads ({"answers": {...}}); the export of
-`flask assess export` works too, and then its notes, verification marks and the owner's answers
-appear in the report. Optional keys: "business_name", "assessed_on" (YYYY-MM-DD).
+An answers file is what `flask assess score` reads ({"answers": {...}}); an export
+(`flask assess export`, or the JSON export of the web) works too, and then the report is the one
+the web gives for that assessment: the same answers, score and plan, notes, verification marks
+and the owner's answers (with --for-client, the client's report, without the firm's private
+notes). Optional keys: "business_name", "assessed_on" (YYYY-MM-DD).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..scoring import parse_answer, score
+from ..bank import AnswerError
+from ..scoring import parse_answer
+from ..viewpoint import BUSINESS, CONSULTANT, FIRM, OWNER, SOURCES, Record, view
 from .brandfile import BrandFileError, load_brand_file
 from .html import render_html
 from .models import DEFAULT_BRANDING, Branding, ReportInput
@@ -31,67 +35,65 @@ from .pool import RenderError, get_pool
 report_cli = AppGroup("report", help="Render assessment reports as PDF or HTML.")
 
 
-def _label(question, raw) -> str | None:
-    try:
-        answer = parse_answer(question, raw)
-    except ValueError:
-        return None
-    if answer.state == "not_sure":
-        return "Not sure"
-    if answer.state == "na":
-        return "Does not apply"
-    return question.kind.display(question, answer.value)
+def _records(data: dict, answers: dict, bank, path: Path) -> list[Record]:
+    """The records of an export (`flask assess export`, the web's JSON export), or for a plain
+    answers file its answers as the business's own, with any "notes" it has."""
+    raw = data.get("records")
+    if not isinstance(raw, list):
+        notes = data.get("notes") if isinstance(data.get("notes"), dict) else {}
+        return [Record(qid, OWNER, answer, note=str(notes.get(qid) or ""))
+                for qid, answer in answers.items()]
+    records = []
+    for i, item in enumerate(raw):
+        where = f"{path}: records[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("question_id"), str) \
+                or item.get("source") not in SOURCES:
+            raise click.ClickException(f"{where}: expected question_id, and source owner or "
+                                       f"consultant")
+        question = bank.question_by_id.get(item["question_id"])
+        if question is None:
+            raise click.ClickException(f"{where}.question_id: no question "
+                                       f"{item['question_id']} in bank {bank.id} {bank.version}")
+        answer = None
+        if item.get("answer") is not None:
+            try:
+                answer = parse_answer(question, item["answer"])
+            except AnswerError as error:
+                raise click.ClickException(f"{where}.answer: {error}") from None
+        records.append(Record(question.id, item["source"], answer,
+                              note=item["note"] if isinstance(item.get("note"), str) else "",
+                              verified=item.get("verified") is True,
+                              note_shared=item.get("note_shared") is True))
+    return records
 
 
-def report_input_from_file(path: Path, bank, branding: Branding) -> ReportInput:
+def report_input_from_file(path: Path, bank, branding: Branding, *,
+                           for_client: bool = False) -> ReportInput:
+    """The report of an answers file or an export, made from what the assessment says to its
+    viewer (viewpoint.py), as the web makes it: the firm's report by default, the client's with
+    for_client (the firm's private notes left out)."""
     from ..cli import read_answers_file  # here, not at import time: assessment.cli imports us
 
     answers = read_answers_file(path, bank)
     data = json.loads(path.read_text(encoding="utf-8"))
-    result = score(bank, answers)
-
-    name = data.get("business_name")
-    if not isinstance(name, str):
-        raw_name = data["answers"].get("profile.business_name")
-        name = raw_name if isinstance(raw_name, str) else ""
+    records = _records(data, answers, bank, path)
+    about = data.get("assessment") if isinstance(data.get("assessment"), dict) else {}
+    firm = about.get("firm")
+    seen = view(bank, records, viewer=BUSINESS if for_client else FIRM,
+                firm_involved=firm if isinstance(firm, bool)
+                else any(r.source == CONSULTANT for r in records),
+                finished=about.get("status") == "finished")
     assessed_on = date.today()
-    when = data.get("assessed_on") or (data.get("assessment") or {}).get("finished_at")
+    when = data.get("assessed_on") or about.get("finished_at") or about.get("updated_at")
     if isinstance(when, str) and when:
         try:
             assessed_on = date.fromisoformat(when[:10])
         except ValueError:
             raise click.ClickException(f"{path}: assessed_on: expected a date like "
                                        f"2025-03-12") from None
-
-    notes: dict[str, str] = {}
-    verified: dict[str, bool] | None = None
-    owner_answers: dict[str, str] = {}
-    records = data.get("records")
-    if isinstance(records, list):
-        by_source: dict[str, dict[str, dict]] = {}
-        for record in records:
-            if isinstance(record, dict) and isinstance(record.get("question_id"), str):
-                by_source.setdefault(str(record.get("source")), {})[record["question_id"]] = record
-        for source in ("owner", "consultant"):  # the consultant's note wins
-            for qid, record in by_source.get(source, {}).items():
-                if isinstance(record.get("note"), str) and record["note"].strip():
-                    notes[qid] = record["note"]
-        consultant = by_source.get("consultant", {})
-        if consultant:
-            verified = {qid: bool(r.get("verified")) for qid, r in consultant.items()}
-            for qid, record in by_source.get("owner", {}).items():
-                question = bank.question_by_id.get(qid)
-                if question is None or qid not in consultant or record.get("answer") is None:
-                    continue
-                if record.get("answer") != consultant[qid].get("answer"):
-                    label = _label(question, record["answer"])
-                    if label:
-                        owner_answers[qid] = label
-    elif isinstance(data.get("notes"), dict):
-        notes = {str(k): str(v) for k, v in data["notes"].items() if isinstance(v, str)}
-    return ReportInput(result=result, business_name=name, assessed_on=assessed_on,
-                       branding=branding, notes=notes, verified=verified,
-                       owner_answers=owner_answers)
+    report = ReportInput.of_view(seen, assessed_on=assessed_on, branding=branding)
+    name = data.get("business_name")
+    return replace(report, business_name=name) if isinstance(name, str) and name else report
 
 
 @report_cli.command("render")
@@ -107,8 +109,11 @@ def report_input_from_file(path: Path, bank, branding: Branding) -> ReportInput:
 @click.option("--full", is_flag=True,
               help="The full report (with the risk register and every answer) instead of the "
                    "leadership report.")
+@click.option("--for-client", is_flag=True,
+              help="The client's report: the firm's notes not marked for the client left out "
+                   "(default: the firm's own report, with every note).")
 def render_command(answers_files: tuple[Path, ...], out: Path | None, out_dir: Path | None,
-                   brand: Path | None, as_html: bool, full: bool) -> None:
+                   brand: Path | None, as_html: bool, full: bool, for_client: bool) -> None:
     """Render the report of each ANSWERS_FILE against the current question bank (the leadership
     report, or with --full the full report)."""
     from ..cli import app_bank
@@ -126,7 +131,8 @@ def render_command(answers_files: tuple[Path, ...], out: Path | None, out_dir: P
     bank = app_bank()
     suffix = ".html" if as_html else ".pdf"
     targets = [(path, out if out else out_dir / f"{path.stem}{suffix}") for path in answers_files]
-    inputs = [(replace(report_input_from_file(path, bank, branding), full=full), target)
+    inputs = [(replace(report_input_from_file(path, bank, branding, for_client=for_client),
+                       full=full), target)
               for path, target in targets]
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)

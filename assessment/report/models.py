@@ -15,6 +15,7 @@ from datetime import date
 
 from ..prices import PriceList, default_price_list
 from ..scoring import Result
+from ..viewpoint import AssessmentView
 
 PRODUCT_NAME = "IT Health Assessment"
 DEFAULT_PRIMARY = "#0d5c63"
@@ -148,6 +149,18 @@ class ReportInput:
     full: bool = False
     private_notes: frozenset[str] = frozenset()
     prices: PriceList = field(default_factory=default_price_list)
+
+    @classmethod
+    def of_view(cls, seen: AssessmentView, *, assessed_on: date,
+                branding: Branding = DEFAULT_BRANDING, full: bool = False,
+                prices: PriceList | None = None) -> ReportInput:
+        """The report of what an assessment says to one viewer (viewpoint.py): the web's report
+        and one rendered from an export of the same assessment are made from the same view."""
+        return cls(result=seen.result, business_name=seen.business_name,
+                   assessed_on=assessed_on, branding=branding, notes=seen.notes,
+                   verified=seen.verified, owner_answers=seen.owner_answers, full=full,
+                   private_notes=seen.private_notes,
+                   prices=prices if prices is not None else default_price_list())
 
     def __post_init__(self):
         if not isinstance(self.result, Result):

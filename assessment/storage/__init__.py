@@ -2,9 +2,9 @@
 Every function takes the database (a db.Store) it works on."""
 
 from .assessments import (KEEP, Conflict, NotFound, Saved, StoredAnswer, answers_for_scoring,
-                          bank_of, create_assessment, export_assessment, find_by_resume_hash,
-                          get_assessment,
-                          remember_bank, save_answer, set_status, stored_answers)
+                          assessment_view, bank_of, create_assessment, export_assessment,
+                          find_by_resume_hash, get_assessment, records_of, remember_bank,
+                          save_answer, set_status, stored_answers)
 from .copy import CopyError, TargetNotEmpty, copy_database
 from .db import (CannotConnect, Store, backup, connect, describe, integrity_ok, is_url,
                  make_private, restore, write)
@@ -12,8 +12,9 @@ from .migrations import migrate
 
 __all__ = [
     "KEEP", "CannotConnect", "Conflict", "CopyError", "NotFound", "Saved", "Store",
-    "StoredAnswer", "TargetNotEmpty", "answers_for_scoring", "backup", "bank_of", "connect",
-    "copy_database", "create_assessment", "describe", "export_assessment",
+    "StoredAnswer", "TargetNotEmpty", "answers_for_scoring", "assessment_view", "backup",
+    "bank_of", "connect", "copy_database", "create_assessment", "describe", "export_assessment",
     "find_by_resume_hash", "get_assessment", "integrity_ok", "is_url", "make_private", "migrate",
-    "remember_bank", "restore", "save_answer", "set_status", "stored_answers", "write",
+    "records_of", "remember_bank", "restore", "save_answer", "set_status", "stored_answers",
+    "write",
 ]

@@ -17,6 +17,7 @@ from datetime import datetime, UTC
 from typing import Any
 
 from ..bank import Answer, Bank, bank_from_snapshot
+from ..viewpoint import FIRM, AssessmentView, Record, counting, for_viewer, view
 from .db import Store, read_rows, write, write_together
 
 KEEP: Any = object()  # "leave this field as it is" in save_answer
@@ -249,24 +250,46 @@ def set_status(db: Store, assessment_id: str, status: str) -> None:
             raise NotFound(assessment_id)
 
 
-def export_assessment(db: Store, assessment_id: str) -> dict:
-    """An assessment with its answers as plain JSON data (the answers file format plus records)."""
+def records_of(db: Store, assessment_id: str) -> list[Record]:
+    """Every source's answer, note and marks, as viewpoint.view takes them."""
+    rows = read_rows(db, "SELECT * FROM answers WHERE assessment_id = ? "
+                         "ORDER BY question_id, source", [assessment_id])
+    return [Record(s.question_id, s.source, s.answer, s.note, s.verified, s.note_shared)
+            for s in map(_to_stored, rows)]
+
+
+def assessment_view(db: Store, assessment: dict, viewer: str) -> AssessmentView:
+    """What the assessment says to this viewer (viewpoint.py decides; this reads what it needs)."""
+    return view(bank_of(db, assessment), records_of(db, assessment["id"]), viewer=viewer,
+                firm_involved=assessment["firm_id"] is not None,
+                finished=assessment["status"] == "finished")
+
+
+def export_assessment(db: Store, assessment_id: str, viewer: str = FIRM) -> dict:
+    """An assessment with its answers as plain JSON data: the answers file format (the answers
+    that count) plus every record this viewer may hold, notes and their sharing included, so a
+    report rendered from it (`flask report render`) is the one the web gives."""
     assessment = get_assessment(db, assessment_id)
     bank = bank_of(db, assessment)
-    effective = stored_answers(db, assessment_id)
+    records = for_viewer(records_of(db, assessment_id), viewer)
+    versions = {(s.question_id, s.source): (s.version, s.updated_at)
+                for s in map(_to_stored, read_rows(
+                    db, "SELECT * FROM answers WHERE assessment_id = ?", [assessment_id]))}
     return {
         "bank": bank.id,
         "bank_version": bank.version,
         "bank_hash": bank.hash,
         "assessment": {k: assessment[k] for k in ("id", "status", "mode", "created_at",
-                                                  "updated_at", "finished_at")},
-        "answers": {qid: _raw(s.answer) for qid, s in effective.items() if s.answer},
+                                                  "updated_at", "finished_at")}
+        | {"firm": assessment["firm_id"] is not None},
+        "answers": {qid: _raw(r.answer) for qid, r in counting(records).items()},
         "records": [
-            {"question_id": s.question_id, "source": s.source,
-             "answer": _raw(s.answer) if s.answer else None, "note": s.note,
-             "verified": s.verified, "version": s.version, "updated_at": s.updated_at}
-            for source in SOURCES
-            for s in stored_answers(db, assessment_id, source).values()
+            {"question_id": r.question_id, "source": r.source,
+             "answer": _raw(r.answer) if r.answer else None, "note": r.note,
+             "note_shared": r.note_shared, "verified": r.verified,
+             "version": versions[r.question_id, r.source][0],
+             "updated_at": versions[r.question_id, r.source][1]}
+            for r in sorted(records, key=lambda r: (r.source != "owner", r.question_id))
         ],
     }
 

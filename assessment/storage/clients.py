@@ -110,10 +110,12 @@ def remember_render(db: Database, assessment_id: str, key: str) -> None:
                    "ON CONFLICT (assessment_id, key) DO NOTHING", [assessment_id, key, now()])
 
 
-def _delete_assessments(db: Database, ids: list[str]) -> list[str]:
-    """Inside a write: remove these assessments with their answers, links and render records;
-    returns the cache keys of their rendered PDFs, for the caller to remove once committed."""
-    keys: list[str] = []
+def _delete_assessments(db: Database, ids: list[str], also: list[str] = ()) -> list[str]:
+    """Inside a write: remove these assessments with their answers, links and render records,
+    and mark the cache keys of their rendered PDFs (and `also`: the keys they have now) as
+    purged, so that every instance removes those files; returns the keys, for the caller to
+    remove from its own cache once committed."""
+    keys: list[str] = list(also)
     for assessment_id in ids:
         keys += [row["key"] for row in db.query(
             "SELECT key FROM report_renders WHERE assessment_id = ?", [assessment_id])]
@@ -123,19 +125,36 @@ def _delete_assessments(db: Database, ids: list[str]) -> list[str]:
             db.execute(f"DELETE FROM {table} WHERE assessment_id = ?",  # nosec B608
                        [assessment_id])
         db.execute("DELETE FROM assessments WHERE id = ?", [assessment_id])
+    stamp = now()
+    for key in sorted(set(keys)):
+        db.execute("INSERT INTO purged_renders (key, purged_at) VALUES (?, ?) "
+                   "ON CONFLICT (key) DO UPDATE SET purged_at = excluded.purged_at",
+                   [key, stamp])
     return keys
 
 
-def delete_assessment(db: Database, firm_id: int, assessment_id: str) -> list[str] | None:
+def purged_since(db: Database, since: str | None) -> tuple[list[str], str | None]:
+    """The cache keys purged after `since` (all of them for None), and the latest time seen."""
+    rows = db.query("SELECT key, purged_at FROM purged_renders"
+                    + (" WHERE purged_at > ?" if since else "") + " ORDER BY purged_at",
+                    [since] if since else [])
+    rows = list(rows)
+    return [row["key"] for row in rows], (rows[-1]["purged_at"] if rows else since)
+
+
+def delete_assessment(db: Database, firm_id: int, assessment_id: str,
+                      keys: list[str] = ()) -> list[str] | None:
     """Delete one of the firm's assessments for good. Returns the cache keys of its rendered
-    PDFs, or None (and nothing changed) when it is not the firm's."""
+    PDFs (with `keys`, those its reports have now), all marked purged, or None (and nothing
+    changed) when it is not the firm's."""
     with write(db):
         if firm_assessment(db, firm_id, assessment_id) is None:
             return None
-        return _delete_assessments(db, [assessment_id])
+        return _delete_assessments(db, [assessment_id], keys)
 
 
-def delete_client(db: Database, firm_id: int, client_id: int) -> list[str] | None:
+def delete_client(db: Database, firm_id: int, client_id: int,
+                  keys: list[str] = ()) -> list[str] | None:
     """Delete one of the firm's clients for good, with every assessment, answer, note and link
     of it. Returns the cache keys of the PDFs rendered for it, or None when it is not the
     firm's."""
@@ -143,7 +162,7 @@ def delete_client(db: Database, firm_id: int, client_id: int) -> list[str] | Non
         if get_client(db, firm_id, client_id) is None:
             return None
         ids = [a["id"] for a in client_assessments(db, firm_id, client_id)]
-        keys = _delete_assessments(db, ids)
+        keys = _delete_assessments(db, ids, keys)
         db.execute("DELETE FROM claim_links WHERE client_id = ? AND firm_id = ?",
                    [client_id, firm_id])
         db.execute("DELETE FROM clients WHERE id = ? AND firm_id = ?", [client_id, firm_id])
@@ -244,6 +263,14 @@ def self_link_opened(db: Database, assessment_id: str) -> None:
                    [now(), assessment_id])
 
 
+def private_link_shown(db: Database, assessment_id: str) -> bool:
+    """Record that the owner was shown "keep this link"; True only the first time, so it is
+    shown once per assessment in whichever browser they use."""
+    with write(db):
+        return db.execute("UPDATE assessments SET link_shown_at = ? WHERE id = ? AND "
+                          "link_shown_at IS NULL", [now(), assessment_id]).rowcount == 1
+
+
 def self_link_refusal(assessment: dict) -> str | None:
     """Why a firm's self-assessment link no longer opens its assessment ("cancelled" or
     "expired"), or None when it does (an owner's own private link never ends)."""
@@ -253,6 +280,14 @@ def self_link_refusal(assessment: dict) -> str | None:
     if expires and expires < now():
         return "expired"
     return None
+
+
+def self_link_state(a: dict) -> str:
+    """As link_state, and "finished" for a link that still opens an assessment the firm has
+    finished: the client can only view it."""
+    state = link_state(cancelled_at=a["link_cancelled_at"], used_at=None,
+                       expires_at=a["link_expires_at"])
+    return "finished" if state == "active" and a["closed_at"] else state
 
 
 def client_links(db: Database, firm_id: int, client_id: int) -> list[dict]:
@@ -269,8 +304,7 @@ def client_links(db: Database, firm_id: int, client_id: int) -> list[dict]:
                      or a["created_at"], "expires_at": a["link_expires_at"],
                      "created_by": a["created_by"], "opened_at": a["link_opened_at"],
                      "assessment_id": a["id"], "assessment_started": a["created_at"],
-                     "state": link_state(cancelled_at=a["link_cancelled_at"], used_at=None,
-                                         expires_at=a["link_expires_at"])})
+                     "state": self_link_state(a)})
     rows += claim_links(db, firm_id, client_id)
     return sorted(rows, key=lambda r: r["created_at"], reverse=True)
 

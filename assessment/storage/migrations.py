@@ -195,3 +195,31 @@ def firm_price_list(db: Database) -> None:
     # A firm's own figures for the plan's cost bands (JSON), used in its clients' reports;
     # none: the shipped price list.
     db["firms"].add_column("price_list", str)
+
+
+@migrations()
+def firm_time_zone(db: Database) -> None:
+    # The time zone the firm's workspace shows times in (an IANA name such as Europe/Paris);
+    # none: UTC. Stored times stay UTC.
+    db["firms"].add_column("time_zone", str)
+
+
+SHOWN_BEFORE = ("UPDATE assessments SET link_shown_at = updated_at WHERE EXISTS "
+                "(SELECT 1 FROM answers WHERE answers.assessment_id = assessments.id)")
+
+
+@migrations()
+def private_link_shown(db: Database) -> None:
+    # When the owner was first shown "keep this link" after saving a page: shown once per
+    # assessment, whichever browser they use. One already answered was shown it.
+    db["assessments"].add_column("link_shown_at", str)
+    db.execute(SHOWN_BEFORE)
+
+
+@migrations()
+def purged_renders(db: Database) -> None:
+    # The cache keys of the PDFs of deleted assessments. Each web instance keeps its own report
+    # cache; every instance removes the files under these keys from its own, so "deleted for
+    # good" holds on every machine, not only the one that took the request.
+    db["purged_renders"].create({"key": str, "purged_at": str}, pk="key",
+                                not_null={"purged_at"})

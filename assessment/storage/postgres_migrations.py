@@ -158,6 +158,23 @@ def firm_price_list(db: PostgresStore) -> None:
     _run(db, "ALTER TABLE firms ADD COLUMN price_list TEXT")
 
 
+@migration
+def firm_time_zone(db: PostgresStore) -> None:
+    _run(db, "ALTER TABLE firms ADD COLUMN time_zone TEXT")
+
+
+@migration
+def private_link_shown(db: PostgresStore) -> None:
+    from .migrations import SHOWN_BEFORE
+
+    _run(db, "ALTER TABLE assessments ADD COLUMN link_shown_at TEXT", SHOWN_BEFORE)
+
+
+
+@migration
+def purged_renders(db: PostgresStore) -> None:
+    _run(db, "CREATE TABLE purged_renders (key TEXT PRIMARY KEY, purged_at TEXT NOT NULL)")
+
 def migrate(db: PostgresStore, *, stop_before: str | None = None) -> list[str]:
     """Apply pending migrations (those before `stop_before`, if given) in one transaction (DDL
     is transactional here), under a lock so that web processes starting together apply them

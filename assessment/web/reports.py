@@ -18,6 +18,8 @@ ask for HTML (a script, a download tool) gets the PDF when it is ready, as befor
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -32,12 +34,12 @@ from ..report import (DEFAULT_BRANDING, Branding, BrandingError, RenderBusy, Ren
                       ReportCache, ReportInput, cache_key, content_disposition, render_html)
 from ..report.cache import RenderStatus
 from ..report.html import font_file, font_version
-from ..scoring import score
-from ..storage import accounts, bank_of, stored_answers
+from ..storage import NotFound, accounts, assessment_view, get_assessment
+from ..storage import clients as clients_store
+from ..viewpoint import BUSINESS, FIRM
 from .db import get_db
 from .security import csp_nonce
 
-BUSINESS_NAME = "profile.business_name"
 VARIANTS = {"leadership": False, "full": True}
 GRACE_SECONDS = 0.5  # a browser's download waits this long for a render before showing progress
 STATUS_WAIT_SECONDS = 1.0  # a status request answers as soon as the render is over, or after this
@@ -113,59 +115,63 @@ def _firm_prices(firm_name: str, currency: str, bands: tuple, saved_on: str) -> 
 
 def report_input(assessment: dict, *, full: bool = False,
                  for_client: bool | None = None) -> ReportInput:
-    """What goes into the report. The firm's report (asked for in the workspace) has every note;
-    the client's (asked for through their link) only the firm's notes marked for them, and their
-    own. for_client=None: decided by where the request came from."""
+    """What goes into the report: what the assessment says to its viewer (viewpoint.py). The
+    firm's report (asked for in the workspace) has every note; the client's (asked for through
+    their link) only the firm's notes marked for them, and their own. for_client=None: decided
+    by where the request came from."""
     if for_client is None:
         for_client = not (has_request_context() and request.blueprint == "workspace")
     db = get_db()
-    bank = bank_of(db, assessment)
-    effective = stored_answers(db, assessment["id"])
-    result = score(bank, {qid: s.answer for qid, s in effective.items() if s.answer})
-    owner = stored_answers(db, assessment["id"], "owner")
-    consultant = stored_answers(db, assessment["id"], "consultant")
-    name = effective.get(BUSINESS_NAME)
-    consultant_led = assessment["firm_id"] is not None and bool(consultant)
-    differs = {}
-    for qid, theirs in owner.items():
-        mine = consultant.get(qid)
-        q = bank.question_by_id.get(qid)
-        if q and theirs.answer and mine and mine.answer and mine.answer != theirs.answer:
-            differs[qid] = q.describe(theirs.answer)
+    seen = assessment_view(db, assessment, BUSINESS if for_client else FIRM)
     day = (assessment["finished_at"] or assessment["updated_at"])[:10]
-    return ReportInput(
-        result=result,
-        business_name=name.answer.value if name and name.answer else "",
-        assessed_on=date.fromisoformat(day),
-        branding=branding_of(db, assessment["firm_id"]),
-        notes=_notes(owner, consultant, for_client),
-        verified={qid: s.verified for qid, s in effective.items()
-                  if s.answer and s.source == "consultant"} | {
-            qid: False for qid, s in effective.items() if s.answer and s.source == "owner"}
-        if consultant_led else None,
-        owner_answers=differs,
-        full=full,
-        private_notes=frozenset() if for_client else frozenset(
-            qid for qid, s in consultant.items() if s.note and not s.note_shared),
-        prices=prices_of(db, assessment["firm_id"]),
-    )
+    return ReportInput.of_view(seen, assessed_on=date.fromisoformat(day), full=full,
+                               branding=branding_of(db, assessment["firm_id"]),
+                               prices=prices_of(db, assessment["firm_id"]))
 
 
-def _notes(owner, consultant, for_client: bool) -> dict[str, str]:
-    """Notes by question: the consultant's where there is one (also beside the client's own
-    answer), else the owner's. A consultant's note is private to the firm unless marked to be
-    shown to the client."""
-    notes = {qid: s.note for qid, s in owner.items() if s.note}
-    notes.update({qid: s.note for qid, s in consultant.items()
-                  if s.note and (s.note_shared or not for_client)})
-    return notes
+# How often an instance looks for the PDFs of assessments deleted through another instance.
+PURGE_SWEEP_SECONDS = 30
 
 
 def cache() -> ReportCache:
     if "report_cache" not in current_app.extensions:
         folder = Path(current_app.config["REPORT_DIR"])
         current_app.extensions["report_cache"] = ReportCache(folder)
-    return current_app.extensions["report_cache"]
+    store = current_app.extensions["report_cache"]
+    _sweep_purged(store)
+    return store
+
+
+def _sweep_purged(store: ReportCache) -> None:
+    """Remove from this instance's cache the PDFs of assessments deleted anywhere (the keys
+    storage marked purged since the last look), at most every PURGE_SWEEP_SECONDS."""
+    state = current_app.extensions.setdefault("report_purge", {"at": None, "since": None})
+    moment = time.monotonic()
+    if state["at"] is not None and moment - state["at"] < PURGE_SWEEP_SECONDS:
+        return
+    state["at"] = moment
+    try:
+        keys, state["since"] = clients_store.purged_since(get_db(), state["since"])
+    except Exception:  # a look that fails tries again next time; serving goes on
+        current_app.logger.exception("could not read the purged reports")
+        return
+    for key in keys:
+        store.path(key).unlink(missing_ok=True)
+
+
+@bp.before_app_request
+def _sweep_purged_reports() -> None:
+    """Every instance that holds reports looks for purged ones now and then, whatever it serves:
+    a deleted assessment's PDFs do not wait for this instance's next report."""
+    store = current_app.extensions.get("report_cache")
+    if store is not None:
+        _sweep_purged(store)
+
+
+def _rendering(assessment: dict, key: str) -> None:
+    """Record that a PDF of this assessment is (being) made under this key, so that deleting
+    the assessment removes it, whichever answers it was made from."""
+    clients_store.remember_render(get_db(), assessment["id"], key)
 
 
 def requested_full() -> bool:
@@ -289,6 +295,7 @@ def pdf_response(assessment: dict) -> Response:
         if waiting:  # the preparing page's reload: say "ready", and that page fetches the PDF
             return _waiting_page(full, RenderStatus("ready"))
         return _pdf(report, assessment, key, pdf, rendered=False)
+    _rendering(assessment, key)
     if _browser_navigation():
         # Never a blank wait: a short grace for a render about to finish, then a page that shows
         # progress and fetches the PDF itself. The page's own reload (waiting) does not restart a
@@ -344,12 +351,50 @@ def font(version: str, name: str) -> Response:
     return Response(data, mimetype="font/otf", headers={"Cache-Control": FONT_CACHE})
 
 
+# A report is started this long after the last answer of a complete assessment is saved, and
+# started again (once) when answers keep changing: not on every keystroke of a note.
+PRERENDER_QUIET_SECONDS = 1.0
+_timers: dict[str, threading.Timer] = {}
+_timers_lock = threading.Lock()
+
+
+def prerender_soon(assessment: dict) -> None:
+    """The PDF is ready when the owner is: once every question that needs an answer has one,
+    render the leadership report in the background after a short quiet spell, so Download after
+    Finish hands it over at once. A later change starts the quiet spell again."""
+    app = current_app._get_current_object()
+    assessment_id = assessment["id"]
+
+    def run() -> None:
+        with _timers_lock:
+            _timers.pop(assessment_id, None)
+        with app.app_context():
+            try:
+                prerender(get_assessment(get_db(), assessment_id))
+            except NotFound:  # deleted meanwhile: nothing to render
+                pass
+            except Exception:  # the download renders on demand instead
+                app.logger.exception("background report render of %s did not start",
+                                     assessment_id)
+
+    timer = threading.Timer(PRERENDER_QUIET_SECONDS, run)
+    timer.daemon = True
+    with _timers_lock:
+        previous = _timers.pop(assessment_id, None)
+        if previous is not None:
+            previous.cancel()
+        _timers[assessment_id] = timer
+    timer.start()
+
+
 def prerender(assessment: dict) -> None:
     """Start rendering the leadership report (the one the results page offers first) in the
     background so its download is instant. Not the full one as well: it takes longer, and in a
     single render worker it would hold up the next finished assessment's leadership report; the
     full report renders when asked for, behind the preparing page."""
     try:
-        cache().prerender(report_input(assessment))
+        report = report_input(assessment)
+        _rendering(assessment, cache_key(report))
+        cache().prerender(report)
     except Exception:  # a failed pre-render only means the download renders on demand
         current_app.logger.exception("background report render did not start")

@@ -16,12 +16,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..figures import currency_symbol, show_answer
 from ..progress import progress, unstarted
 from ..scoring import score
-from ..storage import (bank_of, create_assessment, export_assessment, get_assessment, set_status,
-                       stored_answers)
+from ..storage import (assessment_view, bank_of, create_assessment, export_assessment,
+                       get_assessment, set_status, stored_answers)
 from ..storage import accounts
 from ..storage import clients as store
 from ..storage.clients import self_link_refusal
-from . import owner, renders, reports, sessions
+from ..viewpoint import BUSINESS
+from . import branded, owner, renders, reports, sessions
 from .auth import signed_in_member
 from .db import current_bank, get_db
 from . import section_page
@@ -68,7 +69,14 @@ def questionnaire():
 
 
 def _owner_answers(assessment):
+    """What the business typed itself: the answers its section pages edit."""
     return stored_answers(get_db(), assessment["id"], SOURCE)
+
+
+def _seen(assessment):
+    """What the assessment says to the business (viewpoint.py): the answers that count, the
+    consultant's where they gave one, so every page shows the score the firm's report has."""
+    return assessment_view(get_db(), assessment, BUSINESS)
 
 
 def _answers(stored):
@@ -112,10 +120,10 @@ def summary(assessment: dict) -> dict:
     """What a person needs to recognise an assessment: whose, when, how far, from which firm."""
     db = get_db()
     bank = bank_of(db, assessment)
-    stored = _owner_answers(assessment)
-    state = progress(bank, score(bank, _answers(stored)))
+    seen = _seen(assessment)
+    state = progress(bank, seen.result)
     firm = accounts.get_firm(db, assessment["firm_id"]) if assessment["firm_id"] else None
-    return {"id": assessment["id"], "business": _business_name(stored),
+    return {"id": assessment["id"], "business": seen.business_name,
             "started": assessment["created_at"], "updated": assessment["updated_at"],
             "finished": assessment["status"] == "finished", "done": state.done,
             "total": state.total, "firm": firm["name"] if firm else None,
@@ -142,7 +150,7 @@ def _landing_of(assessment: dict) -> str:
     if assessment["status"] == "finished":
         return url_for("wizard.results")
     bank = bank_of(get_db(), assessment)
-    where = progress(bank, score(bank, _answers(_owner_answers(assessment)))).next_open()
+    where = progress(bank, _seen(assessment).result).next_open()
     if where is None:
         return url_for("wizard.review")
     section, question = where
@@ -153,18 +161,46 @@ def _landing_of(assessment: dict) -> str:
 def resume(token: str):
     """Open the assessment of a private link. A link is something any page elsewhere can send a
     browser to, so it opens nothing in place of an open assessment or beside a member's sign-in
-    without asking first (wizard.switch)."""
+    without asking first (wizard.switch). A firm's self-assessment link first shows who sent
+    it and why (branded.welcome), and changes nothing until its button is pressed."""
+    assessment, away = _link_or_refusal(token)
+    if away:
+        return away
+    current = owner.current()
+    if (current is None or current["id"] != assessment["id"]) and \
+            branded.shows_welcome(assessment, signed_in_member()):
+        welcome = branded.welcome(assessment, token)
+        if welcome is not None:
+            return welcome
+    return _open_link(assessment, token, current)
+
+
+@bp.post("/resume/<token>")
+def resume_open(token: str):
+    """The welcome page's button: open the link's assessment, asking first as a link does."""
+    assessment, away = _link_or_refusal(token)
+    if away:
+        return away
+    return _open_link(assessment, token, owner.current())
+
+
+def _link_or_refusal(token: str):
+    """The assessment a link opens, or the page that says why it opens none."""
     assessment = owner.find_link(token)
     if assessment is None:
-        return render_template("wizard/resume_invalid.html",
-                               title="This link does not open an assessment"), 404
+        return None, (render_template("wizard/resume_invalid.html",
+                                      title="This link does not open an assessment"), 404)
     refusal = self_link_refusal(assessment)
     if refusal is not None:
         firm = accounts.get_firm(get_db(), assessment["firm_id"])
-        return render_template("wizard/link_ended.html", title="This link no longer works",
-                               reason=refusal, firm=firm["name"] if firm else None,
-                               expired_on=assessment["link_expires_at"]), 410
-    current = owner.current()
+        return None, (render_template("wizard/link_ended.html",
+                                      title="This link no longer works", reason=refusal,
+                                      firm=firm["name"] if firm else None,
+                                      expired_on=assessment["link_expires_at"]), 410)
+    return assessment, None
+
+
+def _open_link(assessment: dict, token: str, current: dict | None):
     if current is not None and current["id"] == assessment["id"]:
         owner.begin(assessment["id"], token)  # the same one: nothing to ask
     elif current is not None or signed_in_member() is not None:
@@ -223,7 +259,7 @@ def hub():
     if away:
         return away
     bank = bank_of(get_db(), assessment)
-    state = progress(bank, score(bank, _answers(_owner_answers(assessment))))
+    state = progress(bank, _seen(assessment).result)
     return render_template("wizard/hub.html", title="Your assessment", progress=state,
                            assessment=assessment, resume_url=_resume_url(),
                            read_only=read_only(assessment))
@@ -243,10 +279,11 @@ def _render_section(page: SectionPage, assessment: dict, status: int = 200,
     bank = page.bank
     ids = [s.id for s in bank.sections]
     # After a submission the valid answers are saved: count them, not the page's starting point.
-    saved = page.result if status == 200 else score(bank, _answers(
-        stored_answers(get_db(), assessment["id"], SOURCE)))
-    state = progress(bank, saved)
+    saved = page.result if status == 200 else score(bank, _answers(_owner_answers(assessment)))
+    state = progress(bank, _seen(assessment).result)
     page.checks = figure_checks(bank, page.section, saved)
+    if status == 200 and not read_only(assessment):
+        branded.prefill(page, assessment)  # what the firm's record holds, for the client to check
     return render_template(
         "wizard/section.html", title=page.section.title, page=page,
         position=ids.index(page.section.id) + 1, count=len(ids), progress=state,
@@ -277,10 +314,13 @@ def section(section_id: str):
     before = {v.question.id for v in page.views if v.shown}
     if not page.save(request.form, assessment["id"], source=SOURCE):
         return _render_section(page, assessment, 422 if page.errors else 409)
-    _private_link_once()
+    branded.keep_cleared(page, assessment, request.form)
+    _private_link_once(assessment["id"])
+    if _seen(assessment).result.complete:
+        reports.prerender_soon(assessment)
 
-    for echo in page.echoes:  # a figure read from what was typed: say how
-        flash(echo, "success")
+    for category, line in page.notices():  # figures read from what was typed; answers not kept
+        flash(line, category)
 
     # From a Change link of the check-answers page: back there, as it is the owner's way on.
     back = {"back": "review"} if request.form.get("back") == "review" else {}
@@ -334,10 +374,10 @@ def _restore_from_page():
     return None
 
 
-def _private_link_once() -> None:
-    """Right after the first page is saved, once: the private link, to keep."""
-    if not session.get("link_shown"):
-        session["link_shown"] = True
+def _private_link_once(assessment_id: str) -> None:
+    """Right after the first page is saved, once per assessment (recorded with it, so a
+    second browser does not say "shown here once" again): the private link, to keep."""
+    if store.private_link_shown(get_db(), assessment_id):
         flash(_resume_url(), "private-link")
 
 
@@ -356,7 +396,9 @@ def autosave():
                                           symbol=currency_symbol(bank, before))
     if status == 200:
         result = score(bank, _answers(_owner_answers(assessment)))
-        state = progress(bank, result)
+        state = progress(bank, _seen(assessment).result)
+        if state.complete:
+            reports.prerender_soon(assessment)
         reply["progress"] = {"done": state.done, "total": state.total, "percent": state.percent,
                              "time_left": state.time_left}
         question = bank.question_by_id[request.get_json()["question"]]
@@ -372,9 +414,9 @@ def review():
         return away
     bank = bank_of(get_db(), assessment)
     stored = _owner_answers(assessment)
-    answers = _answers(stored)
-    result = score(bank, answers)
-    symbol = currency_symbol(bank, answers)
+    seen = _seen(assessment)
+    result = seen.result
+    symbol = currency_symbol(bank, seen.answers)
     if result.complete and assessment["status"] != "finished":
         # Start the report now: Finish is a click away, and the download after it should not
         # wait for the render (the same answers give the same report, rendered once).
@@ -394,7 +436,7 @@ def finish():
         flash("Nothing was changed. " + read_only(assessment), "warning")
         return redirect(url_for("wizard.review"), 303)
     bank = bank_of(get_db(), assessment)
-    state = progress(bank, score(bank, _answers(_owner_answers(assessment))))
+    state = progress(bank, _seen(assessment).result)
     if not state.complete:  # the check-answers page lists them, each a link: the one notice
         return redirect(url_for("wizard.review", _anchor="unanswered"), 303)
     if assessment["status"] != "finished":
@@ -411,16 +453,10 @@ def results():
     if assessment["status"] != "finished":
         return redirect(url_for("wizard.review"), 303)
     bank = bank_of(get_db(), assessment)
-    stored = _owner_answers(assessment)
-    result = score(bank, _answers(stored))
-    return render_template("wizard/results.html", title="Your results", result=result,
+    seen = _seen(assessment)
+    return render_template("wizard/results.html", title="Your results", result=seen.result,
                            bank=bank, assessment=assessment,
-                           business=_business_name(stored), resume_url=_resume_url())
-
-
-def _business_name(stored) -> str:
-    answer = stored.get("profile.business_name")
-    return answer.answer.value if answer and answer.answer else ""
+                           business=seen.business_name, resume_url=_resume_url())
 
 
 def _not_finished(assessment):
@@ -429,7 +465,7 @@ def _not_finished(assessment):
     if assessment["status"] == "finished":
         return None
     bank = bank_of(get_db(), assessment)
-    state = progress(bank, score(bank, _answers(_owner_answers(assessment))))
+    state = progress(bank, _seen(assessment).result)
     if state.complete:
         flash("Your report is made when you finish: press Finish and see your results at the "
               "bottom of this page.", "info")
@@ -468,13 +504,8 @@ def answers_json():
     assessment, away = _assessment_or_redirect()
     if away:
         return away
-    data = export_assessment(get_db(), assessment["id"])
     # A consultant's note is the firm's own unless marked to be shown to the client.
-    shared = {qid for qid, s in stored_answers(get_db(), assessment["id"], "consultant").items()
-              if s.note_shared}
-    for record in data["records"]:
-        if record["source"] == "consultant" and record["question_id"] not in shared:
-            record["note"] = ""
+    data = export_assessment(get_db(), assessment["id"], viewer=BUSINESS)
     return Response(json.dumps(data, indent=2, ensure_ascii=False), mimetype="application/json",
                     headers={"Content-Disposition":
                              'attachment; filename="it-health-answers.json"'})
@@ -548,6 +579,14 @@ def handle_csrf_error(error: CSRFError):
                                        "saved and nothing was changed. If you meant to do "
                                        "something here, go to the home page and do it from "
                                        "there."), 400
+    if request.endpoint == "wizard.resume_open":  # the welcome page again, for another press
+        assessment = owner.from_token((request.view_args or {}).get("token"))
+        welcome = branded.welcome(
+            assessment, request.view_args["token"], status=400,
+            notice="That did not go through (the page had expired), so nothing has changed "
+                   "yet. Press the button again to go on.") if assessment is not None else None
+        if welcome is not None:
+            return welcome
     if request.endpoint == "wizard.section" and request.method == "POST":
         token = request.form.get("resume")
         current = owner.current()

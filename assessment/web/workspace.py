@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 
 from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template,
                    request, url_for)
@@ -29,7 +30,8 @@ from ..prices import (CURRENCY_CODES, CURRENCY_NAMES, MAX_AMOUNT, PRICED_BANDS,
 from ..prices import money as prices_money
 from ..progress import progress
 from ..scoring import score
-from ..storage import bank_of, export_assessment, stored_answers
+from ..viewpoint import FIRM, counting
+from ..storage import assessment_view, bank_of, export_assessment, records_of, stored_answers
 from ..report import DEFAULT_BRANDING, RenderError, ReportInput, content_disposition
 from ..report.models import printable
 from ..storage import accounts
@@ -38,6 +40,7 @@ from ..storage import clients as store
 from . import owner, renders, reports
 from .answer_fields import widget_for
 from .auth import admin_required, current_firm_id, member_required
+from . import dates
 from .dates import day_time
 from .db import current_bank, get_db
 from . import section_page
@@ -86,11 +89,11 @@ def _assessment_or_404(assessment_id: str) -> dict:
 
 
 def scored(assessment: dict):
-    """The effective answers (the consultant's where given, else the client's), scored."""
+    """The answers that count, scored, as the firm sees them (viewpoint.py decides: the same
+    answers and score the client sees, and every note)."""
     bank = bank_of(get_db(), assessment)
     stored = stored_answers(get_db(), assessment["id"])
-    answers = {qid: s.answer for qid, s in stored.items() if s.answer}
-    return bank, stored, score(bank, answers)
+    return bank, stored, assessment_view(get_db(), assessment, FIRM).result
 
 
 @bp.get("/")
@@ -143,7 +146,8 @@ def _client_page(client: dict, form: ClientForm, status: int = 200):
         bank, _, result = scored(assessment)
         rows.append((assessment, result))
     return render_template("workspace/client.html", title=client["name"], client=client,
-                           rows=rows, points=trend(rows), form=form, names=_member_names(),
+                           rows=rows, points=trend(rows, dates.zone()), form=form,
+                           names=_member_names(),
                            links=store.client_links(get_db(), current_firm_id(), client["id"]),
                            link_days=store.SELF_LINK_DAYS,
                            last_finished=last_finished(client["id"]),
@@ -171,7 +175,10 @@ def start_interview(client_id: int):
     assessment_id = store.start_client_assessment(
         get_db(), current_bank(), current_firm_id(), client_id, mode="interview",
         created_by=current_user.id)
-    return redirect(url_for("workspace.assessment", assessment_id=assessment_id), 303)
+    # Straight to the first question, as an owner pressing Start gets.
+    first = current_bank().sections[0]
+    return redirect(url_for("workspace.interview", assessment_id=assessment_id,
+                            section_id=first.id, _anchor=f"q-{first.questions[0].id}"), 303)
 
 
 @bp.post("/clients/<int:client_id>/self-assessment")
@@ -346,7 +353,16 @@ def assessment(assessment_id: str):
     return render_template("workspace/assessment.html", title=f"Assessment for {client['name']}",
                            assessment=record, client=client, bank=bank, result=result,
                            progress=progress(bank, result, waiting(assessment_id)),
-                           owner_answers=owner_answers, copied=copied, names=_member_names())
+                           owner_answers=owner_answers, copied=copied, names=_member_names(),
+                           final=finished_by_firm(record),
+                           fresh=not any(s.answer for s in stored.values()))
+
+
+def finished_by_firm(record: dict) -> bool:
+    """Finished in the workspace (Finish pressed; for an interview, finished at all): its score
+    is final and its reports are what the client gets."""
+    return record["status"] == "finished" and bool(record["closed_at"]
+                                                   or record["mode"] == "interview")
 
 
 def _interview_page(record: dict, section_id: str) -> SectionPage:
@@ -375,6 +391,10 @@ def _interview_page(record: dict, section_id: str) -> SectionPage:
 @member_required
 def interview(assessment_id: str, section_id: str):
     record = _assessment_or_404(assessment_id)
+    if request.method == "POST" and record["closed_at"] is not None:
+        flash("Nothing was saved. " + FINISHED, "warning")
+        return redirect(url_for("workspace.interview", assessment_id=assessment_id,
+                                section_id=section_id), 303)
     page = _interview_page(record, section_id)
     ids = [s.id for s in page.bank.sections]
     status = 200
@@ -385,6 +405,7 @@ def interview(assessment_id: str, section_id: str):
         confirm = True if every else frozenset(request.form.getlist("confirm"))
         if page.save(request.form, assessment_id, source=SOURCE, answered_by=current_user.id,
                      confirm=confirm):
+            _prerender_when_complete(record)
             confirmed = len(before - waiting(assessment_id))
             if confirmed:
                 flash(f"Re-confirmed {confirmed} copied answer{'s' if confirmed != 1 else ''} "
@@ -398,10 +419,26 @@ def interview(assessment_id: str, section_id: str):
         status = 422 if page.errors else 409
     return render_template("workspace/interview.html", title=page.section.title, page=page,
                            assessment=record, client=_client_or_404(record["client_id"]),
+                           finished_notice=FINISHED,
                            position=ids.index(section_id) + 1, count=len(ids),
                            progress=progress(page.bank, page.result, waiting(assessment_id)),
                            waits_here=[v for v in page.views if v.shown and v.stored
                                        and v.stored.reconfirm and v.stored.answer]), status
+
+
+def _prerender_when_complete(record: dict) -> None:
+    """Start the report once every answer is in, so it is ready when the firm finishes."""
+    bank, _, result = scored(record)
+    if progress(bank, result, waiting(record["id"])).complete:
+        reports.prerender_soon(record)
+
+
+# Finished means finished for everyone: once the firm has finished an assessment (closed_at),
+# the firm's answers no more change than the client's until someone reopens it (which the audit
+# log records), so the report stays what was agreed. A client's own Finish on their link does
+# not lock the firm out: reviewing their answers is the firm's next step.
+FINISHED = ("This assessment is finished, so its answers can no longer change. Reopen it to "
+            "change them (reopening is recorded).")
 
 
 @bp.post("/assessments/<assessment_id>/answer")
@@ -409,6 +446,8 @@ def interview(assessment_id: str, section_id: str):
 def autosave(assessment_id: str):
     """The interview's autosave: the same contract as the owner's (idempotent, versioned)."""
     record = _assessment_or_404(assessment_id)
+    if record["closed_at"] is not None:
+        return jsonify(error="finished", message="Not saved. " + FINISHED), 403
     reply, status = section_page.autosave(bank_of(get_db(), record), assessment_id, json_body(),
                                           source=SOURCE, answered_by=current_user.id)
     if status == 200:
@@ -416,6 +455,8 @@ def autosave(assessment_id: str):
         state = progress(bank, result, waiting(assessment_id))
         reply["progress"] = {"done": state.done, "total": state.total, "percent": state.percent,
                              "waiting": state.waiting}
+        if state.complete:
+            reports.prerender_soon(record)
     return jsonify(reply), status
 
 
@@ -476,15 +517,35 @@ def reopen(assessment_id: str):
 @member_required
 def compare_view(client_id: int):
     client = _client_or_404(client_id)
-    first = _assessment_or_404(request.args.get("a", ""))
-    second = _assessment_or_404(request.args.get("b", ""))
-    if first["client_id"] != client_id or second["client_id"] != client_id:
-        abort(404)
+    ids = {key: request.args.get(key, "").strip() for key in ("a", "b")}
+    if not all(ids.values()):  # a bookmark, or an address typed without its two choices
+        return _choose_two(client, "Choose the two assessments to compare on "
+                                   f"{client['name']}'s page: one “from” and one “to”.", 400)
+    chosen = {key: store.firm_assessment(get_db(), current_firm_id(), value[:80])
+              for key, value in ids.items()}
+    if any(a is None or a["client_id"] != client_id for a in chosen.values()):
+        audit("access_denied", reason="compare: no such assessment of this client",
+              client=client_id, member=current_user.id)
+        return _choose_two(client, f"One of the two assessments is not one of {client['name']}'s "
+                                   "(it may have been deleted). Choose two from the list on "
+                                   f"{client['name']}'s page.", 404)
+    first, second = chosen["a"], chosen["b"]
     _, _, before = scored(first)
     _, _, after = scored(second)
     return render_template("workspace/compare.html", title=f"Compare: {client['name']}",
                            client=client, first=first, second=second,
                            diff=compare(before, after), names=_member_names())
+
+
+def _choose_two(client: dict, message: str, status: int):
+    """The comparison cannot be made: say what to choose, and where."""
+    count = len(store.client_assessments(get_db(), current_firm_id(), client["id"],
+                                         archived=False))
+    if count < 2:
+        message = (f"{client['name']} has {'one assessment' if count == 1 else 'no assessment'}"
+                   " yet. A comparison needs two: start another one from their page.")
+    return render_template("workspace/compare_choose.html", title=f"Compare: {client['name']}",
+                           client=client, message=message), status
 
 
 @bp.get("/clients/<int:client_id>/export.json")
@@ -506,9 +567,13 @@ def export_client_csv(client_id: int):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["assessment", "status", "section", "question", "question_id", "source",
-                     "answer", "verified", "note", "note_shown_to_client", "updated_at"])
+                     "answer", "counts", "verified", "note", "note_shown_to_client",
+                     "updated_at"])
     for record in store.client_assessments(get_db(), current_firm_id(), client_id):
         bank = bank_of(get_db(), record)
+        # "counts": the answer the score, the reports and every page use (viewpoint.py).
+        counted = counting(records_of(get_db(), record["id"]))
+        counts = {(qid, r.source) for qid, r in counted.items()}
         for source in ("owner", "consultant"):
             for qid, s in stored_answers(get_db(), record["id"], source).items():
                 q = bank.question_by_id.get(qid)
@@ -517,6 +582,7 @@ def export_client_csv(client_id: int):
                 writer.writerow([record["id"], record["status"], bank.section_of[qid].title,
                                  _cell(q.text), qid, source,
                                  _cell(q.describe(s.answer) if s.answer else ""),
+                                 "yes" if (qid, source) in counts else "no",
                                  "yes" if s.verified else "no", _cell(s.note),
                                  "yes" if s.note_shared or source == "owner" else "no",
                                  s.updated_at])
@@ -791,6 +857,51 @@ def save_prices():
     return redirect(url_for("workspace.prices"), 303)
 
 
+# ---- the firm's settings (admins): the time zone the workspace shows times in ---------------
+
+class SettingsForm(FlaskForm):
+    time_zone = SelectField("Your firm's time zone", validate_choice=False)
+
+    def validate_time_zone(self, field):
+        if not dates.valid_zone(field.data):
+            raise ValidationError("Choose a time zone from the list, such as Europe/London.")
+
+
+def _settings_form(**kwargs) -> SettingsForm:
+    form = SettingsForm(**kwargs)
+    form.time_zone.choices = [(name, name.replace("_", " ")) for name in dates.zone_names()]
+    return form
+
+
+def _settings_page(form: SettingsForm, status: int = 200):
+    saved = accounts.firm_time_zone(get_db(), current_firm_id())
+    return render_template("workspace/settings.html", title="Settings", form=form,
+                           saved=saved if dates.valid_zone(saved) else None,
+                           example=dates.day_time(datetime.now(UTC).isoformat())), status
+
+
+@bp.get("/settings")
+@admin_required
+def settings():
+    saved = accounts.firm_time_zone(get_db(), current_firm_id())
+    return _settings_page(_settings_form(data={"time_zone": saved or "UTC"}))
+
+
+@bp.post("/settings")
+@admin_required
+def save_settings():
+    form = _settings_form()
+    if not form.validate():
+        return _settings_page(form, 422)
+    name = form.time_zone.data
+    accounts.set_firm_time_zone(get_db(), current_firm_id(), name)
+    audit("time_zone_saved", time_zone=name, member=current_user.id)
+    moment = datetime.now(dates.zone_of(name))
+    flash(f"Saved. Your workspace now shows times in {name.replace('_', ' ')}, such as "
+          f"{moment:%H:%M} {dates.abbreviation(moment)} now.", "success")
+    return redirect(url_for("workspace.settings"), 303)
+
+
 # ---- archiving and deleting (admins) ---------------------------------------------------------
 
 class ArchiveForm(FlaskForm):
@@ -871,8 +982,8 @@ def delete_client(client_id: int):
         return _delete_page(client, form, status=422)
     keys = [k for a in store.client_assessments(get_db(), current_firm_id(), client_id)
             for k in renders.current_keys(a)]
-    recorded = store.delete_client(get_db(), current_firm_id(), client_id)
-    files = renders.remove(keys + (recorded or []))
+    recorded = store.delete_client(get_db(), current_firm_id(), client_id, keys)
+    files = renders.remove(recorded or [])
     audit("client_deleted", client=client_id, member=current_user.id, reports=files)
     flash(f"Deleted {client['name']}, with its assessments, answers, notes, links and "
           "reports.", "success")
@@ -896,8 +1007,8 @@ def delete_assessment(assessment_id: str):
                                 "as shown, or go back to keep the assessment.")
         return _delete_page(client, form, record, 422)
     keys = renders.current_keys(record)
-    recorded = store.delete_assessment(get_db(), current_firm_id(), assessment_id)
-    files = renders.remove(keys + (recorded or []))
+    recorded = store.delete_assessment(get_db(), current_firm_id(), assessment_id, keys)
+    files = renders.remove(recorded or [])
     audit("assessment_deleted", assessment=assessment_id, client=client["id"],
           member=current_user.id, reports=files)
     flash("Deleted the assessment, with its answers, notes, link and reports.", "success")
