@@ -49,3 +49,19 @@ def sign_in(client, email: str, password: str = PASSWORD, *, follow_redirects: b
                        data={"csrf_token": csrf_token(page), "email": email,
                              "password": password},
                        follow_redirects=follow_redirects)
+
+
+def open_client_link(browser, link: str):
+    """Open a firm's self-assessment link as its client does: the welcome page, then its
+    button. Returns the button's response (303 to the first question to answer)."""
+    welcome = browser.get(link)
+    assert welcome.status_code == 200, f"no welcome page: {welcome.status_code}"
+    return browser.post(link, data={"csrf_token": csrf_token(welcome.get_data(as_text=True))})
+
+
+def started_id(response) -> str:
+    """The id of the assessment a redirect leads to: its page, or (after "Start an interview")
+    its first question, /workspace/assessments/<id>/interview/<section>#q-<question>."""
+    match = re.search(r"/workspace/assessments/([^/?#]+)", response.headers["Location"])
+    assert match, f"not a redirect to an assessment: {response.headers.get('Location')}"
+    return match.group(1)

@@ -679,6 +679,14 @@ def firm_branding(db: Database, firm_id: int) -> dict | None:
                     "logo, logo_type, updated_at FROM firms WHERE id = ?", [firm_id])
 
 
+def firm_look(db: Database, firm_id: int) -> dict | None:
+    """What a client's pages show of the firm: name, colours, contact line, whether it has a
+    logo and when the branding last changed (without the logo's bytes)."""
+    row = _one(db, "SELECT id, name, primary_colour, accent_colour, contact_line, updated_at, "
+                   "logo IS NOT NULL AS has_logo FROM firms WHERE id = ?", [firm_id])
+    return {**row, "has_logo": bool(row["has_logo"])} if row else None
+
+
 def update_branding(db: Database, firm_id: int, *, name: str, logo: bytes | None | object = ...,
                     **fields: str) -> bool:
     """Save the firm's branding. Values are checked by the caller (assessment.branding), except
@@ -726,4 +734,18 @@ def set_firm_price_list(db: Database, firm_id: int, currency: str | None = None,
     with write(db):
         cursor = db.execute("UPDATE firms SET price_list = ?, updated_at = ? WHERE id = ?",
                             [value, _stamp(moment), firm_id])
+        return cursor.rowcount == 1
+
+
+def firm_time_zone(db: Database, firm_id: int) -> str | None:
+    """The name of the time zone the firm's workspace shows times in, or None: UTC."""
+    row = _one(db, "SELECT time_zone FROM firms WHERE id = ?", [firm_id])
+    return row["time_zone"] if row and row["time_zone"] else None
+
+
+def set_firm_time_zone(db: Database, firm_id: int, name: str | None) -> bool:
+    """Save the firm's time zone (a name checked by the caller); None goes back to UTC."""
+    with write(db):
+        cursor = db.execute("UPDATE firms SET time_zone = ?, updated_at = ? WHERE id = ?",
+                            [name or None, _stamp(_now(None)), firm_id])
         return cursor.rowcount == 1

@@ -68,6 +68,10 @@ def answer_question(page: Any, question_id: str, raw: Any, *, js: bool,
     el = block(page, question_id)
     widget = el.get_attribute("data-widget")
     field = el.get_attribute("data-field")
+    if widget in ("number", "text") and not isinstance(raw, dict) and el.locator(
+            ".prefilled").count() and page.locator(f"#{field}").input_value() == (
+            typed if typed is not None else str(raw)):
+        return  # filled in from the firm's records as it should be: the section's Save keeps it
     actions = []
     if widget in ("radios", "checkboxes"):
         kind = "radio" if widget == "radios" else "checkbox"

@@ -66,11 +66,28 @@ def add_client(page: Any, base: str, name: str, sector: str = "", size: str = ""
     return int(found.group(1))
 
 
+def assessment_in(url: str) -> str:
+    """The id of the assessment a workspace address is about: its page, or one of its
+    interview sections (where "Start an interview" lands)."""
+    found = re.search(r"/workspace/assessments/([^/?#]+)", url)
+    assert found, f"not an assessment's address: {url}"
+    return found.group(1)
+
+
 def shown_link(page: Any) -> str:
     """The link on a "link for your client / owner" page (#share-link)."""
     link = page.locator("#share-link").input_value()
     assert link.startswith("http"), f"#share-link holds {link!r}"
     return link
+
+
+def open_client_link(page: Any, link: str, button: str = "Start the health check") -> Any:
+    """Open a firm's self-assessment link as its client does: the welcome page, then its
+    button. Returns the response the button leads to."""
+    response = page.goto(link)
+    assert response.status == 200, f"a client's link answers {response.status}"
+    expect(page.locator("h1")).to_contain_text("Your IT health check with")
+    return submit(page, button)
 
 
 # --- the owner's side -------------------------------------------------------------------------
