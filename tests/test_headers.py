@@ -79,6 +79,14 @@ def world(tmp_path_factory, module_database_url):
     shutdown_pool()
 
 
+def _logo_url(w) -> str:
+    """The address of the firm's logo that its client's pages give out (signed)."""
+    from assessment.web import branded
+
+    with w["app"].test_request_context():
+        return branded.look_of(w["admin"]["firm_id"]).logo_url
+
+
 def cases(w) -> dict[str, tuple[str, str, str]]:
     """Endpoint -> (who, method, URL). who: member (the signed-in admin), owner (an assessment
     open), anon (a new browser). A POST-only route is asked with GET (a 405 has headers too);
@@ -105,6 +113,8 @@ def cases(w) -> dict[str, tuple[str, str, str]]:
         "auth.require_totp": ("member", "GET", "/account/members/two-step"),
         "wizard.start": ("anon", "GET", "/assessment/start"),
         "wizard.resume": ("anon", "GET", f"/assessment/resume/{w['resume']}"),
+        "wizard.resume_open": ("anon", "POST", f"/assessment/resume/{w['resume']}"),
+        "brand.logo": ("anon", "GET", _logo_url(w)),
         "wizard.no_session": ("anon", "GET", "/assessment/none"),
         "wizard.start_again": ("owner", "GET", "/assessment/start-again"),
         "wizard.switch": ("owner", "GET", "/assessment/switch"),
@@ -157,6 +167,8 @@ def cases(w) -> dict[str, tuple[str, str, str]]:
         "workspace.branding_preview": ("member", "GET", "/workspace/branding/preview.pdf"),
         "workspace.prices": ("member", "GET", "/workspace/prices"),
         "workspace.save_prices": ("member", "POST", "/workspace/prices"),
+        "workspace.settings": ("member", "GET", "/workspace/settings"),
+        "workspace.save_settings": ("member", "POST", "/workspace/settings"),
     }
 
 
@@ -170,7 +182,8 @@ EXPECTED_STATUS = {
     "auth.members": 200, "wizard.section": 200, "public.claim": 200,
     "auth.accept_invite": 200, "workspace.update_client": 400,
     "workspace.save_branding": 400, "public.claim_confirm": 400,
-    "workspace.prices": 200, "workspace.save_prices": 400,
+    "workspace.prices": 200, "workspace.save_prices": 400, "brand.logo": 200,
+    "workspace.settings": 200, "workspace.save_settings": 400,
 }
 
 

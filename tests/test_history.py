@@ -15,9 +15,10 @@ def test_compare_finds_resolved_new_and_still_open(mini_bank):
                               "backup.tested": Answer.not_sure(),
                               "security.mfa": Answer("answered", "no")})
     diff = compare(before, after)
-    assert "Back up daily" in diff.resolved
-    assert "High-risk finding: No two-step login on email" in diff.new
-    assert "High-risk finding: Nobody knows whether backups work" in diff.still_open
+    assert "Back up daily" in [s.title for s in diff.steps_done]
+    assert [f.title for f in diff.findings_new] == ["No two-step login on email"]
+    assert [f.title for f in diff.findings_open] == ["Nobody knows whether backups work"]
+    assert not diff.findings_resolved
     backup = next(s for s in diff.sections if s.section_id == "backup")
     assert backup.before == 25.0 and backup.after == 50.0 and backup.delta == 25.0
 

@@ -90,8 +90,8 @@ def test_web_pages_and_brief_use_the_words(bank, app):
     assert [line["label"] for line in summary["legend"]] == ["Critical finding",
                                                              "High-risk finding"]
     diff = compare(score(bank, {}), result)
-    assert {t.split(":")[0] for t in diff.new if t.endswith(tuple(
-        f.title for f in result.critical_findings))} == {"Critical finding", "High-risk finding"}
+    assert {severity.label(f.severity) for f in diff.findings_new} == {"Critical finding",
+                                                                       "High-risk finding"}
     templates = ROOT / "assessment" / "templates"
     for name in ("wizard/results.html", "workspace/assessment.html"):
         text = (templates / name).read_text(encoding="utf-8")

@@ -17,7 +17,7 @@ from assessment.storage import clients as store
 from assessment.bank import Answer
 from assessment.storage import connect, save_answer, set_status, stored_answers
 
-from .workspace_fixtures import csrf_token, make_member, sign_in
+from .workspace_fixtures import csrf_token, make_member, open_client_link, sign_in, started_id
 
 pytestmark = pytest.mark.both_backends
 
@@ -72,7 +72,7 @@ def test_interview_saves_consultant_answers_notes_and_verification(app, firms):
     a = firms["a"]
     browser = a["browser"]
     started = post(browser, f"/workspace/clients/{a['client_id']}/interview")
-    assessment_id = started.headers["Location"].rsplit("/", 1)[-1]
+    assessment_id = started_id(started)
     page = browser.get(f"/workspace/assessments/{assessment_id}/interview/backup")
     text = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -98,7 +98,7 @@ def test_client_self_assessment_then_review_shows_both_answers(app, firms):
     made = post(a["browser"], f"/workspace/clients/{a['client_id']}/self-assessment")
     link = re.search(r'id="share-link"[^>]*value="([^"]+)"', made.get_data(as_text=True)).group(1)
     owner = app.test_client()
-    assert owner.get(link).status_code == 303
+    assert open_client_link(owner, link).status_code == 303
     page = owner.get("/assessment/section/backup").get_data(as_text=True)
     owner.post("/assessment/section/backup",
                data={"csrf_token": csrf_token(page), "q_backup__automatic": "daily",
@@ -125,7 +125,7 @@ def test_client_self_assessment_then_review_shows_both_answers(app, firms):
 def test_renew_copies_answers_marked_to_reconfirm(app, firms):
     a = firms["a"]
     first = post(a["browser"], f"/workspace/clients/{a['client_id']}/interview")
-    first_id = first.headers["Location"].rsplit("/", 1)[-1]
+    first_id = started_id(first)
     post(a["browser"], f"/workspace/assessments/{first_id}/interview/backup",
          {"q_backup__automatic": "daily", "v_q_backup__automatic": "0"},
          page=f"/workspace/assessments/{first_id}/interview/backup")
@@ -202,7 +202,7 @@ def test_claim_link_cannot_target_another_firms_client(app, firms):
 def test_exports_json_and_csv(app, firms):
     a = firms["a"]
     started = post(a["browser"], f"/workspace/clients/{a['client_id']}/interview")
-    assessment_id = started.headers["Location"].rsplit("/", 1)[-1]
+    assessment_id = started_id(started)
     post(a["browser"], f"/workspace/assessments/{assessment_id}/interview/backup",
          {"q_backup__automatic": "daily", "v_q_backup__automatic": "0",
           "n_q_backup__automatic": "=HYPERLINK(\"http://x\")"},
@@ -213,6 +213,7 @@ def test_exports_json_and_csv(app, firms):
         f"/workspace/clients/{a['client_id']}/answers.csv").get_data(as_text=True))))
     assert rows[0]["question_id"] == "backup.automatic"
     assert rows[0]["note"].startswith("'=")  # never run as a spreadsheet formula
+    assert rows[0]["counts"] == "yes"  # the answer the score and the reports use
     firm = json.loads(a["browser"].get("/workspace/export.json").data)
     assert firm["clients"][0]["assessments"]
 
@@ -235,7 +236,7 @@ def tenancy(app, firms):
     """Firm A's objects, and the clients that must not reach them."""
     a = firms["a"]
     started = post(a["browser"], f"/workspace/clients/{a['client_id']}/interview")
-    a["assessment_id"] = started.headers["Location"].rsplit("/", 1)[-1]
+    a["assessment_id"] = started_id(started)
     post(a["browser"], f"/workspace/clients/{a['client_id']}/self-assessment")
     db = db_of(app)
     a["self_id"] = store.client_assessments(db, a["firm_id"], a["client_id"])[-1]["id"]
@@ -288,6 +289,9 @@ def cases(t) -> dict[str, tuple[str, str]]:
         "auth.reset_member_totp": ("POST", f"/account/members/{a['user_id']}/reset-two-step"),
         "auth.accept_invite": ("GET", "/account/invite/not-a-real-invite-token"),
         "wizard.resume": ("GET", "/assessment/resume/not-a-real-resume-token"),
+        "wizard.resume_open": ("POST", "/assessment/resume/not-a-real-resume-token"),
+        # A firm's logo is served only at the address its client's pages give (signed).
+        "brand.logo": ("GET", f"/brand/{a['firm_id']}/not-the-signed-key/logo.png"),
         "wizard.section": ("GET", "/assessment/section/no-such-section"),
         "public.claim": ("GET", "/claim/not-a-real-claim-token"),
         "public.claim_confirm": ("POST", "/claim/not-a-real-claim-token"),

@@ -49,7 +49,8 @@ INVITE_RATE_LIMITED = ("Too many tries from your network. Wait five minutes, the
 ROLE_LABELS = {"admin": "Admin", "consultant": "Consultant"}
 # Links in the workspace menu, shown only when their endpoint exists (blueprints land one by one).
 NAV = (("workspace.clients", "Clients", False), ("workspace.branding", "Branding", True),
-       ("workspace.prices", "Prices", True), ("auth.members", "Members", True),
+       ("workspace.prices", "Prices", True), ("workspace.settings", "Settings", True),
+       ("auth.members", "Members", True),
        ("auth.account", "Your account", False))
 
 

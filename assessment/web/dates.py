@@ -1,12 +1,70 @@
-"""Dates as pages show them. Times are stored in UTC (ISO 8601) and shown in UTC, saying so."""
+"""Dates as pages show them. Times are stored in UTC (ISO 8601). The workspace shows them in the
+firm's time zone (a firm setting; UTC until an admin sets one), saying which ("14:05 CET");
+owners' pages show them in UTC."""
 
 from __future__ import annotations
 
-from datetime import datetime, UTC
+from datetime import datetime, tzinfo, UTC
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from flask import Flask
+from flask import Flask, g, has_request_context, request
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Pages that belong to a firm's members, where the firm's time zone applies.
+MEMBER_BLUEPRINTS = ("workspace", "auth")
+# Old or technical names left out of the list a firm chooses from ("Etc/GMT+5" means UTC-5).
+_LEFT_OUT = ("Etc/", "posix/", "right/", "SystemV/")
+
+
+@lru_cache(maxsize=1)
+def zone_names() -> tuple[str, ...]:
+    """The time zones a firm can choose: UTC, then every "Area/City" name, sorted."""
+    names = {n for n in available_timezones() if "/" in n and not n.startswith(_LEFT_OUT)}
+    return ("UTC", *sorted(names))
+
+
+def valid_zone(name: str | None) -> bool:
+    return bool(name) and name in zone_names()
+
+
+def zone_of(name: str | None) -> tzinfo:
+    """The zone by its name; UTC for none, or a name this machine does not know."""
+    if not valid_zone(name):
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def zone() -> tzinfo:
+    """The zone this request's pages show times in: the signed-in member's firm's on the
+    workspace's pages, else UTC. Looked up once per request."""
+    if not has_request_context():
+        return UTC
+    if "time_zone" not in g:
+        g.time_zone = _member_zone()
+    return g.time_zone
+
+
+def _member_zone() -> tzinfo:
+    if request.blueprint not in MEMBER_BLUEPRINTS:
+        return UTC
+    from ..storage import accounts
+    from .auth import signed_in_member
+    from .db import get_db
+
+    member = signed_in_member()
+    if member is None or not member.is_authenticated:
+        return UTC
+    return zone_of(accounts.firm_time_zone(get_db(), member.firm_id))
+
+
+def abbreviation(moment: datetime) -> str:
+    """"CET", "UTC", or "UTC+03" where the zone has no letters for it."""
+    name = moment.tzname() or "UTC"
+    return f"UTC{name}" if name[:1] in "+-" else name
 
 
 def _parse(iso: str | None) -> datetime | None:
@@ -19,19 +77,28 @@ def _parse(iso: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def local(iso: str | None, where: tzinfo | None = None) -> datetime | None:
+    """The stored time in the zone of this page (or `where`)."""
+    moment = _parse(iso)
+    return moment.astimezone(where or zone()) if moment else None
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
 def day(iso: str | None) -> str:
     """"3 Mar 2025": reads the same in every country, where 03-04 does not."""
-    moment = _parse(iso)
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}" if moment else ""
+    moment = local(iso)
+    return _day(moment) if moment else ""
 
 
 def day_time(iso: str | None) -> str:
-    """"3 Mar 2025, 14:05 UTC"."""
-    moment = _parse(iso)
+    """"3 Mar 2025, 14:05 CET"."""
+    moment = local(iso)
     if moment is None:
         return ""
-    moment = moment.astimezone(UTC)
-    return f"{day(moment.isoformat())}, {moment:%H:%M} UTC"
+    return f"{_day(moment)}, {moment:%H:%M} {abbreviation(moment)}"
 
 
 def init_app(app: Flask) -> None:
