@@ -162,23 +162,36 @@ def _this_week(result: Result) -> list[str]:
 
 def _good(result: Result) -> dict:
     """What is good, honestly: sections at or above GOOD_SECTION, and the heaviest answers at
-    best practice. When nothing is, say so and name what is closest."""
+    best practice, each as a sentence. When no area is good, say so and name the closest,
+    without taking back the good answers named above it."""
     sections = [{"title": s.section.title, "score": s.score} for s in result.sections
                 if s.section.kind == "scored"]
+    titles = {s.section.id: s.section.title for s in result.sections}
     strong = sorted((s for s in sections if s["score"] is not None
                      and s["score"] >= GOOD_SECTION), key=lambda s: (-s["score"], s["title"]))
-    lines = [f"{s['title']}: {s['score']} out of 100." for s in strong[:GOOD_SECTIONS]]
+    lines = [f"In good shape: {s['title']}, at {s['score']} out of 100."
+             for s in strong[:GOOD_SECTIONS]]
     best = sorted((o for o in result.outcomes if o.counts and o.share >= 1),
                   key=lambda o: (-o.question.weight, o.index))
-    answers = [f"{o.question.text} {o.answer_label}." for o in best[:GOOD_ANSWERS]]
+    answers = [strength(o.question, o.answer_label, titles.get(o.section_id, ""))
+               for o in best[:GOOD_ANSWERS]]
     closest = None
     if not strong:
         scored = [s for s in sections if s["score"] is not None]
         if scored:
             top = max(scored, key=lambda s: (s["score"], s["title"]))
-            closest = f"No area is in good shape yet. The closest is {top['title']}, at " \
-                      f"{top['score']} out of 100."
+            start = "No area as a whole" if answers else "No area"
+            closest = (f"{start} is in good shape yet: the closest is {top['title']}, at "
+                       f"{top['score']} out of 100.")
     return {"lines": lines, "answers": answers, "closest": closest,
             "nothing": not lines and not answers}
 
 
+def strength(question, answer: str, section: str) -> str:
+    """A best-practice answer as a sentence: the bank's own (`strength`), or for a bank without
+    one, the area and the answer given."""
+    if question.strength:
+        return question.strength
+    said = answer.rstrip(".")
+    return f"{section}: “{said}”, which is best practice." if section else \
+        f"“{said}”, which is best practice."

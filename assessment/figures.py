@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .bank import Answer, Bank, Question
-from .bank.types import exact_number
+from .bank.types import _AROUND, _GAPS, exact_number
 from .costs import CURRENCIES, HOURS_PER_YEAR_FACTOR
 
 # A unit's words when the question gives none (its `unit_label`), and their singular.
@@ -55,6 +55,16 @@ def show_figure(q: Question, value: float, symbol: str = "") -> str:
         first, _, rest = words.partition(" ")
         words = " ".join(filter(None, (SINGULAR.get(first, first), rest)))
     return f"{number} {words}"
+
+
+def read_as_typed(typed: str, value: float) -> bool:
+    """Whether a figure was typed the way it is saved, so saying how it was read adds nothing:
+    "600", "£600", "9,500" and "9 500" are; "9.500,00" (9,500) and "12,5" (12.5) are not."""
+    found = _AROUND.match(typed.strip())
+    body = "".join(c for c in (found["body"] if found else typed) if c not in _GAPS)
+    sign = "-" if found and found["sign"] else ""
+    plain = exact_number(value)
+    return sign + body in (plain, plain.replace(",", ""))
 
 
 def show_answer(q: Question, answer: Answer | None, symbol: str = "") -> str:

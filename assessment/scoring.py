@@ -172,6 +172,7 @@ class Result(NamedTuple):
     unknowns: Unknowns | None = None
     # Why steps wait past 90 days: "limit" or "room" (plan.Placement.waits); None when none do.
     later_reason: str | None = None
+    bank_title: str = ""  # the question set's name, for the report's method page
 
     @property
     def complete(self) -> bool:
@@ -486,6 +487,7 @@ def score(bank: Bank, answers: Mapping[str, Answer]) -> Result:
         provisional=bool(unknowns and unknowns.provisional),
         unknowns=unknowns,
         later_reason=placement.waits,
+        bank_title=bank.title,
     )
 
 

@@ -4,6 +4,8 @@ SQLite file."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assessment import create_app
@@ -71,3 +73,87 @@ def test_addresses_built_by_templates_follow_their_arguments_and_the_request(app
         assert cached_url_for("wizard.section", section_id="backup") == "/mounted" + backup
     with app.test_request_context("/", base_url="https://other.test/"):
         assert cached_url_for("wizard.hub", _external=True).startswith("https://other.test/")
+
+
+# ---- the owner's pages: what a client met (issue "One truth", point 5) ---------------------
+
+def _open_with(app, answers: dict, *, finished: bool = False):
+    """A browser with a self-assessment open holding these answers; and its private link."""
+    from assessment.scoring import parse_answer
+    from assessment.storage import create_assessment, save_answer, set_status
+    from assessment.web import owner
+    from assessment.web.db import current_bank, get_db
+
+    with app.app_context():
+        db, bank = get_db(), current_bank()
+        token, token_hash = owner.new_resume_token()
+        assessment_id = create_assessment(db, bank, resume_token_hash=token_hash)
+        for qid, raw in answers.items():
+            save_answer(db, assessment_id, qid, base_version=0, source="owner",
+                        answer=parse_answer(bank.question_by_id[qid], raw))
+        if finished:
+            set_status(db, assessment_id, "finished")
+    browser = app.test_client()
+    link = f"/assessment/resume/{token}"
+    assert browser.get(link).status_code == 303
+    return browser, link
+
+
+def _reference_answers(name: str) -> dict:
+    import json
+
+    from .conftest import FIXTURES
+
+    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))["answers"]
+
+
+def test_check_your_answers_puts_finish_first_and_says_a_scale_answer_in_words(app):
+    """All answered: the page opens with "All questions are answered" and Finish, before the
+    first answer; a 1-5 answer reads with what its ends mean, never a bare "1"."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    browser, _ = _open_with(app, _reference_answers("break_fix_untested_backups"))
+    page = browser.get("/assessment/review").get_data(as_text=True)
+    top = page.index("All questions are answered")
+    finish = page.index('id="finish-top"')
+    assert top < finish < page.index('class="review-section"')
+    assert "Finish now and see your results" in page  # at the top
+    assert "Finish and see your results" in page  # and at the end
+    assert "1 of 5 (Not at all: it depends on what breaks)" in page
+    response = browser.post("/assessment/finish")
+    assert response.headers["Location"].endswith("/assessment/results")
+
+
+def test_check_your_answers_lists_what_is_missing_first_without_a_finish_that_fails(app):
+    answers = _reference_answers("break_fix_untested_backups")
+    del answers["backup.automatic"], answers["costs.predictable"]
+    browser, _ = _open_with(app, answers)
+    page = browser.get("/assessment/review").get_data(as_text=True)
+    assert "2 questions still need an answer" in page
+    assert page.index("still need an answer") < page.index('class="review-section"')
+    assert "All questions are answered" not in page and 'id="finish-top"' not in page
+    assert "/assessment/section/backup?back=review#q-backup.automatic" in page
+
+
+def test_keep_this_link_is_shown_once_per_assessment_whatever_the_browser(app):
+    """"Shown here once" is true: after the first page is saved in one browser, saving a page in
+    another browser opened with the private link does not show it again."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    first, link = _open_with(app, {})
+    saved = first.post("/assessment/section/profile",
+                       data={"q_profile__business_name": "Bakery", "then": "next"})
+    assert "Keep this link to come back" in first.get(saved.headers["Location"]).get_data(
+        as_text=True)
+    second = app.test_client()
+    assert second.get(link).status_code == 303
+    saved = second.post("/assessment/section/backup",
+                        data={"q_backup__automatic": "daily", "then": "next"})
+    assert saved.status_code == 303
+    after = second.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "Keep this link to come back" not in after and "shown here once" not in after
+    assert link in second.get("/assessment/").get_data(as_text=True)  # the overview keeps it
+
+
+def test_the_progress_label_keeps_the_percentage_apart(app):
+    browser, _ = _open_with(app, {"profile.business_name": "Bakery"})
+    page = browser.get("/assessment/section/backup").get_data(as_text=True)
+    assert re.search(r'left</span> <span class="progress-percent">\d+%</span>', page)

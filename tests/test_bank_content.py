@@ -402,3 +402,28 @@ def test_an_honest_near_miss_never_scores_worse_than_silence(bank):
     assert owned_up.score >= quiet.score
     assert owned_up.band == quiet.band
     assert left_open.score < owned_up.score
+
+
+def test_every_scored_question_says_its_best_answer_as_a_sentence(bank):
+    """"What is good" prints a scored question's `strength` when its answer earns all the
+    points: a short sentence about the business, never the question again."""
+    missing = [q.id for q in bank.questions if q.scored and not q.strength]
+    assert not missing, f"scored questions without a strength: {missing}"
+    for q in bank.questions:
+        if q.strength:
+            assert q.strength.endswith(".") and "?" not in q.strength, q.id
+            assert len(q.strength) <= 130, f"{q.id}: keep the strength short"
+            assert q.strength.rstrip(".") not in q.text, q.id
+
+
+def test_yearly_sales_are_asked_only_without_an_hourly_cost(bank):
+    """Sales only estimate the hourly cost of downtime: given the hourly cost, they are not
+    asked, and the reference answer sets (which give both) score as before."""
+    revenue = bank.question_by_id["profile.annual_revenue"]
+    assert revenue.condition_refs == ("profile.downtime_cost_per_hour",)
+    for name in FIXTURE_NAMES:
+        data, result = load_fixture(bank, name)
+        outcome = next(o for o in result.outcomes if o.question.id == revenue.id)
+        assert not outcome.applicable, name
+        assert "annual_revenue" not in result.profile
+        assert result.costs.hourly_basis == "given"

@@ -184,3 +184,17 @@ def test_a_workstream_must_be_declared(mini_bank_dir):
         load_bank(mini_bank_dir)
     assert "mini/security.yaml: workstream: name one of the workstreams in bank.yaml: backups" \
         in str(caught.value)
+
+
+def test_a_strength_is_only_for_a_scored_question(mini_bank_dir):
+    """`strength` says what the best answer means for "What is good"; an unscored question has
+    no best answer."""
+    path = mini_bank_dir / "security.yaml"
+    path.write_text(path.read_text().replace(
+        "    weight: 1\n    show_if: {q: security.wifi, equals: separate}\n",
+        "    weight: 0\n    strength: Guests need a password.\n"
+        "    show_if: {q: security.wifi, equals: separate}\n"))
+    with pytest.raises(BankError) as caught:
+        load_bank(mini_bank_dir)
+    assert "mini/security.yaml: questions[3].strength: only for a scored question: it says " \
+           "what its best answer means" in {str(p) for p in caught.value.problems}

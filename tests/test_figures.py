@@ -200,3 +200,76 @@ def test_contradicting_figures_send_the_owner_back_to_a_message_naming_both(app,
     assert reply.status_code == 200, reply.get_json()
     assert [c["key"] for c in reply.get_json()["checks"]] == [
         "repairs_over_spend", "outages_over_open_hours"]
+
+
+# ---- one currency sign, short notices, and answers to questions no longer asked ------------
+
+REVENUE = "profile.annual_revenue"
+HOURLY = "profile.downtime_cost_per_hour"
+
+
+def test_a_figure_typed_with_its_currency_sign_shows_one_sign(app, owner):
+    """"£600" typed in a money box: saved as 600, and the box (beside its "£") shows 600, not
+    "£600", also when the page comes back with a problem elsewhere on it."""
+    response = _save(owner, **{"profile.currency": "gbp", SPEND: "£600",
+                               "profile.staff_count": "lots"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert _stored(app, owner)[SPEND] == 600
+    assert re.search(r'name="q_profile__it_spend_12m" value="600"', page), "box shows two signs"
+    assert "Saved as £600" in page
+    reply = owner.post("/assessment/answer", json={
+        "question": REPAIRS, "answer": "£250", "base_version": 0, "client_key": "key-sign"})
+    assert reply.get_json()["saved_as"] == "£250" and reply.get_json()["box"] == "250"
+
+
+def test_figures_typed_plainly_are_not_echoed_and_the_rest_share_one_notice(app, owner):
+    """Without JavaScript, a figure typed as it is saved ("600", "£600", "9,500") needs no
+    "Saved as"; those read from another form ("1.200,5") are named in one short notice, not a
+    box each."""
+    response = _save(owner, **{"profile.currency": "gbp", SPEND: "£9,500", REPAIRS: "600",
+                               "profile.open_hours_per_week": "40"})
+    page = owner.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Saved as" not in page and "you typed" not in page
+    response = _save(owner, **{SPEND: "9.600,00", REPAIRS: "1.200,5",
+                               "profile.outage_hours_12m": "12,5"})
+    assert response.status_code == 303
+    page = owner.get(response.headers["Location"]).get_data(as_text=True)
+    notices = re.findall(r'<div class="notice notice-success"[^>]*>([^<]*)</div>', page)
+    assert notices == ["Figures saved as: 12.5 hours (you typed “12,5”), £9,600 (you typed "
+                       "“9.600,00”), £1,200.50 (you typed “1.200,5”)."]
+
+
+def test_yearly_sales_are_not_asked_or_kept_once_the_hourly_cost_is_given(app, owner, bank):
+    """Yearly sales only estimate the hourly cost: with the hourly cost given they are not
+    asked, and what was typed for them is not kept, with a notice saying so. Emptying the
+    hourly cost asks for them again."""
+    assert bank.question_by_id[REVENUE].show_if is not None
+    assert not _hidden(owner.get(PROFILE).get_data(as_text=True), REVENUE)
+    # Both typed on the page without JavaScript: the hourly cost is kept, the sales are not.
+    response = _save(owner, **{"profile.currency": "gbp", HOURLY: "850", REVENUE: "2,100,000"})
+    assert response.status_code == 303
+    stored = _stored(app, owner)
+    assert stored[HOURLY] == 850 and REVENUE not in stored
+    page = owner.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Not kept: £2,100,000 for “What are the business&#39;s yearly sales, roughly?” Your " \
+           "other answers on that page mean it is not asked; change them and it shows again." \
+           in page
+    # Sales saved while the hourly cost was empty, then the hourly cost given: not kept either.
+    _save(owner, **{HOURLY: ""})
+    assert HOURLY not in _stored(app, owner)
+    _save(owner, **{REVENUE: "950000"})
+    assert _stored(app, owner)[REVENUE] == 950000
+    response = _save(owner, **{HOURLY: "400", REVENUE: "950,000"})
+    assert REVENUE not in _stored(app, owner)
+    assert "Not kept" in owner.get(response.headers["Location"]).get_data(as_text=True)
+    assert _hidden(owner.get(PROFILE).get_data(as_text=True), REVENUE)
+    _save(owner, **{HOURLY: ""})
+    assert not _hidden(owner.get(PROFILE).get_data(as_text=True), REVENUE)
+
+
+def _hidden(page: str, question_id: str) -> bool:
+    """Whether the page hides a question (it is not asked)."""
+    tag = re.search(rf'<div class="question[^"]*"\s+id="q-{re.escape(question_id)}"[^>]*>', page)
+    assert tag, f"{question_id} is not on the page"
+    return tag.group(0).rstrip(">").rstrip().endswith("hidden")

@@ -226,3 +226,72 @@ def test_costs_are_left_out_without_figures(bank):
     assert report.result.costs is None
     html = render_print_html(report)
     assert 'id="costs"' not in html and "#costs" not in html
+
+
+# ---- what a director met (issue "One truth", point 5) --------------------------------------
+
+def test_a_scale_answer_is_printed_with_what_its_ends_mean(break_fix, bank):
+    """The register and every answer say "1 of 5 (Not at all: ...)", never a bare "1"."""
+    q = bank.question_by_id["costs.predictable"]
+    assert q.kind.display(q, 1) == "1 of 5 (Not at all: it depends on what breaks)"
+    assert q.kind.display(q, 2) == ("2 of 5 (1 is “Not at all: it depends on what breaks”, "
+                                    "5 is “Very well: the bills are known in advance”)")
+    assert q.kind.display(q, 5) == "5 of 5 (Very well: the bills are known in advance)"
+    full = ReportInput(**{**break_fix.__dict__, "full": True})
+    context = build_context(full)
+    row = next(r for r in context["register"] if r["question_id"] == "costs.predictable")
+    assert row["answer"] == "1 of 5 (Not at all: it depends on what breaks)"
+    html = render_html(full)
+    assert "Answer: 1 of 5 (Not at all: it depends on what breaks)" in html
+    assert html.count("1 of 5 (Not at all: it depends on what breaks)") >= 2  # every answer too
+
+
+def test_what_is_good_is_said_in_sentences_and_never_taken_back(bank, break_fix):
+    """Each good answer is a sentence about the business (its `strength` in the bank), not the
+    question and the answer run together; with no area at 75 or more, the closing line says so
+    without contradicting the good answers above it."""
+    from assessment.brief import brief
+
+    good = brief(break_fix.result)["good"]
+    assert good["answers"] == ["Your data is backed up by itself, every day or more often."]
+    assert good["closest"].startswith("No area as a whole is in good shape yet: the closest is")
+    html = render_html(break_fix)
+    section = html[html.index("<h2>What is good</h2>"):html.index('aria-labelledby="plan"')]
+    assert "Is your business data backed up" not in section
+    assert "Your data is backed up by itself, every day or more often." in section
+    assert "No area is in good shape" not in section
+    well = json.loads((FIXTURES / "well_run_managed.json").read_text())["answers"]
+    answers, _ = parse_answers(bank, well)
+    good = brief(score(bank, answers))["good"]
+    assert good["lines"][0].startswith("In good shape: ") and good["closest"] is None
+    assert all(line.endswith(".") and "?" not in line for line in good["lines"] + good["answers"])
+
+
+def test_a_bank_without_strengths_still_says_good_answers_plainly(bank):
+    """A bank stored with older assessments has no `strength`: the area and the answer, marked
+    as best practice, never the question's wording."""
+    from assessment.brief import strength
+
+    q = bank.question_by_id["backup.automatic"].model_copy(update={"strength": None})
+    said = strength(q, "Yes, automatically, every day or more often", "Backups")
+    assert said == "Backups: “Yes, automatically, every day or more often”, which is best practice."
+    assert q.text not in said
+
+
+def test_the_cover_carries_the_money_and_the_first_three_steps(break_fix):
+    html = render_html(break_fix)
+    cover = html[html.index('class="cover"'):html.index('class="part brief"')]
+    assert "What trouble costs" in cover and "$8,500" in cover and "$26,350" in cover
+    context = build_context(break_fix)
+    for a in context["first_actions"][:3]:
+        assert f'href="#action-{a.number}"' in cover and a.title in cover
+    assert context["first_actions"][3].title not in cover
+
+
+def test_the_method_page_names_the_question_set_in_plain_words(break_fix):
+    html = render_html(break_fix)
+    method = html[html.index('id="method"'):]
+    assert "<dt>Question set</dt><dd>IT Health Assessment, version 2.1.0</dd>" in method
+    assert "questions applied to the business; 4 answered “Not sure”, which count as gaps" in method
+    for jargon in ("Bank fingerprint", "Question bank", "counted in the score", "it_health"):
+        assert jargon not in method, jargon

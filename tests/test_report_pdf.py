@@ -14,12 +14,15 @@ import json
 import re
 import subprocess
 from datetime import date
+from itertools import pairwise
 
+import pdfplumber
 import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from assessment.report import Branding, RenderPool, ReportInput, render_print_html
+from assessment.report import (DEFAULT_BRANDING, Branding, RenderPool, ReportInput,
+                               render_print_html)
 from assessment.scoring import parse_answers, score
 
 from .conftest import FIXTURES
@@ -30,6 +33,7 @@ SINGLE = FIXTURES / "single_critical_exposure.json"
 REFERENCE_SETS = ("break_fix_untested_backups", "single_critical_exposure", "unsure_mixed",
                   "well_run_managed")
 CONTENTS_PAGE = 1  # the contents are on the cover
+CONTENTS_X = 345  # in points: the contents column, right of the first steps on the cover
 HEADER_POINTS = 58  # the running header sits in the top margin (21 mm is about 60 pt)
 MAX_LEADERSHIP_PAGES, MAX_LEADERSHIP_WORDS = 12, 6000
 LEADERSHIP_PARTS = ["The brief", "The plan", "What IT problems cost you", "Scores by area",
@@ -129,6 +133,20 @@ def reference_pdfs(pool, bank, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def reference_full_pdfs(pool, bank, tmp_path_factory):
+    """The full report of every reference answer set: name -> PDF path."""
+    folder = tmp_path_factory.mktemp("references_full")
+    out = {}
+    for name in REFERENCE_SETS:
+        raw, result = load(FIXTURES / f"{name}.json", bank)
+        path = folder / f"{name}.pdf"
+        path.write_bytes(pool.render(render_print_html(ReportInput(
+            result=result, business_name=raw.get("profile.business_name", ""), full=True))))
+        out[name] = path
+    return out
+
+
+@pytest.fixture(scope="module")
 def reader(break_fix_pdf):
     return PdfReader(break_fix_pdf)
 
@@ -185,6 +203,41 @@ def test_the_cover_has_no_running_header_or_footer(break_fix_pdf, reader):
     assert "Harbour Street Dental" in cover
 
 
+def test_the_cover_names_what_trouble_costs_and_the_first_three_steps(break_fix_pdf,
+                                                                      break_fix, reader):
+    """A director who reads only the cover still sees the money at stake and what to do this
+    month: the first three steps of the plan, numbered as in it."""
+    cover = flat(pdftotext(break_fix_pdf, "-f", "1", "-l", "1"))
+    assert "A working day without IT costs about $8,500" in cover
+    assert "$26,350 in lost working time" in cover
+    first = break_fix.result.roadmap[0]
+    steps = [s for s in break_fix.result.steps if s.days == first.days]
+    assert len(steps) > 3
+    for number, step in enumerate(steps[:3], start=1):
+        assert f"{number} {flat(step.title)}" in cover, step.title
+    assert flat(steps[3].title) not in cover
+    assert f"The first 3 of {len(steps)} steps" in cover
+    # Still one page: the brief starts on the second.
+    assert _body_lines(break_fix_pdf, 2)[0] == "The brief"
+
+
+def test_the_method_page_speaks_plainly_and_the_version_stays_traceable(break_fix_pdf, reader,
+                                                                         break_fix):
+    result = break_fix.result
+    page = flat(pdftotext(break_fix_pdf, "-f", str(len(reader.pages)),
+                          "-l", str(len(reader.pages))))
+    assert "How this report was made" in page
+    assert f"Question set IT Health Assessment, version {result.bank_version}" in page
+    unsure = len([o for o in result.not_sure if o.question.scored])
+    assert re.search(rf"Questions \d+ questions applied to the business; {unsure} answered "
+                     r"“Not sure”, which count as gaps", page), page
+    for jargon in ("fingerprint", "Bank", "counted in the score", result.bank_hash[:12],
+                   result.bank_id):
+        assert jargon not in page, jargon
+    # The exact question set stays traceable, in the file's own details.
+    assert result.bank_hash[:12] in reader.metadata["/Creator"]
+
+
 def test_the_running_header_names_the_section(break_fix_pdf):
     second = pdftotext(break_fix_pdf, "-f", "2", "-l", "2")
     header = [line for line in second.splitlines() if line.strip()][:2]
@@ -195,8 +248,9 @@ def test_the_running_header_names_the_section(break_fix_pdf):
 
 
 def _contents(pdf_path) -> list[tuple[str, int]]:
-    lines = pdftotext(pdf_path, "-layout", "-f", str(CONTENTS_PAGE), "-l",
-                      str(CONTENTS_PAGE)).splitlines()
+    lines = pdftotext(pdf_path, "-layout", "-f", str(CONTENTS_PAGE), "-l", str(CONTENTS_PAGE),
+                      "-x", str(CONTENTS_X), "-y", "0", "-W", str(600 - CONTENTS_X),
+                      "-H", "842").splitlines()
     lines = lines[[line.strip() for line in lines].index("Contents") + 1:]
     entries = []
     for line in lines:
@@ -379,3 +433,57 @@ def test_a_branded_report_carries_firm_logo_contact_and_consultant_marks(branded
     assert len(cover_images) == 1, "the logo is on the cover"
     distinct = {image.data for page in PdfReader(branded_pdf).pages for image in page.images}
     assert len(distinct) == 1, "the logo is the only image"
+
+
+# ---------------------------------------------------------------- tables across pages
+
+
+def _table_pieces(pdf_path) -> list[dict]:
+    """Each piece of a table on a page, read back with pdfplumber: its page, the top of its
+    heading row, the heading's words and how many body rows follow it. The heading cells are
+    filled with the brand colour (repeated on each page a table runs onto); each body row's
+    cells are underlined."""
+    primary = tuple(int(DEFAULT_BRANDING.primary[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    pieces = []
+    with pdfplumber.open(pdf_path) as pdf:
+        for number, page in enumerate(pdf.pages, start=1):
+            filled = [r for r in page.rects if 10 < r["height"] < 40
+                      and len(r.get("non_stroking_color") or ()) == 3
+                      and all(abs(a - b) < 0.01
+                              for a, b in zip(r["non_stroking_color"], primary, strict=True))]
+            rows: dict[int, list] = {}
+            for rect in filled:
+                rows.setdefault(round(rect["top"]), []).append(rect)
+            headings = sorted((top, cells) for top, cells in rows.items() if len(cells) > 1)
+            for i, (top, cells) in enumerate(headings):
+                cells.sort(key=lambda r: r["x0"])
+                first, bottom = cells[0], max(c["bottom"] for c in cells)
+                end = headings[i + 1][0] if i + 1 < len(headings) else page.height
+                lines = {round(line["top"], 1) for line in page.lines
+                         if abs(line["x0"] - first["x0"]) < 1 and abs(line["x1"] - first["x1"]) < 1
+                         and bottom < line["top"] < end}
+                words = page.crop((first["x0"], top, cells[-1]["x1"], bottom)).extract_text()
+                pieces.append({"page": number, "top": top, "heading": flat(words),
+                               "rows": len(lines)})
+    return pieces
+
+
+def test_no_table_leaves_a_single_row_on_a_page(reference_pdfs, reference_full_pdfs):
+    """Where a table runs onto the next page, at least two of its rows are on each page: never
+    a heading and one row at the foot of a page, nor one row under the repeated heading."""
+    paths = {f"{name} (leadership)": path for name, (_, path) in reference_pdfs.items()}
+    paths |= {f"{name} (full)": path for name, path in reference_full_pdfs.items()}
+    splits = 0
+    for name, path in paths.items():
+        pieces = _table_pieces(path)
+        assert pieces, f"{name}: no table found"
+        for before, after in pairwise(pieces):
+            continued = (after["page"] == before["page"] + 1
+                         and after["top"] < HEADER_POINTS + 20
+                         and after["heading"] == before["heading"])
+            if continued:
+                splits += 1
+                assert before["rows"] >= 2 and after["rows"] >= 2, (
+                    f"{name}: {before['heading']!r} leaves {before['rows']} row(s) on page "
+                    f"{before['page']} and {after['rows']} on page {after['page']}")
+    assert splits, "no table ran onto a second page: the check checked nothing"

@@ -379,6 +379,9 @@ def _check_v2(q: Question, seen: dict[str, Question]) -> list[tuple[str, str]]:
                                                          "than the main one"))
     if q.scored_when_hidden and (q.show_if is None or not q.scored):
         problems.append(("scored_when_hidden", "only for a scored question with a show_if"))
+    if q.strength is not None and not q.scored:
+        problems.append(("strength", "only for a scored question: it says what its best "
+                                     "answer means"))
     for j, r in enumerate(q.recommendations):
         for field in ("who", "cost", "done_when"):
             if getattr(r, field) is None:

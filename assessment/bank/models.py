@@ -176,6 +176,8 @@ class Question(Model):
     unit_label: Text | None = None  # the words after the figure: "people", "hours a week"
     low_label: Text | None = None
     high_label: Text | None = None
+    # The best answer as one plain sentence about the business, for "What is good".
+    strength: Text | None = None
     bands: tuple[NumberBand, ...] = ()
     max_score: float | None = Field(default=None, gt=0)
     feeds: str | None = None

@@ -351,6 +351,19 @@ class Scale(QuestionType):
     def points(self, q: Question, value: Value) -> float:
         return (value - q.min) / (q.max - q.min)
 
+    def display(self, q: Question, value: Value) -> str:
+        """A point on the scale with what its ends mean, so a bare "2" is never printed:
+        "2 of 5 (1 is “Not at all”, 5 is “Very well”)", "5 of 5 (Very well)"."""
+        low, high = int(q.min), int(q.max)
+        point = f"{value} of {high}" if low == 1 else f"{value} on a scale of {low} to {high}"
+        if value == low and q.low_label:
+            return f"{point} ({q.low_label})"
+        if value == high and q.high_label:
+            return f"{point} ({q.high_label})"
+        ends = [f"{end} is “{label}”" for end, label in ((low, q.low_label), (high, q.high_label))
+                if label]
+        return f"{point} ({', '.join(ends)})" if ends else point
+
 
 class FreeText(QuestionType):
     name = "text"

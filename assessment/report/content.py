@@ -15,7 +15,7 @@ import base64
 from dataclasses import dataclass
 
 from .. import plan_text, severity, wording
-from ..brief import brief, format_number
+from ..brief import brief, format_number, plural
 from ..plan import Step
 from ..scoring import Finding, Outcome, Result
 from . import charts
@@ -72,6 +72,8 @@ def _answer_text(outcome: Outcome, symbol: str) -> tuple[str, list[str]]:
     if q.type == "multi":
         labels = [q.choice_by_id[item].label for item in answer.value]
         return ("None of these" if not labels else "; ".join(labels)), labels
+    if q.type == "scale":
+        return outcome.answer_label, []  # with what its ends mean: "2 of 5 (1 is ...)"
     if isinstance(answer.value, (int, float)) and not isinstance(answer.value, bool):
         number = format_number(answer.value)
         if q.unit == "money":
@@ -202,6 +204,8 @@ def build_context(report: ReportInput) -> dict:
         "method": {
             "bank_id": result.bank_id, "bank_version": result.bank_version,
             "bank_hash": result.bank_hash[:HASH_PREFIX],
+            "bank_title": result.bank_title or PRODUCT_NAME,
+            "questions_text": _questions_text(result),
             "questions_applicable": sum(1 for o in result.outcomes
                                         if o.applicable and o.question.scored),
             "questions_counted": sum(1 for o in result.outcomes if o.counts),
@@ -215,6 +219,25 @@ def build_context(report: ReportInput) -> dict:
             "score_bar": charts.SCORE_BAR,
         },
     }
+
+
+def _questions_text(result: Result) -> str:
+    """How many questions the score rests on, in plain words: "54 questions applied to the
+    business; 3 answered “Not sure”, which count as gaps"."""
+    scored = [o for o in result.outcomes if o.applicable and o.question.scored]
+    unsure = sum(1 for o in scored if o.answer is not None and o.answer.state == "not_sure")
+    left_out = sum(1 for o in scored if o.answer is not None and o.answer.state == "na")
+    parts = [f"{plural(len(scored), 'question')} applied to the business"]
+    if unsure:
+        parts.append(f"{unsure} answered “Not sure”, which count as gaps")
+    if left_out:
+        parts.append(f"{left_out} marked “Does not apply”, left out of the score")
+    ruled_out = sum(1 for o in result.outcomes if o.counts and not o.applicable)
+    if ruled_out:
+        parts.append(f"{ruled_out} more not asked because an earlier answer rules "
+                     f"{'it' if ruled_out == 1 else 'them'} out, counted as "
+                     f"{'a gap' if ruled_out == 1 else 'gaps'}")
+    return "; ".join(parts)
 
 
 def _section_line(result: Result, section_id: str, views: dict[str, StepView]) -> str:

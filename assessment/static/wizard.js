@@ -186,6 +186,8 @@
         return;
       }
       data.answer = answer;
+      const figure = el.querySelector("input.input-number");
+      el.sentText = figure ? figure.value : null;
     }
     if (fields.note) data.note = extra(el, "n_").value.trim();
     if (fields.verified) data.verified = extra(el, "c_").checked;
@@ -235,9 +237,13 @@
         if (reply.body.progress) showProgress(reply.body.progress);
         if (reply.body.checks) showChecks(reply.body.checks);
         const readings = el.querySelector("[data-readings]");
+        const figure = el.querySelector("input.input-number");
         if (readings && reply.body.box !== undefined) {
           readings.remove();  // the reading chosen is saved: the box now shows it plainly
-          el.querySelector("input[name='" + el.dataset.field + "']").value = reply.body.box;
+          figure.value = reply.body.box;
+        } else if (figure && reply.body.box !== undefined && figure.value === el.sentText) {
+          // The box shows the figure as saved, without a second currency sign ("£600": 600).
+          figure.value = reply.body.box;
         }
         // A copied answer saved (changed, or ticked "Still true") is re-confirmed.
         const copied = el.sending.answer && el.querySelector("[data-reconfirm]");

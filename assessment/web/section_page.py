@@ -18,8 +18,9 @@ from werkzeug.datastructures import MultiDict
 from ..bank import Answer, AnswerError, Bank, Question, Section
 from ..bank.types import MAX_TEXT, AmbiguousNumber, exact_number
 from ..costs import CURRENCIES
-from ..figures import Contradiction, contradictions, currency_symbol, show_figure, unit_words
-from ..scoring import Result, parse_answer
+from ..figures import (Contradiction, contradictions, currency_symbol, read_as_typed,
+                       show_figure, unit_words)
+from ..scoring import Result, parse_answer, score
 from ..storage import KEEP, Conflict, StoredAnswer, save_answer
 from .answer_fields import MAX_NOTE, field_name, widget_for
 from .db import get_db
@@ -115,6 +116,7 @@ class QuestionView:
     saved_as: str = ""
     readings: tuple[tuple[str, str], ...] = ()
     asked: str = ""  # the ambiguous text the readings are of
+    prefilled_from: str = ""  # shown from the firm's record, not saved yet: whose records
 
     @property
     def widget(self) -> str:
@@ -155,7 +157,9 @@ class SectionPage:
         self.symbol = currency_symbol(self.bank, {qid: s.answer for qid, s in self.stored.items()
                                                   if s.answer})
         self.views = []
-        self.echoes: list[str] = []  # figures saved by this page, as they were read
+        # Figures saved by this page, as they were read: (as saved, as typed, the question).
+        self.echoes: list[tuple[str, str, str]] = []
+        self.not_kept: list[str] = []  # answers to questions this page's answers hide
         for q, on_page, parts in section_parts(self.bank, self.section, self.interview):
             if not applies[q.id] and not on_page:
                 continue  # decided by an earlier section's answer
@@ -210,6 +214,7 @@ class SectionPage:
                 for money in self.views:
                     if money.prefix is not None:
                         money.prefix = self.symbol
+        hidden = self._hidden_after(form)
         for view in self.views:
             q = view.question
             raw = widget_for(q).raw(form, q)
@@ -232,8 +237,16 @@ class SectionPage:
                 view.verified = bool(form.get("c_" + view.name))
                 if view.verified != bool(stored and stored.verified):
                     changes["verified"] = view.verified
+            if q.id in hidden:
+                # Not asked, given this page's answers: its answer is not kept, and saying so
+                # means nothing typed into it is lost without a word.
+                said = self._said(q, raw, stored)
+                if said:
+                    self.not_kept.append(self._not_kept_message(q, said))
+                view.value = widget_for(q).shown(None)
             try:
-                answer = self._answer(q, raw, stored)
+                answer = (None if stored and stored.answer else KEEP) if q.id in hidden \
+                    else self._answer(q, raw, stored)
             except AmbiguousNumber as error:
                 view.error = f"“{error.typed}” can be read two ways: choose the one you meant."
                 view.readings = tuple((exact_number(r).replace(",", ""),
@@ -266,11 +279,69 @@ class SectionPage:
                 continue
             view.version = saved.version
             if q.kind.widget == "number" and "answer" in changes:
-                view.saved_as = self.saved_as(q, changes["answer"])
-                if isinstance(raw, str) and view.saved_as and raw != view.saved_as:
-                    self.echoes.append(f"Saved as {view.saved_as} (you typed “{raw}”): "
-                                       f"{q.text}")
+                saved_answer = changes["answer"]
+                view.saved_as = self.saved_as(q, saved_answer)
+                if saved_answer is not None and saved_answer.state == "answered":
+                    view.value = widget_for(q).shown(saved_answer.value)  # "600", not "£600"
+                if (isinstance(raw, str) and view.saved_as
+                        and not read_as_typed(raw, saved_answer.value)):
+                    self.echoes.append((view.saved_as, raw, q.text))
         return ok
+
+    def _hidden_after(self, form: MultiDict) -> set[str]:
+        """The questions of this page that its submitted answers leave unasked (a condition
+        on this page's own answers), worked out as the saved answers would be scored. The
+        owner's pages only: the interview keeps what the consultant records, as it was."""
+        conditional = [v for v in self.views if v.question.show_if is not None]
+        if not conditional or self.interview:
+            return set()
+        answers = {qid: s.answer for qid, s in self.stored.items() if s.answer}
+        for view in self.views:
+            q = view.question
+            try:
+                answer = self._answer(q, widget_for(q).raw(form, q), view.stored)
+            except AnswerError:
+                continue  # shown as a problem on the page; the saved answer stands meanwhile
+            if answer is None:
+                answers.pop(q.id, None)
+            elif answer is not KEEP:
+                answers[q.id] = answer
+        applies = {o.question.id: o.applicable for o in score(self.bank, answers).outcomes}
+        return {v.question.id for v in conditional if not applies.get(v.question.id, True)}
+
+    def _said(self, q: Question, raw, stored: StoredAnswer | None) -> str:
+        """What the page holds for a question, in words: what was typed or chosen, else the
+        saved answer ("" for nothing)."""
+        if raw is not None:
+            try:
+                return self._shown_answer(q, parse_answer(q, raw))
+            except AnswerError:
+                return f"“{raw}”" if isinstance(raw, str) else ""
+        return self._shown_answer(q, stored.answer) if stored and stored.answer else ""
+
+    def _shown_answer(self, q: Question, answer: Answer) -> str:
+        if answer.state == "answered" and q.kind.widget == "number":
+            return show_figure(q, answer.value, self.symbol)  # £2,100,000
+        return f"“{q.describe(answer)}”"
+
+    @staticmethod
+    def _not_kept_message(q: Question, said: str) -> str:
+        stop = "" if q.text.endswith(("?", ".", "!")) else "."
+        return (f"Not kept: {said} for “{q.text}”{stop} Your other answers on that page mean "
+                "it is not asked; change them and it shows again.")
+
+    def notices(self) -> list[tuple[str, str]]:
+        """What a save without JavaScript tells the owner on the next page, in few words, as
+        (category, text): the figures read from what was typed (one line for all of them), then
+        any answer not kept."""
+        lines = []
+        if len(self.echoes) == 1:
+            shown, typed, text = self.echoes[0]
+            lines.append(("success", f"Saved as {shown} (you typed “{typed}”): {text}"))
+        elif self.echoes:
+            lines.append(("success", "Figures saved as: " + ", ".join(
+                f"{shown} (you typed “{typed}”)" for shown, typed, _ in self.echoes) + "."))
+        return lines + [("warning", line) for line in self.not_kept]
 
     def keep_submitted(self, form: MultiDict) -> None:
         """Show what was submitted, unsaved (after an expired session or token)."""

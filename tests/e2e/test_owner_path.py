@@ -388,3 +388,120 @@ def test_every_owner_page_has_icon_description_and_no_axe_violations(live_server
         if violations:
             problems.append(format_axe_violations(page.url, violations))
     assert not problems, "\n".join(problems)
+
+
+# --- 9. Small things an owner met (issue "One truth", point 5) --------------------------------
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+def test_the_progress_label_never_runs_into_the_percentage_on_a_phone(live_server, phone_page,
+                                                                      screenshot):
+    page = phone_page
+    start(page, live_server)
+    label = page.locator(".progress-label")
+    words = label.locator("span").first
+    percent = label.locator(".progress-percent")
+    expect(words).to_contain_text("left")  # "0 of 66 questions answered, about 20 minutes left"
+    w, p = words.bounding_box(), percent.bounding_box()
+    assert p["x"] >= w["x"] + w["width"] + 8, f"the percentage touches the words: {w} {p}"
+    assert p["x"] + p["width"] <= 390 - 8, "the percentage runs off the screen"
+    assert re.search(r"left \d+%$", label.inner_text().replace("\n", " ")), label.inner_text()
+    screenshot(page, "owner-progress-phone")
+
+
+def test_a_save_without_javascript_says_what_it_read_in_one_short_notice(live_server, browser,
+                                                                         screenshot):
+    """Without JavaScript, the figures read from another form than the one saved share one short
+    notice; "£600" and "40" need none; yearly sales typed beside an hourly cost are not kept,
+    and a notice says so. The next section starts on the first screen, on a phone too."""
+    for size, options in (("phone", PHONE), ("desktop", DESKTOP)):
+        context = browser.new_context(**options, java_script_enabled=False)
+        try:
+            page = context.new_page()
+            assessment_id = start(page, live_server)
+            box(page, "profile.business_name").fill("Harbour Street Dental")
+            page.get_by_label("Pound sterling (£)").check()
+            box(page, "profile.staff_count").fill("14")
+            box(page, "profile.downtime_cost_per_hour").fill("£850")
+            box(page, "profile.annual_revenue").fill("2.100.000")
+            box(page, "profile.open_hours_per_week").fill("40")
+            box(page, "profile.outage_hours_12m").fill("12,5")
+            box(page, SPEND).fill("18.400,00")
+            box(page, REPAIRS).fill("£600")
+            page.get_by_label("By the hour, when we call them").check()
+            submit(page, "Save and continue")
+            assert path_of(page.url) == "/assessment/section/monitoring"
+            saved = page.locator(".notice-success")
+            expect(saved).to_have_count(1)
+            expect(saved).to_have_text("Figures saved as: 12.5 hours (you typed “12,5”), "
+                                       "£18,400 (you typed “18.400,00”).")
+            expect(page.locator(".notice-warning")).to_contain_text(
+                "Not kept: £2,100,000 for “What are the business's yearly sales, roughly?”")
+            stored = stored_raw(live_server.app, assessment_id)
+            assert stored[REPAIRS] == 600 and "profile.annual_revenue" not in stored
+            screenshot(page, f"owner-nojs-saved-notices-{size}")
+            expect(page.locator("h1")).to_be_in_viewport()
+            # Back on the first page: one currency sign beside each money figure.
+            page.goto(live_server.url + PROFILE)
+            expect(box(page, REPAIRS)).to_have_value("600")
+            expect(box(page, "profile.downtime_cost_per_hour")).to_have_value("850")
+            expect(block(page, "profile.annual_revenue")).to_be_hidden()
+        finally:
+            context.close()
+
+
+def test_check_your_answers_opens_with_finish_and_the_results_follow(live_server, browser,
+                                                                     screenshot):
+    """All answered, the check-answers page offers Finish on the first screen (it runs to
+    many screens on a phone), above the answers; a 1-5 answer reads with what its ends mean."""
+    link = make_finished_assessment(live_server.app, load_answers("break_fix_untested_backups"),
+                                    finish=False)
+    for size, options in (("phone", PHONE), ("desktop", DESKTOP)):
+        context = browser.new_context(**options)
+        try:
+            page = context.new_page()
+            page.goto(live_server.url + link)
+            page.goto(live_server.url + "/assessment/review")
+            expect(page.locator(".review-ready h2")).to_have_text("All questions are answered")
+            finish = page.get_by_role("button", name="Finish now and see your results")
+            expect(finish).to_be_in_viewport()
+            expect(page.locator(".review-row").filter(
+                has_text="How well can you predict what IT will cost you")).to_contain_text(
+                "1 of 5 (Not at all: it depends on what breaks)")
+            screenshot(page, f"owner-review-{size}")
+        finally:
+            context.close()
+    for size, options in (("desktop", DESKTOP), ("phone", PHONE)):
+        context = browser.new_context(**options)
+        try:
+            page = context.new_page()
+            page.goto(live_server.url + link)
+            if size == "desktop":
+                page.goto(live_server.url + "/assessment/review")
+                with page.expect_navigation():
+                    page.get_by_role("button", name="Finish now and see your results").click()
+            else:  # finished: the link opens the results
+                expect(page.locator(".review-ready")).to_have_count(0)
+            assert path_of(page.url) == "/assessment/results"
+            expect(page.get_by_text("Your data is backed up by itself, every day or more "
+                                    "often.")).to_be_visible()
+            screenshot(page, f"owner-results-{size}")
+        finally:
+            context.close()
+
+
+def test_a_money_figure_typed_with_its_sign_shows_one_sign(live_server, page):
+    """With JavaScript: "£600" typed beside the box's own "£" is saved as 600 and the box then
+    shows 600, so the page never reads "£ £600"."""
+    assessment_id = start(page, live_server)
+    answer_question(page, "profile.currency", "gbp", js=True)
+    with page.expect_response(is_autosave) as info:
+        box(page, REPAIRS).fill("£600")
+        box(page, REPAIRS).press("Tab")
+    assert info.value.status == 200
+    expect(status(page, REPAIRS)).to_have_text("Saved as £600")
+    expect(box(page, REPAIRS)).to_have_value("600")
+    expect(block(page, REPAIRS).locator("[data-currency]")).to_have_text("£")
+    assert stored_raw(live_server.app, assessment_id)[REPAIRS] == 600
