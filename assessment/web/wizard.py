@@ -454,8 +454,9 @@ def results():
         return redirect(url_for("wizard.review"), 303)
     bank = bank_of(get_db(), assessment)
     seen = _seen(assessment)
+    # Where the firm took part, an answer may be theirs: not "You answered".
     return render_template("wizard/results.html", title="Your results", result=seen.result,
-                           bank=bank, assessment=assessment,
+                           consultant_led=seen.consultant_led, bank=bank, assessment=assessment,
                            business=seen.business_name, resume_url=_resume_url())
 
 
