@@ -26,12 +26,26 @@ def answers(bank, data):
     return data.draw(st.one_of(answers_strategy(bank), full_answers_strategy(bank)))
 
 
-def risk_class(step, result) -> tuple:
-    """A coarse risk order that does not read the plan's own key: fixes for critical findings
-    (worst severity first), then the most urgent priority among the step's recommendations."""
+def own_class(step, result) -> tuple:
     parts = [a for a in result.actions if a.step.id == step.id]
     return (0 if step.fixes_finding else 1, SEVERITY[step.severity],
             min(PRIORITY_ORDER[a.recommendation.priority] for a in parts))
+
+
+def risk_class(step, result) -> tuple:
+    """A coarse risk order that does not read the plan's own key: fixes for critical findings
+    (worst severity first), then the most urgent priority among the step's recommendations; a
+    step that another names in `after` (it must come first) is as urgent as that one."""
+    needed_by = []
+    for other in result.steps:
+        for a in result.actions:
+            if a.step.id != other.id:
+                continue
+            refs = {r if ":" in r else f"{a.outcome.question.id}:{r}"
+                    for r in a.recommendation.after}
+            if refs & set(step.parts) and other.id != step.id:
+                needed_by.append(other)
+    return min([own_class(step, result)] + [risk_class(o, result) for o in needed_by])
 
 
 def fixes(result):
@@ -73,7 +87,9 @@ def test_a_30_day_step_never_waits_while_a_lower_risk_step_is_inside_90_days(nam
 @given(data=st.data())
 def test_spare_room_in_an_earlier_phase_is_used(name, data):
     """A step waits past a phase only when that phase had no room for it (effort points or its
-    share of the step limit), or when a higher-risk step already had to wait past it."""
+    share of the step limit), or when a step at least as urgent already had to wait past it
+    (steps of equal urgency keep their order, and a step placed with the one that needs it
+    shares that step's urgency)."""
     bank = BANKS[name]
     result = score(bank, answers(bank, data))
     if bank.plan is None:
@@ -86,7 +102,8 @@ def test_spare_room_in_an_earlier_phase_is_used(name, data):
         for earlier, phase in enumerate(result.roadmap[:min(s.phase, LATER)]):
             full = phase.effort + s.effort_points > capacity or (
                 per_phase is not None and len(phase.steps) >= per_phase)
-            overtaken = any(t.risk < s.risk and t.phase > earlier for t in fixes(result))
+            overtaken = any(t.risk <= s.risk and t.phase > earlier and t.id != s.id
+                            for t in fixes(result))
             capped = s.phase == LATER and limit is not None and within >= limit
             assert full or overtaken or capped, (s.id, earlier)
 
