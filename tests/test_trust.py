@@ -839,6 +839,31 @@ def test_no_finished_assessment_no_copy(app, adb):
     assert len(store.client_assessments(adb, ana["firm_id"], client_id)) == 1
 
 
+def test_two_finished_in_one_moment_copy_the_later_of_the_two(app, adb):
+    """A self-assessment and the interview copied from it, finished with one timestamp (as a
+    script does): the interview is the later, and a new assessment copies it."""
+    from assessment.storage import set_status
+
+    ana = signed_in_member(app)
+    bank = app.extensions["bank"]
+    client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
+    own = store.start_client_assessment(adb, bank, ana["firm_id"], client_id, mode="self",
+                                        created_by=ana["user_id"])
+    set_status(adb, own, "finished")
+    interview = store.start_client_assessment(adb, bank, ana["firm_id"], client_id,
+                                              mode="interview", created_by=ana["user_id"],
+                                              copy_from=own)
+    set_status(adb, interview, "finished")
+    adb.execute("UPDATE assessments SET created_at = '2025-03-04T14:00:00.000+00:00', "
+                "finished_at = '2025-03-04T14:05:00.000+00:00' WHERE client_id = ?", [client_id])
+    page = f"/workspace/clients/{client_id}"
+    assert "copies the answers of the interview finished" in \
+        ana["browser"].get(page).get_data(as_text=True)
+    made = post_with_token(ana["browser"], f"{page}/renew", page=page)
+    renewed_id = made.headers["Location"].rsplit("/", 1)[-1]
+    assert get_assessment(adb, renewed_id)["copied_from"] == interview
+
+
 def interview_form(browser, url: str) -> dict:
     """The section's form as the page holds it (every copied answer still selected)."""
     text = browser.get(url).get_data(as_text=True)

@@ -261,7 +261,11 @@ def last_finished(client_id: int) -> dict | None:
     """The client's latest finished assessment (not archived), the one a new one copies."""
     done = [a for a in store.client_assessments(get_db(), current_firm_id(), client_id,
                                                 archived=False) if a["status"] == "finished"]
-    return max(done, key=lambda a: a["finished_at"] or a["updated_at"]) if done else None
+    # Two finished within one millisecond (a script, or a fast double click) tie on time; the
+    # one copied from the other is then the later, as it is in the client's history.
+    sources = {a["copied_from"] for a in done}
+    return max(done, key=lambda a: (a["finished_at"] or a["updated_at"], a["created_at"],
+                                    a["id"] not in sources)) if done else None
 
 
 def waiting(assessment_id: str) -> frozenset[str]:
