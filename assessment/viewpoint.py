@@ -1,12 +1,14 @@
 """What an assessment says to one viewer: the one place that decides it. Pure: records in,
 a view out; no Flask, no storage.
 
-An assessment's answers can come from two sources: the business itself (its owner, or the client
-a firm sent a link to) and the firm's consultant, in an interview. Every page, report, export
-and command asks this module what an assessment says, and gets the same answers, score,
-findings and plan whoever asks: where the consultant answered a question, that answer counts,
-else the business's own. Only the notes differ by viewer: a consultant's note belongs to the firm
-unless it is marked to be shown to the client.
+An assessment's answers can come from four sources: the business itself (its owner, or the
+client a firm sent a link to), the business's IT provider or IT person (through a link the owner
+gave them for a section), a check made from outside (the email domain's public settings), and
+the firm's consultant, in an interview. Every page, report, export and command asks this module
+what an assessment says, and gets the same answers, score, findings and plan whoever asks: the
+answer that counts is the one from the source that knows best (SOURCES, last wins). Only the
+notes differ by viewer: a consultant's note belongs to the firm unless it is marked to be shown
+to the client.
 """
 
 from __future__ import annotations
@@ -18,8 +20,14 @@ from .bank import Answer, Bank
 from .scoring import Result, score
 
 OWNER = "owner"  # the source of answers the business gave itself
+PROVIDER = "provider"  # the business's IT provider or IT person, answering a section handed over
+CHECK = "check"  # what a check from outside found (the email domain's public settings)
 CONSULTANT = "consultant"  # the source of answers the firm's consultant gave
-SOURCES = (OWNER, CONSULTANT)
+# Every source, in rising precedence: where several answered one question, the last counts. The
+# one who runs the IT knows better than the owner; a fact found outside beats both; the
+# consultant, who sees the check beside the answers and may verify on site, has the last word.
+SOURCES = (OWNER, PROVIDER, CHECK, CONSULTANT)
+PRECEDENCE = {source: rank for rank, source in enumerate(SOURCES)}
 BUSINESS = "business"  # the viewer who is the business: its owner, or a firm's client
 FIRM = "firm"  # the viewer who is a member of the firm
 VIEWERS = (BUSINESS, FIRM)
@@ -73,13 +81,14 @@ def for_viewer(records: Iterable[Record], viewer: str) -> tuple[Record, ...]:
 
 
 def counting(records: Iterable[Record]) -> dict[str, Record]:
-    """The record whose answer counts for each question: the consultant's where they gave an
-    answer, else the business's."""
+    """The record whose answer counts for each question: the answer of the source that knows
+    best (SOURCES, last wins)."""
     out: dict[str, Record] = {}
     for r in records:
         if r.answer is None:
             continue
-        if r.question_id not in out or r.source == CONSULTANT:
+        held = out.get(r.question_id)
+        if held is None or PRECEDENCE[r.source] > PRECEDENCE[held.source]:
             out[r.question_id] = r
     return out
 
@@ -95,11 +104,12 @@ def view(bank: Bank, records: Iterable[Record], *, viewer: str, firm_involved: b
     answers = {qid: r.answer for qid, r in counted.items()}
     consultant = by_source[CONSULTANT]
     consultant_led = firm_involved and any(r.answer for r in consultant.values())
-    differs = {}
+    differs = {}  # the business's own answer, where another source's answer counts instead
     for qid, theirs in by_source[OWNER].items():
-        mine = consultant.get(qid)
+        counts = counted.get(qid)
         q = bank.question_by_id.get(qid)
-        if q and theirs.answer and mine and mine.answer and mine.answer != theirs.answer:
+        if q and theirs.answer and counts and counts.source != OWNER \
+                and counts.answer != theirs.answer:
             differs[qid] = q.describe(theirs.answer)
     notes = {qid: r.note for qid, r in by_source[OWNER].items() if r.note}
     notes.update({qid: r.note for qid, r in consultant.items() if r.note})  # theirs wins

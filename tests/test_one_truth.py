@@ -213,3 +213,39 @@ def test_deleting_removes_every_pdf_on_every_instance(app, split, tmp_path, monk
     assert not set(pdfs("first")) - others
     assert there.get(f"{page}/report.pdf").status_code == 404  # never served again
     assert pdfs("second") == []  # that request's sweep removed the files there too
+
+
+def test_the_best_placed_source_counts_and_the_owners_differing_answer_is_named(bank):
+    """Owner, IT provider, outside check and consultant: the last of viewpoint.SOURCES that
+    answered counts, in the view and in storage alike; the owner's own answer, where it differs,
+    is kept in words beside it."""
+    from assessment.viewpoint import BUSINESS, Record, view
+
+    qid = "security.mfa_email"
+    q = bank.question_by_id[qid]
+    said = {source: parse_answer(q, choice) for source, choice in
+            [("owner", "everyone"), ("provider", "some"), ("check", "none"),
+             ("consultant", "some")]}
+    for present, counts in [(("owner",), "owner"), (("owner", "provider"), "provider"),
+                            (("provider", "owner", "check"), "check"),
+                            (("check", "consultant", "owner"), "consultant")]:
+        records = [Record(qid, source, said[source]) for source in present]
+        seen = view(bank, records, viewer=BUSINESS, firm_involved=False, finished=False)
+        assert (seen.source_of[qid], seen.answers[qid]) == (counts, said[counts])
+        if counts == "owner" or said[counts] == said["owner"]:
+            assert qid not in seen.owner_answers
+        else:
+            assert seen.owner_answers[qid] == q.describe(said["owner"])
+
+
+def test_storage_keeps_the_same_order_of_sources(app, adb):
+    from assessment.storage import create_assessment, stored_answers
+
+    bank = app.extensions["bank"]
+    q = bank.question_by_id["security.mfa_email"]
+    made = create_assessment(adb, bank)
+    for source, choice in [("check", "none"), ("owner", "everyone"), ("provider", "some")]:
+        save_answer(adb, made, q.id, base_version=0, source=source,
+                    answer=parse_answer(q, choice))
+    held = stored_answers(adb, made)[q.id]
+    assert (held.source, held.answer) == ("check", parse_answer(q, "none"))

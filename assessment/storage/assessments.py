@@ -17,13 +17,13 @@ from datetime import datetime, UTC
 from typing import Any
 
 from ..bank import Answer, Bank, bank_from_snapshot
-from ..viewpoint import FIRM, AssessmentView, Record, counting, for_viewer, view
+from ..viewpoint import (FIRM, PRECEDENCE, SOURCES, AssessmentView, Record, counting, for_viewer,
+                         view)
 from .db import Store, read_rows, write, write_together
 
 KEEP: Any = object()  # "leave this field as it is" in save_answer
 ANSWER_COLUMNS = ("assessment_id", "question_id", "source", "state", "value", "note", "verified",
                   "reconfirm", "answered_by", "version", "updated_at", "note_shared")
-SOURCES = ("owner", "consultant")
 
 
 class NotFound(LookupError):
@@ -222,11 +222,13 @@ class _Replayed(Exception):
 
 def stored_answers(db: Store, assessment_id: str,
                    source: str | None = None) -> dict[str, StoredAnswer]:
-    """Answers by question id. Without a source: the consultant's where given, else the owner's."""
-    rows = read_rows(db, "SELECT * FROM answers WHERE assessment_id = ? ORDER BY source",
-                     [assessment_id])
+    """Answers by question id: one source's, or without a source the answer that counts (the
+    best-placed source's, viewpoint.SOURCES)."""
+    rows = read_rows(db, "SELECT * FROM answers WHERE assessment_id = ?", [assessment_id])
+    # Best-placed source first: a later row replaces it only where it holds no answer.
+    rows = sorted(rows, key=lambda row: -PRECEDENCE[row["source"]])
     out: dict[str, StoredAnswer] = {}
-    for row in rows:  # 'consultant' sorts before 'owner', so the consultant's answer wins
+    for row in rows:
         if source is not None and row["source"] != source:
             continue
         stored = _to_stored(row)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, UTC
 from sqlite_utils import Database
 
 from ..bank import Bank
-from .assessments import create_assessment, now
+from .assessments import create_assessment, now, stored_answers
 from .db import write
 
 CLIENT_FIELDS = ("name", "sector", "size", "contacts", "notes")
@@ -195,15 +195,15 @@ def start_client_assessment(db: Database, bank: Bank, firm_id: int, client_id: i
                        "WHERE id = ?", [now(), _later(SELF_LINK_DAYS), assessment_id])
         if copy_from is not None:
             stamp = now()
-            # Consultant's answer where there is one, else the owner's; scores are never copied.
-            db.execute(
-                "INSERT INTO answers (assessment_id, question_id, source, state, value, note, "
-                "verified, reconfirm, answered_by, version, updated_at) "
-                "SELECT ?, question_id, 'consultant', state, value, note, 0, 1, NULL, 1, ? "
-                "FROM answers a WHERE assessment_id = ? AND (source = 'consultant' OR NOT EXISTS "
-                "(SELECT 1 FROM answers b WHERE b.assessment_id = a.assessment_id AND "
-                "b.question_id = a.question_id AND b.source = 'consultant'))",
-                [assessment_id, stamp, copy_from])
+            # The answer that counted (viewpoint.SOURCES decides whose), with its note, to be
+            # re-confirmed; scores are never copied.
+            for qid, stored in stored_answers(db, copy_from).items():
+                db.execute(
+                    "INSERT INTO answers (assessment_id, question_id, source, state, value, "
+                    "note, verified, reconfirm, answered_by, version, updated_at) "
+                    "SELECT ?, question_id, 'consultant', state, value, note, 0, 1, NULL, 1, ? "
+                    "FROM answers WHERE assessment_id = ? AND question_id = ? AND source = ?",
+                    [assessment_id, stamp, copy_from, qid, stored.source])
     return assessment_id
 
 
