@@ -311,6 +311,14 @@ def _check_questions(sections: list[Section], names: dict[str, str],
                 add("critical", "only a scored question can have a critical rule")
             for j, ident in _duplicates([c.id for c in q.choices]):
                 add(f"choices[{j}].id", f"duplicate choice id '{ident}'")
+            if q.check is not None:
+                for outcome, choice in q.check.answers.items():
+                    if choice not in q.choice_by_id:
+                        add(f"check.answers.{outcome}", f"'{choice}' is not a choice of this "
+                            f"question; use one of {', '.join(q.choice_by_id)}")
+                if set(q.check.answers) != {"enforced", "partial", "missing"}:
+                    add("check.answers", "give a choice for each of enforced, partial and "
+                        "missing")
             for j, ident in _duplicates([r.id for r in q.recommendations]):
                 add(f"recommendations[{j}].id", f"duplicate recommendation id '{ident}'")
             problems += _check_feeds(q, name, where)

@@ -160,6 +160,16 @@ class ProviderFollowUp(Model):
     text: Text
 
 
+class OutsideCheck(Model):
+    """A question a check from outside can answer (bank 2.2): what the check is, and which
+    choice each of its outcomes stands for."""
+
+    by: Literal["email_domain"]  # the email domain's public settings (SPF, DKIM, DMARC)
+    # outcome -> choice id: enforced (fakes are refused), partial (set up, fakes not yet
+    # refused), missing (nothing set up)
+    answers: dict[Literal["enforced", "partial", "missing"], ChoiceId]
+
+
 class Question(Model):
     id: QuestionId
     type: str
@@ -197,6 +207,10 @@ class Question(Model):
     # When its show_if hides it, what it asks about does not exist (no backups, so no backup
     # copy off site): it counts as earning nothing instead of leaving the score.
     scored_when_hidden: bool = False
+    # Owners rarely know this (bank 2.2): the wizard says so and offers first to hand it to
+    # whoever runs the IT.
+    owners_rarely_know: bool = False
+    check: OutsideCheck | None = None  # bank 2.2: a check from outside can answer it
 
     @field_validator("show_if", mode="before")
     @classmethod
