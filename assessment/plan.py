@@ -25,12 +25,11 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from .bank import Bank
-from .bank.models import (NOT_SURE, PRIORITY_ORDER, CombinedStep, Question, Recommendation,
-                          Workstream)
+from .bank.models import (NOT_SURE, PRIORITY_ORDER, SEVERITY_ORDER, CombinedStep, Question,
+                          Recommendation, Workstream)
 
 PHASES = (30, 60, 90)
 LATER = len(PHASES)  # the phase position of steps that wait until after the last phase
-SEVERITY_ORDER = {"existential": 0, "serious": 1, None: 1}  # None: a 1.x bank's findings
 COST_ORDER = {None: -1, "none": 0, "low": 1, "medium": 2, "high": 3}
 EFFORT_BY_POINTS = ("low", "medium", "high")
 # A find-out meeting with more questions than this takes two sittings' worth of effort.

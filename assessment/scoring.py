@@ -1,7 +1,8 @@
 """Scoring: answers + bank -> result. Pure: no Flask, no SQLite, no I/O.
 
 The method is stated in docs/scoring.md, precisely enough to re-implement; in short:
-- a question applies when its `show_if` holds (hidden questions leave the denominator);
+- a question applies when its `show_if` holds (hidden questions leave the denominator, except
+  `scored_when_hidden` ones hidden by answered gateways, which earn 0);
 - an applicable scored question that is answered earns a share of its points (0 to 1), "Not sure"
   earns 0, N/A and unanswered leave the denominator;
 - section score = 100 * sum(weight * share) / sum(weight) over the questions that count;
@@ -9,8 +10,10 @@ The method is stated in docs/scoring.md, precisely enough to re-implement; in sh
   section weighs what its counted questions weigh, so it is the weighted mean of every answer);
 - all of it in exact fractions; a score is shown as a whole number rounded half up, and the band
   is taken from that whole number;
-- each critical finding caps the band by its severity (bank.yaml `severities`), and several
-  serious findings together cap it further;
+- with nothing scored counted there is no overall score and no band yet;
+- each critical finding caps the band by its severity (bank.yaml `severities`), and serious
+  findings of several different weaknesses together cap it further; from bank 2.2 a finding
+  may stand only for some businesses (`only_if`) or be worse for some (`stronger`);
 - the plan (plan.py) makes the triggered recommendations into steps: every find out for one
   party in one first-week step, related fixes joined, ordered by risk removed and placed in the
   phases as far as the business's size allows; what does not fit waits past 90 days;
@@ -29,7 +32,8 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from .bank import Answer, AnswerError, Bank, Question
-from .bank.models import NOT_APPLICABLE, NOT_SURE, Band, Recommendation, Section, Workstream
+from .bank.models import (NOT_APPLICABLE, NOT_SURE, Band, Contradiction, Recommendation, Section,
+                          Workstream)
 from .costs import CostExposure, cost_exposure
 from .plan import (LATER, PHASES, SEVERITY_ORDER, Candidate, Placement, Step, candidate_key,
                    effort_points as _effort_points, is_find_out, phase_capacity, place)
@@ -90,6 +94,13 @@ class Finding(NamedTuple):
     title: str
     severity: str | None  # existential or serious; None in a 1.x bank
     actions: tuple[Action, ...]  # the actions that deal with it, in plan order
+    # What it does to the business, in the bank's words for this finding as it stands (the
+    # rule's, its lesser finding's, "Not sure"'s or a `stronger` entry's); None when the bank
+    # has none (before 2.1).
+    why_it_matters: str | None = None
+    # Its root cause (critical.weakness, bank 2.2, else the question id): findings of one
+    # weakness count once towards escalation.
+    weakness: str = ""
 
     @property
     def not_sure(self) -> bool:
@@ -173,6 +184,9 @@ class Result(NamedTuple):
     # Why steps wait past 90 days: "limit" or "room" (plan.Placement.waits); None when none do.
     later_reason: str | None = None
     bank_title: str = ""  # the question set's name, for the report's method page
+    # Answers that do not agree (bank 2.2 `contradictions` whose `when` holds), in bank order:
+    # named to the owner to check; they never change the score, the band or the findings.
+    contradictions: tuple[Contradiction, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -203,7 +217,8 @@ class _Effect(NamedTuple):
     effort: int  # effort points of all of them together (at least 1)
     gain: int  # weight * (target share - share): what its fixes add; 0 when nothing can
     stake: int  # for ordering: the gain, or for "Not sure" the whole weight at stake
-    finding: tuple[str, str | None] | None  # (title, severity)
+    finding: _Matched | None  # the critical finding the answer makes, before the other
+    # answers are looked at (see _standing)
     asked: tuple[str, ...]
     profile: tuple[str, object] | None
 
@@ -211,12 +226,23 @@ class _Effect(NamedTuple):
 _MEMO_LIMIT = 256  # distinct answers remembered per question (free text could be endless)
 
 
+class _Matched(NamedTuple):
+    """The critical finding an answer makes by its tokens alone: the rule's own, its lesser
+    finding or "Not sure"."""
+
+    title: str
+    severity: str | None
+    why_it_matters: str | None
+    kind: str  # "when" (the rule's own: the one `stronger` can make worse), "lesser", not_sure
+    weakness: str
+
+
 class _Step:
     """One question's part of the scoring, worked out once per bank."""
 
     __slots__ = ("question", "id", "section_id", "index", "weight", "unit", "optional",
-                 "condition", "referenced", "hidden", "hidden_weight", "unanswered", "effects",
-                 "bank", "rec_order")
+                 "condition", "gates", "referenced", "hidden", "hidden_open", "hidden_weight",
+                 "unanswered", "effects", "bank", "rec_order", "rule_looks_around")
 
     def __init__(self, bank: Bank, q: Question, section_id: str, index: int, referenced: bool,
                  unit: int, rec_order: dict[tuple[str, str], int]):
@@ -224,12 +250,19 @@ class _Step:
         self.weight, self.unit, self.bank, self.rec_order = exact(q.weight), unit, bank, rec_order
         self.optional = bank.is_optional(q)
         self.condition = q.show_if
-        self.referenced = referenced  # a later show_if looks at this answer
-        # A question `scored_when_hidden` counts as earning nothing while its show_if hides it.
+        self.gates = frozenset(q.condition_refs)  # the questions its show_if looks at
+        self.referenced = referenced  # a later condition looks at this answer
+        # A question `scored_when_hidden` counts as earning nothing while its show_if hides it,
+        # once its gateways are answered: hidden by answers, what it asks about does not exist.
+        # While a gateway is still open it is hidden like any other (hidden_open): nothing is
+        # known yet, and an empty assessment must not score 0.
         counts_hidden = q.scored_when_hidden and q.scored
         self.hidden = Outcome(q, section_id, index, False, None, NO_TOKENS,
                               ZERO if counts_hidden else None)
+        self.hidden_open = Outcome(q, section_id, index, False, None, NO_TOKENS, None)
         self.hidden_weight = self._units(ONE) if counts_hidden else 0
+        # Its critical finding depends on other answers too (critical.only_if, stronger).
+        self.rule_looks_around = bool(q.critical and q.critical.condition_refs)
         self.unanswered = Outcome(q, section_id, index, True, None, NO_TOKENS, None)
         self.effects: dict[Answer, _Effect] = {}
 
@@ -274,7 +307,7 @@ class _Step:
             effort=sum(points for _, points, _, _ in steps) or 1,
             gain=gain,
             stake=self._units(ONE) if state == NOT_SURE and counted else gain,
-            finding=_finding(q, tokens),
+            finding=_matched_finding(q, tokens),
             asked=tuple(f.text for f in q.ask_provider if not tokens.isdisjoint(f.when)),
             profile=(q.feeds, answer.value) if q.feeds and state == "answered" else None,
         )
@@ -325,18 +358,45 @@ def _fixed_value(q: Question, token: str):
     return token
 
 
-def _finding(q: Question, tokens: frozenset[str]) -> tuple[str, str | None] | None:
+def _matched_finding(q: Question, tokens: frozenset[str]) -> _Matched | None:
+    """The finding the answer's tokens make; its lesser and "Not sure" findings share the
+    rule's weakness (one root cause, however it shows)."""
     rule = q.critical
     if rule is None:
         return None
+    weakness = rule.weakness or q.id  # without one, the finding is a weakness of its own
     if not tokens.isdisjoint(rule.when):
-        return rule.finding, rule.severity
+        return _Matched(rule.finding, rule.severity, rule.why_it_matters, "when", weakness)
     if rule.lesser is not None and not tokens.isdisjoint(rule.lesser.when):
-        return rule.lesser.finding, rule.lesser.severity
+        lesser = rule.lesser
+        return _Matched(lesser.finding, lesser.severity, lesser.why_it_matters, "lesser",
+                        weakness)
     unsure = rule.not_sure
     if NOT_SURE in tokens and unsure is not None and unsure.severity is not None:
-        return unsure.finding, unsure.severity
+        return _Matched(unsure.finding, unsure.severity, unsure.why_it_matters, NOT_SURE,
+                        weakness)
     return None
+
+
+def _standing(q: Question, matched: _Matched | None, lookup) -> _Matched | None:
+    """The finding as it stands given the other answers (bank 2.2): none where the rule's
+    only_if (or for the lesser finding, its own) does not hold; the rule's own finding made
+    worse by the first `stronger` entry whose condition holds."""
+    rule = q.critical
+    if matched is None or rule is None:
+        return matched
+    if rule.only_if is not None and not rule.only_if.evaluate(lookup):
+        return None
+    if matched.kind == "lesser" and rule.lesser.only_if is not None and \
+            not rule.lesser.only_if.evaluate(lookup):
+        return None
+    if matched.kind == "when":
+        for entry in rule.stronger:
+            if entry.condition.evaluate(lookup):
+                return matched._replace(
+                    title=entry.finding or matched.title, severity=entry.severity,
+                    why_it_matters=entry.why_it_matters or matched.why_it_matters)
+    return matched
 
 
 class _Plan(NamedTuple):
@@ -361,6 +421,7 @@ def _plan(bank: Bank) -> _Plan:
     referenced = {ref for q in bank.questions for ref in q.condition_refs}
     referenced |= {ref for q in bank.questions for r in q.recommendations
                    for ref in r.condition_refs}
+    referenced |= {ref for q in bank.questions if q.critical for ref in q.critical.condition_refs}
     index = {q.id: i for i, q in enumerate(bank.questions)}
     rank = {band.id: i for i, band in enumerate(bank.bands)}
     caps: dict[str | None, int] = {rule.id: rank[rule.caps_at] for rule in bank.severities}
@@ -413,23 +474,32 @@ def score(bank: Bank, answers: Mapping[str, Answer]) -> Result:
     not_sure: list[Outcome] = []
     unanswered: list[Outcome] = []
     profile: dict[str, object] = {}
+    gates = _Gates()
 
     for position, (section, weight, steps) in enumerate(plan.sections):
         counted = earned = 0
         applicable = answered = unsure = 0
         for step in steps:
             if step.condition is not None and not step.condition.evaluate(lookup):
-                walked.append(step.hidden)
-                counted += step.hidden_weight
+                if gates.settled(step):
+                    walked.append(step.hidden)
+                    counted += step.hidden_weight
+                else:
+                    walked.append(step.hidden_open)
                 continue
             applicable += 1
             answer = answers.get(step.id)
             if answer is None:
+                gates.still_open(step)
                 walked.append(step.unanswered)
                 if not step.optional:
                     unanswered.append(step.unanswered)
                 continue
             effect = step.effect(answer)
+            gates.answered(step, answer)
+            if step.rule_looks_around:
+                effect = effect._replace(finding=_standing(step.question, effect.finding,
+                                                           lookup))
             walked.append(effect.outcome)
             if step.referenced:
                 seen[step.id] = effect.seen
@@ -488,7 +558,19 @@ def score(bank: Bank, answers: Mapping[str, Answer]) -> Result:
         unknowns=unknowns,
         later_reason=placement.waits,
         bank_title=bank.title,
+        contradictions=_contradictions(bank, walked),
     )
+
+
+def _contradictions(bank: Bank, walked: list[Outcome]) -> tuple[Contradiction, ...]:
+    """The bank's contradictions that hold on the final answers, in bank order. A condition
+    reads the answers as show_if does (a question hidden or unanswered compares false), and
+    may look at any question: every answer is in by now."""
+    if not bank.contradictions:
+        return ()
+    seen = {o.question.id: (o.answer, o.tokens) for o in walked
+            if o.applicable and o.answer is not None}
+    return tuple(c for c in bank.contradictions if c.when.evaluate(seen.get))
 
 
 def _walk(plan: _Plan, answers: Mapping[str, Answer]) -> Walked:
@@ -496,19 +578,22 @@ def _walk(plan: _Plan, answers: Mapping[str, Answer]) -> Walked:
     seen: dict[str, tuple[Answer, frozenset[str]]] = {}
     lookup = seen.get
     counted_all, earned_all, weights, open_ids = [], [], {}, []
+    gates = _Gates()
     for _, _, steps in plan.sections:
         counted = earned = 0
         for step in steps:
             if step.condition is not None and not step.condition.evaluate(lookup):
-                counted += step.hidden_weight
-                if step.hidden_weight:
+                if step.hidden_weight and gates.settled(step):
+                    counted += step.hidden_weight
                     weights[step.id] = step.hidden_weight
                 continue
             answer = answers.get(step.id)
             if answer is None:
+                gates.still_open(step)
                 open_ids.append(step.id)
                 continue
             effect = step.effect(answer)
+            gates.answered(step, answer)
             if step.referenced:
                 seen[step.id] = effect.seen
             counted += effect.weight
@@ -518,6 +603,40 @@ def _walk(plan: _Plan, answers: Mapping[str, Answer]) -> Walked:
         counted_all.append(counted)
         earned_all.append(earned)
     return Walked(counted_all, earned_all, weights, tuple(open_ids))
+
+
+class _Gates:
+    """Which gateways are still open during a walk, for `scored_when_hidden`.
+
+    A question hidden by its show_if is settled when every question its show_if looks at is
+    settled: answered with a value or "Not sure", or itself hidden while settled. An unanswered
+    gateway is open, and so is N/A (like no answer, it says nothing about what follows), and so
+    is a question hidden while a gateway of its own is open. Only questions that a later
+    condition looks at are tracked."""
+
+    __slots__ = ("open",)
+
+    def __init__(self) -> None:
+        self.open: set[str] = set()
+
+    def settled(self, hidden: _Step) -> bool:
+        """Whether this hidden question is hidden by answers (else it waits on a gateway); a
+        hidden question that is referenced passes its openness on."""
+        if not (hidden.hidden_weight or hidden.referenced):
+            return True  # nothing depends on it
+        if self.open.isdisjoint(hidden.gates):
+            return True
+        if hidden.referenced:
+            self.open.add(hidden.id)
+        return False
+
+    def still_open(self, step: _Step) -> None:
+        if step.referenced:
+            self.open.add(step.id)
+
+    def answered(self, step: _Step, answer: Answer) -> None:
+        if step.referenced and answer.state == NOT_APPLICABLE:
+            self.open.add(step.id)
 
 
 def _overall(plan: _Plan, tallies: list[_Tally], earned: list[int]) -> int | None:
@@ -555,7 +674,7 @@ def _actions(bank: Bank, plan: _Plan, tallies, triggered, profile, lookup) -> tu
     severity_of: dict[str, str | None] = {}
     for position, effect in triggered:
         q = effect.outcome.question
-        severity = effect.finding[1] if effect.finding else None
+        severity = effect.finding.severity if effect.finding else None
         if effect.finding:
             severity_of[q.id] = severity
         # Points per effort point: what the question gains at its target (for a "find out",
@@ -582,14 +701,15 @@ def _actions(bank: Bank, plan: _Plan, tallies, triggered, profile, lookup) -> tu
             r = next(r for r, _, _, _ in effect.steps if f"{q.id}:{r.id}" == part)
             finding = effect.finding
             gain = 0 if effect.not_sure or q.looks_back else effect.gain
-            actions.append(Action(effect.outcome, r, finding[1] if finding else None,
+            actions.append(Action(effect.outcome, r, finding.severity if finding else None,
                                   finding is not None, is_find_out(r), gain, worth[position],
                                   step.phase, step))
     by_question: dict[str, list[Action]] = {}
     for action in actions:
         by_question.setdefault(action.outcome.question.id, []).append(action)
-    findings = [Finding(effect.outcome, effect.finding[0], effect.finding[1],
-                        tuple(by_question.get(effect.outcome.question.id, ())))
+    findings = [Finding(effect.outcome, effect.finding.title, effect.finding.severity,
+                        tuple(by_question.get(effect.outcome.question.id, ())),
+                        effect.finding.why_it_matters, effect.finding.weakness)
                 for _, effect in triggered if effect.finding]
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.outcome.index))
     return tuple(actions), tuple(findings), placement
@@ -606,11 +726,12 @@ def _workstreams(steps: tuple[Step, ...]) -> tuple[WorkstreamPlan, ...]:
 
 
 def _capped(bank: Bank, plan: _Plan, band: Band | None, findings) -> Band | None:
-    """The band, lowered to what the standing critical findings allow."""
+    """The band, lowered to what the standing critical findings allow. Escalation counts
+    weaknesses, not findings: findings that share a root cause count once."""
     if band is None or not findings:
         return band
     rank = plan.rank[band.id]
-    counts = Counter(f.severity for f in findings)
+    counts = Counter(severity for severity, _ in {(f.severity, f.weakness) for f in findings})
     for severity in counts:
         rank = min(rank, plan.caps[severity])
     for severity, count, cap in plan.escalations:
@@ -743,7 +864,8 @@ def result_to_dict(result: Result) -> dict:
         ],
         "critical_findings": [
             {"question": f.outcome.question.id, "finding": f.title, "severity": f.severity,
-             "answer": f.outcome.answer_label} for f in result.critical_findings
+             "answer": f.outcome.answer_label, "weakness": f.weakness,
+             "why_it_matters": f.why_it_matters} for f in result.critical_findings
         ],
         "not_sure": [o.question.id for o in result.not_sure],
         "provisional": result.provisional,
@@ -770,4 +892,6 @@ def result_to_dict(result: Result) -> dict:
             key: (round(value, 2) if isinstance(value, float) else value)
             for key, value in result.costs._asdict().items()
         },
+        "contradictions": [{"id": c.id, "text": c.text, "questions": list(c.questions)}
+                           for c in result.contradictions],
     }

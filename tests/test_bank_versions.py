@@ -42,8 +42,8 @@ def shown(two_decimals: float) -> int:
     return math.floor(two_decimals + 0.5)
 
 
-def test_the_shipped_bank_is_2_1_and_the_old_one_still_loads(bank, bank_v1):
-    assert bank.version == "2.1.0"
+def test_the_shipped_bank_is_2_2_and_the_old_one_still_loads(bank, bank_v1):
+    assert bank.version == "2.2.0"
     assert bank_v1.version == "1.0.0"
     assert bank_v1.critical_cap == "high" and not bank_v1.severities
 

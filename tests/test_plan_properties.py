@@ -1,5 +1,5 @@
 """Properties of the plan for any answers (docs/scoring.md, step 6): the rules a consultant
-would defend, checked on the shipped bank and the small worked-example bank."""
+would defend, checked on the shipped bank, the small worked-example bank and a small bank 2.2."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from assessment.scoring import score
 from .conftest import BANK_FIXTURES, QUESTIONS
 from .strategies import answers_strategy, full_answers_strategy
 
-BANKS = {"shipped": load_bank(QUESTIONS), "mini": load_bank(BANK_FIXTURES / "mini")}
+BANKS = {"shipped": load_bank(QUESTIONS), "mini": load_bank(BANK_FIXTURES / "mini"),
+         "v22": load_bank(BANK_FIXTURES / "v22")}
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 SEVERITY = {"existential": 0, "serious": 1, None: 2}

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,8 @@ from pydantic import ValidationError
 from ..costs import COST_INPUTS
 from .frameworks import Frameworks, SafeLoader, load_frameworks
 from .answer import Answer
-from .models import NOT_SURE, Bank, BankFile, Question, Section
+from .conditions import Condition
+from .models import NOT_SURE, SEVERITY_ORDER, Bank, BankFile, Question, Recommendation, Section
 from .plan_checks import check_plan
 from .types import QUESTION_TYPES
 
@@ -181,6 +184,9 @@ def build_bank(raw: dict[str, Any], names: dict[str, str], frameworks: Framework
     problems += _check_questions(sections, names, frameworks, rubric_v2=bool(bank_file.severities))
     if bank_file.severities:
         problems += _check_why_it_matters(sections, names, _needs_why_it_matters(bank_file))
+    problems += _check_rubric_v22_fields(sections, names, bank_file)
+    problems += _check_stronger_severities(sections, names, bank_file)
+    problems += _check_contradictions(sections, bank_file, bank_name)
     problems += [Problem(*found) for found in check_plan(bank_file, sections, names, bank_name)]
     if problems:
         raise BankError(problems)
@@ -199,6 +205,7 @@ def build_bank(raw: dict[str, Any], names: dict[str, str], frameworks: Framework
         sections=tuple(sections),
         provider_questions=bank_file.provider_questions,
         workstreams=bank_file.workstreams,
+        contradictions=bank_file.contradictions,
     )
 
 
@@ -212,7 +219,8 @@ def _check_bank_file(bank: BankFile, name: str) -> list[Problem]:
                                                "each with a different 'min'"))
     for what, ids in (("bands", [b.id for b in bank.bands]),
                       ("sections", [s.id for s in bank.sections]),
-                      ("provider_questions", [p.id for p in bank.provider_questions])):
+                      ("provider_questions", [p.id for p in bank.provider_questions]),
+                      ("contradictions", [c.id for c in bank.contradictions])):
         problems += [Problem(name, f"{what}[{i}].id", f"duplicate id '{ident}'")
                      for i, ident in _duplicates(ids)]
     band_ids = {b.id for b in bank.bands}
@@ -335,9 +343,9 @@ def _check_questions(sections: list[Section], names: dict[str, str],
             if rubric_v2:
                 problems += [Problem(name, f"{where}.{path}", message)
                              for path, message in _check_v2(q, seen)]
-            if q.show_if is not None:
-                for path, compare in q.show_if.comparisons():
-                    problems += _check_compare(compare, seen, name, f"{where}.show_if"
+            for field, condition in _conditions_of(q):
+                for path, compare in condition.comparisons():
+                    problems += _check_compare(compare, seen, name, f"{where}.{field}"
                                                + (f".{path}" if path else ""))
             if frameworks is not None:
                 for j, ident in enumerate(q.cis):
@@ -400,7 +408,7 @@ def _check_v2(q: Question, seen: dict[str, Question]) -> list[tuple[str, str]]:
         if r.fixes_to is not None and r.fixes_to in critical_tokens:
             problems.append((f"recommendations[{j}].fixes_to", "a fix cannot leave the "
                                                                "critical finding standing"))
-        if critical_tokens & set(r.when) and r.timeframe != 30:
+        if _fixes_a_finding(q, r, seen) and r.timeframe != 30:
             problems.append((f"recommendations[{j}].timeframe", "a fix for a critical finding "
                                                                 "belongs in the first 30 days"))
     problems += _check_gateway(q, seen)
@@ -415,8 +423,7 @@ def _needs_why_it_matters(bank: BankFile) -> bool:
     with old assessments did not, and still loads."""
     if not bank.severities:
         return False
-    version = tuple(int(part) for part in bank.version.split("."))
-    return bool(getattr(bank, "workstreams", ())) or version >= WHY_IT_MATTERS_FROM
+    return bool(getattr(bank, "workstreams", ())) or _version(bank) >= WHY_IT_MATTERS_FROM
 
 
 def _check_why_it_matters(sections: list[Section], names: dict[str, str],
@@ -448,23 +455,185 @@ def _check_why_it_matters(sections: list[Section], names: dict[str, str],
     return problems
 
 
+def _conditions_of(q: Question) -> list[tuple[str, Condition]]:
+    """Every condition of a question with its key path: show_if, and its critical rule's
+    only_if and stronger entries (bank 2.2). Each may only look at earlier questions."""
+    found: list[tuple[str, Condition]] = []
+    if q.show_if is not None:
+        found.append(("show_if", q.show_if))
+    rule = q.critical
+    if rule is not None:
+        if rule.only_if is not None:
+            found.append(("critical.only_if", rule.only_if))
+        if rule.lesser is not None and rule.lesser.only_if is not None:
+            found.append(("critical.lesser.only_if", rule.lesser.only_if))
+        found += [(f"critical.stronger[{k}].if", entry.condition)
+                  for k, entry in enumerate(rule.stronger)]
+    return found
+
+
 def _check_gateway(q: Question, seen: dict[str, Question]) -> list[tuple[str, str]]:
-    """"Not sure" on a question that decides whether this critical one is asked must not make
-    the exposure disappear: it is a finding itself, or this question stays asked."""
-    if q.critical is None or q.show_if is None:
+    """"Not sure" on a question that decides whether this critical one is asked, or whether its
+    finding stands at all (critical.only_if), must not make the exposure disappear: it is a
+    finding itself, or the question stays asked and the finding stands."""
+    if q.critical is None:
         return []
     problems = []
-    for ref in q.condition_refs:
-        gateway = seen.get(ref)
-        if gateway is None or not gateway.not_sure:
+    lesser = q.critical.lesser
+    for field, condition, wording in (
+            ("show_if", q.show_if, "hides this critical question: keep it asked then"),
+            ("critical.only_if", q.critical.only_if, "drops this critical finding: keep it "
+                                                     "standing then"),
+            ("critical.lesser.only_if", lesser.only_if if lesser else None,
+             "drops this lesser finding: keep it standing then")):
+        if condition is None:
             continue
-        effect = gateway.critical.not_sure if gateway.critical else None
-        if effect is not None and effect.severity is not None:
-            continue
-        unsure = {ref: (Answer.not_sure(), frozenset({NOT_SURE}))}
-        if not q.show_if.evaluate(unsure.get):
-            problems.append(("show_if", f"'Not sure' on {ref} hides this critical question: "
-                             f"keep it asked then, or make 'Not sure' on {ref} a finding"))
+        refs = dict.fromkeys(compare.q for _, compare in condition.comparisons())
+        for ref in refs:
+            gateway = seen.get(ref)
+            if gateway is None or not gateway.not_sure:
+                continue
+            effect = gateway.critical.not_sure if gateway.critical else None
+            if effect is not None and effect.severity is not None:
+                continue
+            unsure = {ref: (Answer.not_sure(), frozenset({NOT_SURE}))}
+            if not condition.evaluate(unsure.get):
+                problems.append((field, f"'Not sure' on {ref} {wording}, or make 'Not sure' on "
+                                        f"{ref} a finding"))
+    return problems
+
+
+def _fixes_a_finding(q: Question, r: Recommendation, seen: dict[str, Question]) -> bool:
+    """Whether r can be proposed while the answer it deals with is a finding: it is triggered
+    by a finding's answer, and its only_if can hold together with the finding's (bank 2.2: the
+    unhurried fix for a business where the answer is no finding is not a critical fix)."""
+    rule = q.critical
+    if rule is None:
+        return False
+    findings = [(rule.when, [rule.only_if])]
+    if rule.lesser is not None:
+        findings.append((rule.lesser.when, [rule.only_if, rule.lesser.only_if]))
+    return any(not set(tokens).isdisjoint(r.when)
+               and _can_hold_together([r.only_if, *conditions], seen)
+               for tokens, conditions in findings)
+
+
+MAX_COMBINATIONS = 4096  # answers tried when deciding whether conditions can hold together
+
+
+def _can_hold_together(conditions: list[Condition | None], seen: dict[str, Question]) -> bool:
+    """Whether some answers make every condition hold at once, tried over every answer of the
+    choice questions they look at. Where that cannot be tried (a figure, too many answers),
+    they are taken to hold together: the check then asks for the stricter timeframe."""
+    conditions = [c for c in conditions if c is not None]
+    if len(conditions) < 2:
+        return True
+    refs = list(dict.fromkeys(compare.q for c in conditions for _, compare in c.comparisons()))
+    options: list[list[tuple[Answer, frozenset[str]] | None]] = []
+    for ref in refs:
+        target = seen.get(ref)
+        if target is None or target.type not in ("single", "yesno", "multi"):
+            return True
+        values: list = [c.id for c in target.choices]
+        if target.type == "multi":
+            values = [tuple(ids) for n in range(len(values) + 1)
+                      for ids in itertools.combinations(values, n)]
+        answers = [Answer("answered", v) for v in values]
+        answers += [Answer.not_sure()] if target.not_sure else []
+        answers += [Answer.na()] if target.na else []
+        options.append([None] + [(a, _tokens_of(target, a)) for a in answers])
+    if math.prod(len(o) for o in options) > MAX_COMBINATIONS:
+        return True
+    for combination in itertools.product(*options):
+        found = dict(zip(refs, combination, strict=True))
+        if all(c.evaluate(found.get) for c in conditions):
+            return True
+    return False
+
+
+def _tokens_of(q: Question, answer: Answer) -> frozenset[str]:
+    if answer.state == "answered":
+        return q.kind.answer_tokens(q, answer.value)
+    return frozenset({answer.state})
+
+
+RUBRIC_V22_FROM = (2, 2, 0)  # the bank version from which the fields below may be used
+
+
+def _version(bank: BankFile) -> tuple[int, ...]:
+    return tuple(int(part) for part in bank.version.split("."))
+
+
+def _rubric_v22_fields(q: Question) -> list[str]:
+    """The bank 2.2 fields a question uses (key paths inside the question)."""
+    used = []
+    if q.owners_rarely_know:
+        used.append("owners_rarely_know")
+    if q.check is not None:
+        used.append("check")
+    rule = q.critical
+    if rule is not None:
+        used += [f"critical.{field}" for field in ("only_if", "stronger", "weakness")
+                 if getattr(rule, field) not in (None, ())]
+        if rule.lesser is not None and rule.lesser.only_if is not None:
+            used.append("critical.lesser.only_if")
+    return used
+
+
+def _check_rubric_v22_fields(sections: list[Section], names: dict[str, str],
+                             bank: BankFile) -> list[Problem]:
+    """A bank before 2.2 (those stored with older assessments among them) is scored as it was
+    written: it may not use what 2.2 added, so no field is read by an engine that ignores it."""
+    if _version(bank) >= RUBRIC_V22_FROM:
+        return []
+    return [Problem(names[section.id], f"questions[{i}].{path}",
+                    f"new in bank 2.2.0; this bank is {bank.version} (raise its version to use "
+                    f"it)")
+            for section in sections for i, q in enumerate(section.questions)
+            for path in _rubric_v22_fields(q)]
+
+
+def _check_contradictions(sections: list[Section], bank: BankFile, name: str) -> list[Problem]:
+    """Each contradiction's condition names questions of the bank (any of them, in any order:
+    it is read once every answer is in) with operators that fit them; new in 2.2."""
+    if not bank.contradictions:
+        return []
+    if _version(bank) < RUBRIC_V22_FROM:
+        return [Problem(name, "contradictions", f"new in bank 2.2.0; this bank is "
+                                                f"{bank.version} (raise its version to use it)")]
+    every = {q.id: q for section in sections for q in section.questions}
+    problems = []
+    for i, contradiction in enumerate(bank.contradictions):
+        for path, compare in contradiction.when.comparisons():
+            where = f"contradictions[{i}].when" + (f".{path}" if path else "")
+            if compare.q not in every:
+                problems.append(Problem(name, f"{where}.q", f"'{compare.q}' is not a question "
+                                                            "of this bank"))
+            else:
+                problems += _check_compare(compare, every, name, where)
+    return problems
+
+
+def _check_stronger_severities(sections: list[Section], names: dict[str, str],
+                               bank: BankFile) -> list[Problem]:
+    """A `stronger` entry makes the finding worse than the rule's own severity, to one the
+    bank's `severities` say how to cap."""
+    declared = {rule.id for rule in bank.severities}
+    problems = []
+    for section in sections:
+        for i, q in enumerate(section.questions):
+            rule = q.critical
+            if rule is None:
+                continue
+            for k, entry in enumerate(rule.stronger):
+                where = f"questions[{i}].critical.stronger[{k}].severity"
+                if entry.severity not in declared:
+                    problems.append(Problem(names[section.id], where, f"'{entry.severity}' is "
+                                            "not one of the bank's severities"))
+                elif SEVERITY_ORDER[entry.severity] >= SEVERITY_ORDER[rule.severity]:
+                    problems.append(Problem(names[section.id], where, f"'{entry.severity}' is "
+                                            f"not worse than the rule's own severity "
+                                            f"'{rule.severity}'"))
     return problems
 
 

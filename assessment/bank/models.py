@@ -36,6 +36,9 @@ Who = Literal["owner", "staff", "provider"]
 CostBand = Literal["none", "low", "medium", "high"]
 # What a critical finding does to the band (bank.yaml `severities` says how far it caps).
 Severity = Literal["existential", "serious"]
+# Worst first: an existential finding is worse than a serious one. The one order of severities
+# (plan order, `lesser` and `stronger` checks); None is a 1.x bank's finding.
+SEVERITY_ORDER: dict[str | None, int] = {"existential": 0, "serious": 1, None: 1}
 
 PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 EFFORT_ORDER = {"low": 0, "medium": 1, "high": 2}
@@ -143,6 +146,33 @@ class LesserFinding(Model):
     severity: Severity
     finding: Text
     why_it_matters: Text | None = None  # what happens to the business if it stays (2.1)
+    # Bank 2.2: this finding stands only where this holds ("usually" calling back is no
+    # control for a firm that moves clients' money, and fair enough for others).
+    only_if: Condition | None = None
+
+    @field_validator("only_if", mode="before")
+    @classmethod
+    def _parse_only_if(cls, value):
+        return None if value is None else parse_condition(value)
+
+
+class StrongerFinding(Model):
+    """A worse severity for the rule's finding where the business makes it worse (bank 2.2): a
+    gap in checking payment details is serious in general, existential for a business that
+    moves its clients' money."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    # `if` in the bank file (a Python keyword, hence the alias): same form as show_if.
+    condition: Condition = Field(alias="if")
+    severity: Severity  # worse than the rule's own
+    finding: Text | None = None  # the finding's words here; none: the rule's
+    why_it_matters: Text | None = None  # what it does to this business; none: the rule's
+
+    @field_validator("condition", mode="before")
+    @classmethod
+    def _parse_condition(cls, value):
+        return parse_condition(value)
 
 
 class CriticalRule(Model):
@@ -153,6 +183,29 @@ class CriticalRule(Model):
     why_it_matters: Text | None = None
     not_sure: NotSureEffect | None = None
     lesser: LesserFinding | None = None
+    # Bank 2.2: the rule (all of its findings) stands only where this holds on the other answers
+    # (unencrypted backups taken off site matter where the business holds health or client data).
+    only_if: Condition | None = None
+    # Bank 2.2: the first entry whose `if` holds makes the main finding worse.
+    stronger: tuple[StrongerFinding, ...] = ()
+    # Bank 2.2: the root cause this finding shares with other rules' findings. Findings of one
+    # weakness count once towards a severity's `escalate` (one missing password manager is not
+    # three separate failings); none: the finding is a weakness of its own.
+    weakness: ChoiceId | None = None
+
+    @field_validator("only_if", mode="before")
+    @classmethod
+    def _parse_only_if(cls, value):
+        return None if value is None else parse_condition(value)
+
+    @cached_property
+    def condition_refs(self) -> tuple[str, ...]:
+        """The questions its conditions (only_if, its lesser finding's only_if, stronger) look
+        at, each once."""
+        conditions = [self.only_if, self.lesser.only_if if self.lesser else None]
+        conditions += [entry.condition for entry in self.stronger]
+        return tuple(dict.fromkeys(compare.q for condition in conditions if condition is not None
+                                   for _, compare in condition.comparisons()))
 
 
 class ProviderFollowUp(Model):
@@ -340,6 +393,26 @@ class Workstream(Model):
     lead: Who  # who usually leads it
 
 
+class Contradiction(Model):
+    """Answers that cannot all be true (bank 2.2): named to the owner with what to check, so
+    the answers can be put right. It never changes the score, the band or the findings."""
+
+    id: ChoiceId
+    # When the answers disagree: same form as show_if, on any questions.
+    when: Condition
+    text: Text  # to the owner: what does not agree, and what to check
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _parse_when(cls, value):
+        return parse_condition(value)
+
+    @cached_property
+    def questions(self) -> tuple[str, ...]:
+        """The questions its condition looks at, each once, in the order it names them."""
+        return tuple(dict.fromkeys(compare.q for _, compare in self.when.comparisons()))
+
+
 class BankFile(Model):
     """The contents of questions/bank.yaml."""
 
@@ -357,6 +430,7 @@ class BankFile(Model):
     sections: tuple[SectionRef, ...] = Field(min_length=1)
     provider_questions: tuple[ProviderQuestion, ...] = ()
     workstreams: tuple[Workstream, ...] = ()  # bank 2.1 and later
+    contradictions: tuple[Contradiction, ...] = ()  # bank 2.2 and later
 
 
 class Bank(Model):
@@ -376,6 +450,7 @@ class Bank(Model):
     sections: tuple[Section, ...]
     provider_questions: tuple[ProviderQuestion, ...]
     workstreams: tuple[Workstream, ...] = ()
+    contradictions: tuple[Contradiction, ...] = ()  # in bank order
 
     @cached_property
     def workstream_by_id(self) -> dict[str, Workstream]:

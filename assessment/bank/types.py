@@ -340,8 +340,10 @@ class Scale(QuestionType):
         return frozenset({str(value)})
 
     def parse(self, q: Question, raw: Any) -> Value:
-        if isinstance(raw, str) and re.fullmatch(r"-?\d{1,9}", raw.strip()):
-            raw = int(raw.strip())  # not "²" or "--3": isdigit() says yes, int() says no
+        # "3" and "3.0" are 3, as the number 3.0 is; not "²" or "--3" (isdigit() says yes,
+        # int() says no), and "3.5" is no point of the scale.
+        if isinstance(raw, str) and re.fullmatch(r"-?\d{1,9}(?:\.0+)?", raw.strip()):
+            raw = int(raw.strip().partition(".")[0])
         if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw not in range(
             int(q.min), int(q.max) + 1
         ):
