@@ -80,6 +80,7 @@ def _risks(result: Result, titles: dict[str, str]) -> list[dict]:
               "severity": severity.label(f.severity),
               "level": severity.kind(f.severity).level.id,
               "answer": None if f.not_sure else f.outcome.answer_label,
+              "question_id": f.outcome.question.id,
               "section": titles.get(f.outcome.section_id, "")}
              for f in result.critical_findings[:high]]
     if len(risks) < low:
@@ -90,6 +91,7 @@ def _risks(result: Result, titles: dict[str, str]) -> list[dict]:
         for o in gaps[:low - len(risks)]:
             risks.append({"title": first_sentence(o.question.help), "why": "",
                           "severity": None, "level": None, "answer": o.answer_label,
+                          "question_id": o.question.id,
                           "question": o.question.text,
                           "section": titles.get(o.section_id, "")})
     return risks
@@ -97,19 +99,10 @@ def _risks(result: Result, titles: dict[str, str]) -> list[dict]:
 
 def why_it_matters(finding: Finding) -> str:
     """What happens to the business if the finding stays: the finding's own words from the
-    bank (the main rule, its lesser finding, or "Not sure"), or for a bank that has none, the
-    first sentence of the question's help."""
-    q, tokens = finding.outcome.question, finding.outcome.tokens
-    rule = q.critical
-    source = None
-    if rule is not None:
-        if finding.not_sure:
-            source = rule.not_sure
-        elif not tokens.isdisjoint(rule.when):
-            source = rule
-        elif rule.lesser is not None and not tokens.isdisjoint(rule.lesser.when):
-            source = rule.lesser
-    return getattr(source, "why_it_matters", None) or first_sentence(q.help)
+    bank as it stands (the main rule's, its lesser finding's, "Not sure"'s or a `stronger`
+    entry's, worked out by the scoring), or for a bank that has none, the first sentence of
+    the question's help."""
+    return finding.why_it_matters or first_sentence(finding.outcome.question.help)
 
 
 def _money_at_stake(result: Result) -> list[str]:

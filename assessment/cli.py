@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from . import plan_text, severity, storage
 from .audit import audit
@@ -243,9 +243,38 @@ def assess_export(assessment_id: str) -> None:
     click.echo()
 
 
+@click.command("email-check")
+@click.argument("domain")
+@with_appcontext
+def email_check_command(domain: str) -> None:
+    """Look up an email domain's SPF, DMARC and common DKIM selectors, as the assessment's check
+    does, and print what was found (exit 1 when it could not check, 2 for a bad domain)."""
+    from .email_check import DomainError, look_up, normalise_domain
+
+    try:
+        name = normalise_domain(domain)
+    except DomainError as error:
+        click.echo(f"{domain!r} is not an email domain: {error}", err=True)
+        raise click.exceptions.Exit(2) from None
+    server = current_app.config.get("DNS_SERVER")
+    result = look_up(name, server=str(server) if server else None)
+    if not result.checked:
+        click.echo(f"Could not check {name}: {result.reason}.")
+        raise click.exceptions.Exit(1)
+    click.echo(f"{name}: {result.summary()}.")
+    click.echo(f"Outcome: {result.outcome}")
+    for record in result.spf:
+        click.echo(f"SPF:   {record}")
+    for record in result.dmarc:
+        click.echo(f"DMARC: {record}")
+    if not result.dkim_complete:
+        click.echo("Some DKIM selectors got no answer in time.")
+
+
 def init_app(app: Flask) -> None:
     from .accounts_cli import users_cli
     from .report.cli import renders_cli, report_cli  # imports this module: registered here
 
     for group in (bank_cli, db_cli, assess_cli, users_cli, report_cli, renders_cli):
         app.cli.add_command(group)
+    app.cli.add_command(email_check_command)

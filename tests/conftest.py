@@ -31,6 +31,10 @@ from assessment.storage.postgres import close_pools
 from .postgres_cluster import Cluster, bin_dir
 from .tools import missing_tool
 
+# No test looks up a real domain: the email domain check goes to a closed port on this machine
+# (and says "could not check") unless a test starts its own DNS server (tests/dns_server.py).
+os.environ.setdefault("ITHEALTH_DNS_SERVER", "127.0.0.1:9")
+
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "questions"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -76,7 +76,8 @@ def test_assess_score_names_file_and_field(runner, tmp_path):
                          "unknown.json: answers.backup.nope: no question with this id"),
         "value.json": ('{"answers": {"backup.automatic": "often"}}',
                        "value.json: answers.backup.automatic: Choose one of the options. "
-                       "Use one of: daily, weekly, manual, none; or {\"state\": \"not_sure\"}."),
+                       "Use one of: daily, weekly, manual, sync_only, none; "
+                       "or {\"state\": \"not_sure\"}."),
     }
     for name, (text, message) in cases.items():
         result = runner.invoke(args=["assess", "score", str(write(tmp_path, name, text))])

@@ -178,7 +178,7 @@ def test_each_finding_says_why_it_matters_in_its_own_words(bank):
     from assessment.brief import brief
 
     answers, _ = parse_answers(bank, {"backup.automatic": {"state": "not_sure"},
-                                      "security.mfa_other": ["online_services"]})
+                                      "security.mfa_admin": "none"})
     result = score(bank, answers)
     risks = {r["title"].rstrip("."): r for r in brief(result)["risks"]}
     unsure = risks["Nobody can say whether the business's data is backed up"]
@@ -186,8 +186,28 @@ def test_each_finding_says_why_it_matters_in_its_own_words(bank):
     assert unsure["why"] == q.critical.not_sure.why_it_matters
     assert "remembering" not in unsure["why"]
     admin = next(r for title, r in risks.items() if title.startswith("Admin logins"))
-    assert admin["why"] == bank.question_by_id["security.mfa_other"].critical.why_it_matters
-    assert not admin["why"].startswith("Online banking")
+    assert admin["why"] == bank.question_by_id["security.mfa_admin"].critical.why_it_matters
+
+
+def test_a_stronger_finding_says_why_it_matters_in_its_own_words(bank):
+    """Where a `stronger` entry makes a finding worse for this business, the brief, the results
+    page and the report say that entry's words, not the main rule's."""
+    from assessment.brief import brief
+
+    q = bank.question_by_id["compliance.payment_check"]
+    stronger = q.critical.stronger[0]
+    answers, errors = parse_answers(bank, {"compliance.payment_check": "none",
+                                           "profile.handles": ["client_money"]})
+    assert not errors
+    result = score(bank, answers)
+    finding = next(f for f in result.critical_findings
+                   if f.outcome.question.id == q.id)
+    assert finding.why_it_matters == stronger.why_it_matters != q.critical.why_it_matters
+    risk = next(r for r in brief(result)["risks"] if r["question_id"] == q.id)
+    assert risk["why"] == stronger.why_it_matters
+    html = render_html(ReportInput(result=result, business_name="Conveyancers"))
+    assert stronger.why_it_matters in html.replace("&#39;", "'").replace("&#34;", '"')
+    assert q.critical.why_it_matters not in html
 
 
 def test_severity_never_takes_the_brand_colours(break_fix):
@@ -253,7 +273,7 @@ def test_what_is_good_is_said_in_sentences_and_never_taken_back(bank, break_fix)
     from assessment.brief import brief
 
     good = brief(break_fix.result)["good"]
-    assert good["answers"] == ["Your data is backed up by itself, every day or more often."]
+    assert good["answers"][0] == "Your data is backed up by itself, every day or more often."
     assert good["closest"].startswith("No area as a whole is in good shape yet: the closest is")
     html = render_html(break_fix)
     section = html[html.index("<h2>What is good</h2>"):html.index('aria-labelledby="plan"')]
@@ -291,7 +311,8 @@ def test_the_cover_carries_the_money_and_the_first_three_steps(break_fix):
 def test_the_method_page_names_the_question_set_in_plain_words(break_fix):
     html = render_html(break_fix)
     method = html[html.index('id="method"'):]
-    assert "<dt>Question set</dt><dd>IT Health Assessment, version 2.1.0</dd>" in method
-    assert "questions applied to the business; 4 answered “Not sure”, which count as gaps" in method
+    assert ("<dt>Question set</dt><dd>IT Health Assessment, version "
+            f"{break_fix.result.bank_version}</dd>") in method
+    assert "questions applied to the business; 5 answered “Not sure”, which count as gaps" in method
     for jargon in ("Bank fingerprint", "Question bank", "counted in the score", "it_health"):
         assert jargon not in method, jargon

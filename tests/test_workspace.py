@@ -295,6 +295,15 @@ def cases(t) -> dict[str, tuple[str, str]]:
         "wizard.section": ("GET", "/assessment/section/no-such-section"),
         "public.claim": ("GET", "/claim/not-a-real-claim-token"),
         "public.claim_confirm": ("POST", "/claim/not-a-real-claim-token"),
+        # Hand-offs: the owner's routes act on the browser's own assessment only; a provider's
+        # link is its token.
+        "handoff.start": ("POST", "/assessment/section/no-such-section/hand-off"),
+        "handoff.replace": ("POST", "/assessment/section/no-such-section/hand-off/replace"),
+        "handoff.cancel": ("POST", "/assessment/section/no-such-section/hand-off/cancel"),
+        "handoff.query": ("POST", "/assessment/section/no-such-section/hand-off/query/"
+                                  "backup.automatic"),
+        "handoff.answer": ("POST", "/answer-for/not-a-real-handoff-token"),
+        "handoff.autosave": ("POST", "/answer-for/not-a-real-handoff-token/answer"),
         # The report's font files are the product's own, the same for everyone: only the
         # current version is served, so any other address is the normal 404.
         "report_assets.font": ("GET", "/static/report-fonts/not-the-version/Inter-Regular.otf"),

@@ -71,6 +71,8 @@ def cache_key(report: ReportInput) -> str:
         "owner_answers": dict(sorted(report.owner_answers.items())),
         "full": report.full,
         "private_notes": sorted(report.private_notes),
+        "by_provider": sorted(report.by_provider),
+        "by_check": sorted(report.by_check),
         "branding": {
             "firm_name": brand.firm_name, "primary": brand.primary, "accent": brand.accent,
             "contact": brand.contact, "disclaimer": brand.disclaimer,

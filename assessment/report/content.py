@@ -128,7 +128,8 @@ def build_context(report: ReportInput) -> dict:
     band = result.band
     summary = wording.adapt_brief(brief(result), billing)
     sections = [{"id": s.section.id, "title": s.section.title, "score": s.score,
-                 "line": _section_line(result, s.section.id, views)}
+                 "line": "Not answered yet." if s.score is None and not s.answered
+                 else _section_line(result, s.section.id, views)}
                 for s in result.sections if s.section.kind == "scored"]
     phases = [{
         "days": p.days,
@@ -186,6 +187,7 @@ def build_context(report: ReportInput) -> dict:
         "actions_count": len(result.steps),
         "costs": costs,
         "sections": sections,
+        "contradictions": _contradictions(result, titles, billing),
         "find_out": [{
             "question": o.question.text,
             "section": titles.get(o.section_id, ""),
@@ -200,6 +202,8 @@ def build_context(report: ReportInput) -> dict:
         "standing_questions": len(result.provider_questions) - len(summary["follow_ups"]),
         "appendix": _appendix(report, symbol) if report.full else None,
         "consultant": report.consultant_assessed,
+        "by_provider": report.by_provider,
+        "by_check": report.by_check,
         "verified_count": sum(1 for v in (report.verified or {}).values() if v),
         "method": {
             "bank_id": result.bank_id, "bank_version": result.bank_version,
@@ -238,6 +242,16 @@ def _questions_text(result: Result) -> str:
                      f"{'it' if ruled_out == 1 else 'them'} out, counted as "
                      f"{'a gap' if ruled_out == 1 else 'gaps'}")
     return "; ".join(parts)
+
+
+def _contradictions(result: Result, titles: dict[str, str], billing: str) -> list[dict]:
+    """Answers that do not agree (bank `contradictions`), in the business's words, each with
+    the areas where the answers it looks at were given."""
+    section_of = {o.question.id: o.section_id for o in result.outcomes}
+    return [{"text": wording.adapt(c.text, billing),
+             "where": list(dict.fromkeys(titles[section_of[q]] for q in c.questions
+                                         if section_of.get(q) in titles))}
+            for c in result.contradictions]
 
 
 def _section_line(result: Result, section_id: str, views: dict[str, StepView]) -> str:
@@ -421,6 +435,7 @@ def _appendix(report: ReportInput, symbol: str) -> dict:
         text, items = _answer_text(o, symbol) if o.applicable else ("Not asked: did not apply",
                                                                     [])
         verified = None if report.verified is None or not o.applicable or o.answer is None \
+            or qid in report.by_check \
             else report.verified.get(qid, False)
         owner = report.owner_answers.get(qid)
         current["rows"].append({
@@ -429,6 +444,8 @@ def _appendix(report: ReportInput, symbol: str) -> dict:
             "not_sure": bool(o.answer and o.answer.state == "not_sure"),
             "note": report.notes.get(qid), "note_private": qid in report.private_notes,
             "verified": verified, "owner_answer": owner,
+            "by_provider": qid in report.by_provider,
+            "by_check": qid in report.by_check,
         })
         if owner is not None:
             differences.append({"number": number, "question": o.question.text,

@@ -15,7 +15,7 @@ from datetime import date
 
 from ..prices import PriceList, default_price_list
 from ..scoring import Result
-from ..viewpoint import AssessmentView
+from ..viewpoint import CHECK, PROVIDER, AssessmentView
 
 PRODUCT_NAME = "IT Health Assessment"
 DEFAULT_PRIMARY = "#0d5c63"
@@ -149,6 +149,10 @@ class ReportInput:
     full: bool = False
     private_notes: frozenset[str] = frozenset()
     prices: PriceList = field(default_factory=default_price_list)
+    # The questions whose answer that counts is the business's IT provider's (a hand-off).
+    by_provider: frozenset[str] = frozenset()
+    # The questions whose answer that counts is what the check from outside found.
+    by_check: frozenset[str] = frozenset()
 
     @classmethod
     def of_view(cls, seen: AssessmentView, *, assessed_on: date,
@@ -160,6 +164,8 @@ class ReportInput:
                    assessed_on=assessed_on, branding=branding, notes=seen.notes,
                    verified=seen.verified, owner_answers=seen.owner_answers, full=full,
                    private_notes=seen.private_notes,
+                   by_provider=frozenset(q for q, s in seen.source_of.items() if s == PROVIDER),
+                   by_check=frozenset(q for q, s in seen.source_of.items() if s == CHECK),
                    prices=prices if prices is not None else default_price_list())
 
     def __post_init__(self):

@@ -9,6 +9,7 @@ from .copy import CopyError, TargetNotEmpty, copy_database
 from .db import (CannotConnect, Store, backup, connect, describe, integrity_ok, is_url,
                  make_private, restore, write)
 from .migrations import migrate
+from . import handoffs  # hand-off links: one section answered by the IT provider
 
 __all__ = [
     "KEEP", "CannotConnect", "Conflict", "CopyError", "NotFound", "Saved", "Store",
@@ -16,5 +17,5 @@ __all__ = [
     "bank_of", "connect", "copy_database", "create_assessment", "describe", "export_assessment",
     "find_by_resume_hash", "get_assessment", "integrity_ok", "is_url", "make_private", "migrate",
     "records_of", "remember_bank", "restore", "save_answer", "set_status", "stored_answers",
-    "write",
+    "handoffs", "write",
 ]

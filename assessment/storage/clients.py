@@ -121,7 +121,8 @@ def _delete_assessments(db: Database, ids: list[str], also: list[str] = ()) -> l
             "SELECT key FROM report_renders WHERE assessment_id = ?", [assessment_id])]
         db.execute("UPDATE assessments SET copied_from = NULL WHERE copied_from = ?",
                    [assessment_id])
-        for table in ("report_renders", "answer_writes", "answers", "claim_links"):
+        for table in ("report_renders", "answer_writes", "answers", "claim_links",
+                      "email_checks", "handoffs"):
             db.execute(f"DELETE FROM {table} WHERE assessment_id = ?",  # nosec B608
                        [assessment_id])
         db.execute("DELETE FROM assessments WHERE id = ?", [assessment_id])

@@ -223,3 +223,34 @@ def purged_renders(db: Database) -> None:
     # good" holds on every machine, not only the one that took the request.
     db["purged_renders"].create({"key": str, "purged_at": str}, pk="key",
                                 not_null={"purged_at"})
+
+
+@migrations()
+def email_checks(db: Database) -> None:
+    # The latest check from outside of each assessment's email domain (SPF, DMARC, DKIM): the
+    # domain looked up, pending | done | failed, the outcome (enforced | partial | missing, none
+    # when it could not be checked), what was found (JSON), when it started and ended.
+    db["email_checks"].create(
+        {"assessment_id": str, "domain": str, "status": str, "outcome": str, "found": str,
+         "started_at": str, "checked_at": str},
+        pk="assessment_id", not_null={"domain", "status", "started_at"},
+        foreign_keys=[("assessment_id", "assessments", "id")],
+    )
+
+
+@migrations()
+def handoffs(db: Database) -> None:
+    # A private link an owner gives whoever runs their IT to answer one section (storage/
+    # handoffs.py): only its token's hash is kept; ref names it on the owner's buttons; queries
+    # holds the owner's questions about answers (JSON); answered_at when the section was sent back.
+    db["handoffs"].create(
+        {"token_hash": str, "ref": str, "assessment_id": str, "section_id": str,
+         "recipient": str, "created_at": str, "expires_at": str, "cancelled_at": str,
+         "last_used_at": str, "answered_at": str, "queries": str},
+        pk="token_hash", not_null={"ref", "assessment_id", "section_id", "created_at",
+                                   "expires_at"},
+        defaults={"recipient": "", "queries": "{}"},
+        foreign_keys=[("assessment_id", "assessments", "id")],
+    )
+    db["handoffs"].create_index(["ref"], unique=True)
+    db["handoffs"].create_index(["assessment_id", "section_id"])

@@ -175,6 +175,27 @@ def private_link_shown(db: PostgresStore) -> None:
 def purged_renders(db: PostgresStore) -> None:
     _run(db, "CREATE TABLE purged_renders (key TEXT PRIMARY KEY, purged_at TEXT NOT NULL)")
 
+
+@migration
+def email_checks(db: PostgresStore) -> None:
+    _run(db, """CREATE TABLE email_checks (
+        assessment_id TEXT PRIMARY KEY REFERENCES assessments (id), domain TEXT NOT NULL,
+        status TEXT NOT NULL, outcome TEXT, found TEXT, started_at TEXT NOT NULL,
+        checked_at TEXT)""")
+
+
+@migration
+def handoffs(db: PostgresStore) -> None:
+    _run(db, """CREATE TABLE handoffs (
+        token_hash TEXT PRIMARY KEY, ref TEXT NOT NULL,
+        assessment_id TEXT NOT NULL REFERENCES assessments (id), section_id TEXT NOT NULL,
+        recipient TEXT DEFAULT '', created_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+        cancelled_at TEXT, last_used_at TEXT, answered_at TEXT, queries TEXT DEFAULT '{}')""",
+         "CREATE UNIQUE INDEX idx_handoffs_ref ON handoffs (ref)",
+         "CREATE INDEX idx_handoffs_assessment_id_section_id ON handoffs "
+         "(assessment_id, section_id)")
+
+
 def migrate(db: PostgresStore, *, stop_before: str | None = None) -> list[str]:
     """Apply pending migrations (those before `stop_before`, if given) in one transaction (DDL
     is transactional here), under a lock so that web processes starting together apply them

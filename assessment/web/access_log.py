@@ -11,7 +11,8 @@ import re
 from flask import Flask
 from gunicorn.glogging import Logger
 
-SECRET_PATHS = re.compile(r"(/(?:assessment/resume|claim|account/invite)/)[^/?\s]+")
+SECRET_PATHS = re.compile(r"(/(?:assessment/resume|claim|account/invite|answer-for)/)"
+                          r"[^/?\s]+")
 
 
 def redact(path: str) -> str:

@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 from ..bank import Answer, AnswerError, Bank, Question, Section
 from ..bank.types import MAX_TEXT, AmbiguousNumber, exact_number
 from ..costs import CURRENCIES
+from ..email_check import DOMAIN_QUESTION, DomainError, normalise_domain
 from ..figures import (Contradiction, contradictions, currency_symbol, read_as_typed,
                        show_figure, unit_words)
 from ..scoring import Result, parse_answer, score
@@ -117,6 +118,11 @@ class QuestionView:
     readings: tuple[tuple[str, str], ...] = ()
     asked: str = ""  # the ambiguous text the readings are of
     prefilled_from: str = ""  # shown from the firm's record, not saved yet: whose records
+    outside_check: object = None  # email_checks.CheckNotice: what a check from outside found
+    # Hand-offs (web/handoff.py): shown under the question's text, above its choices, and after
+    # them (the provider's note box).
+    handoff: Markup | None = None
+    handoff_after: Markup | None = None
 
     @property
     def widget(self) -> str:
@@ -159,7 +165,8 @@ class SectionPage:
         self.views = []
         # Figures saved by this page, as they were read: (as saved, as typed, the question).
         self.echoes: list[tuple[str, str, str]] = []
-        self.not_kept: list[str] = []  # answers to questions this page's answers hide
+        # Answers to questions this page's answers hide: (question, what the page held).
+        self.not_kept: list[tuple[Question, str]] = []
         for q, on_page, parts in section_parts(self.bank, self.section, self.interview):
             if not applies[q.id] and not on_page:
                 continue  # decided by an earlier section's answer
@@ -242,7 +249,7 @@ class SectionPage:
                 # means nothing typed into it is lost without a word.
                 said = self._said(q, raw, stored)
                 if said:
-                    self.not_kept.append(self._not_kept_message(q, said))
+                    self.not_kept.append((q, said))
                 view.value = widget_for(q).shown(None)
             try:
                 answer = (None if stored and stored.answer else KEEP) if q.id in hidden \
@@ -325,10 +332,15 @@ class SectionPage:
         return f"“{q.describe(answer)}”"
 
     @staticmethod
-    def _not_kept_message(q: Question, said: str) -> str:
-        stop = "" if q.text.endswith(("?", ".", "!")) else "."
-        return (f"Not kept: {said} for “{q.text}”{stop} Your other answers on that page mean "
-                "it is not asked; change them and it shows again.")
+    def _not_kept_message(items: list[tuple[Question, str]]) -> str:
+        """One notice for every answer not kept: one reason, said once."""
+        stop = "" if items[-1][0].text.endswith(("?", ".", "!")) else "."
+        said = "; ".join(f"{shown} for “{q.text}”" for q, shown in items)
+        if len(items) == 1:
+            return (f"Not kept: {said}{stop} Your other answers on that page mean it is not "
+                    "asked; change them and it shows again.")
+        return (f"Not kept: {said}{stop} Your other answers on that page mean they are not "
+                "asked; change them and they show again.")
 
     def notices(self) -> list[tuple[str, str]]:
         """What a save without JavaScript tells the owner on the next page, in few words, as
@@ -341,7 +353,9 @@ class SectionPage:
         elif self.echoes:
             lines.append(("success", "Figures saved as: " + ", ".join(
                 f"{shown} (you typed “{typed}”)" for shown, typed, _ in self.echoes) + "."))
-        return lines + [("warning", line) for line in self.not_kept]
+        if self.not_kept:
+            lines.append(("warning", self._not_kept_message(self.not_kept)))
+        return lines
 
     def keep_submitted(self, form: MultiDict) -> None:
         """Show what was submitted, unsaved (after an expired session or token)."""
@@ -364,7 +378,7 @@ class SectionPage:
         if (isinstance(raw, str) and stored and stored.answer and q.kind.widget == "number"
                 and raw == widget_for(q).shown(raw_of(stored.answer))):
             return KEEP  # the figure as the page showed it, which may read two ways ("1.250")
-        answer = parse_answer(q, raw)
+        answer = parse_checked(q, raw)
         return KEEP if stored and stored.answer == answer else answer
 
     @property
@@ -374,6 +388,18 @@ class SectionPage:
     @property
     def conflicts(self) -> list[QuestionView]:
         return [v for v in self.views if v.conflict is not None]
+
+
+def parse_checked(q: Question, raw) -> Answer:
+    """parse_answer, and for the email domain, a domain: refused with a message otherwise.
+    What was typed is kept as typed (trimmed); the check looks up its normalised form."""
+    answer = parse_answer(q, raw)
+    if q.id == DOMAIN_QUESTION and answer.state == "answered":
+        try:
+            normalise_domain(str(answer.value))
+        except DomainError as error:
+            raise AnswerError(str(error)) from None
+    return answer
 
 
 def figure_checks(bank: Bank, section: Section, result: Result) -> list[Contradiction]:
@@ -405,7 +431,7 @@ def autosave(bank: Bank, assessment_id: str, data: object, *, source: str,
     try:
         # Without an "answer" (a note or a tick saved on its own) the answer stays as it is.
         answer = KEEP if "answer" not in data and extras else \
-            None if data.get("answer") is None else parse_answer(q, data["answer"])
+            None if data.get("answer") is None else parse_checked(q, data["answer"])
         saved = save_answer(get_db(), assessment_id, q.id, base_version=base, answer=answer,
                             client_key=f"{assessment_id}:{key}", source=source,
                             answered_by=answered_by, **extras)
@@ -450,6 +476,7 @@ def _extras(data: dict, source: str) -> tuple[dict, str | None]:
             if not isinstance(data[name], bool):
                 return {}, f"Send {name} as true or false."
             extras[name] = data[name]
-    if extras and source != "consultant":
+    if extras and source != "consultant" and not (source == "provider"
+                                                  and set(extras) == {"note"}):
         return {}, "Notes and ticks are saved only in the consultant's interview."
     return extras, None

@@ -22,7 +22,7 @@ from ..storage import accounts
 from ..storage import clients as store
 from ..storage.clients import self_link_refusal
 from ..viewpoint import BUSINESS
-from . import branded, owner, renders, reports, sessions
+from . import branded, email_checks, handoff, owner, renders, reports, sessions
 from .auth import signed_in_member
 from .db import current_bank, get_db
 from . import section_page
@@ -280,7 +280,10 @@ def _render_section(page: SectionPage, assessment: dict, status: int = 200,
     ids = [s.id for s in bank.sections]
     # After a submission the valid answers are saved: count them, not the page's starting point.
     saved = page.result if status == 200 else score(bank, _answers(_owner_answers(assessment)))
-    state = progress(bank, _seen(assessment).result)
+    seen = _seen(assessment)
+    state = progress(bank, seen.result)
+    email_checks.show(page, assessment, seen)  # what the email domain check found
+    handoff.annotate(page, assessment)  # a section handed to the IT provider, and its answers
     page.checks = figure_checks(bank, page.section, saved)
     if status == 200 and not read_only(assessment):
         branded.prefill(page, assessment)  # what the firm's record holds, for the client to check
@@ -315,6 +318,7 @@ def section(section_id: str):
     if not page.save(request.form, assessment["id"], source=SOURCE):
         return _render_section(page, assessment, 422 if page.errors else 409)
     branded.keep_cleared(page, assessment, request.form)
+    email_checks.saved(page, assessment)  # a new email domain: checked in the background
     _private_link_once(assessment["id"])
     if _seen(assessment).result.complete:
         reports.prerender_soon(assessment)
@@ -395,6 +399,7 @@ def autosave():
     reply, status = section_page.autosave(bank, assessment["id"], json_body(), source=SOURCE,
                                           symbol=currency_symbol(bank, before))
     if status == 200:
+        email_checks.autosaved(request.get_json()["question"], assessment)
         result = score(bank, _answers(_owner_answers(assessment)))
         state = progress(bank, _seen(assessment).result)
         if state.complete:
@@ -456,7 +461,8 @@ def results():
     seen = _seen(assessment)
     # Where the firm took part, an answer may be theirs: not "You answered".
     return render_template("wizard/results.html", title="Your results", result=seen.result,
-                           consultant_led=seen.consultant_led, bank=bank, assessment=assessment,
+                           consultant_led=seen.consultant_led, sources=seen.source_of,
+                           bank=bank, assessment=assessment,
                            business=seen.business_name, resume_url=_resume_url())
 
 

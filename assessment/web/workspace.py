@@ -30,14 +30,14 @@ from ..prices import (CURRENCY_CODES, CURRENCY_NAMES, MAX_AMOUNT, PRICED_BANDS,
 from ..prices import money as prices_money
 from ..progress import progress
 from ..scoring import score
-from ..viewpoint import FIRM, counting
+from ..viewpoint import FIRM, SOURCES, counting
 from ..storage import assessment_view, bank_of, export_assessment, records_of, stored_answers
 from ..report import DEFAULT_BRANDING, RenderError, ReportInput, content_disposition
 from ..report.models import printable
 from ..storage import accounts
 from ..storage.accounts import AccountError
 from ..storage import clients as store
-from . import owner, renders, reports
+from . import email_checks, handoff, owner, renders, reports
 from .answer_fields import widget_for
 from .auth import admin_required, current_firm_id, member_required
 from . import dates
@@ -388,6 +388,7 @@ def _interview_page(record: dict, section_id: str) -> SectionPage:
             view.differs = mine is not None and mine != theirs.answer
             if view.stored is None:
                 view.value = widget_for(view.question).shown(raw_of(theirs.answer))
+    handoff.annotate_interview(page, record)  # what the client's IT provider answered
     return page
 
 
@@ -409,6 +410,7 @@ def interview(assessment_id: str, section_id: str):
         confirm = True if every else frozenset(request.form.getlist("confirm"))
         if page.save(request.form, assessment_id, source=SOURCE, answered_by=current_user.id,
                      confirm=confirm):
+            email_checks.saved(page, record)  # a new email domain: checked in the background
             _prerender_when_complete(record)
             confirmed = len(before - waiting(assessment_id))
             if confirmed:
@@ -421,6 +423,7 @@ def interview(assessment_id: str, section_id: str):
             flash(f"Saved “{page.section.title}”.", "success")
             return redirect(url_for("workspace.assessment", assessment_id=assessment_id), 303)
         status = 422 if page.errors else 409
+    email_checks.show(page, record, assessment_view(get_db(), record, FIRM), interview=True)
     return render_template("workspace/interview.html", title=page.section.title, page=page,
                            assessment=record, client=_client_or_404(record["client_id"]),
                            finished_notice=FINISHED,
@@ -455,6 +458,7 @@ def autosave(assessment_id: str):
     reply, status = section_page.autosave(bank_of(get_db(), record), assessment_id, json_body(),
                                           source=SOURCE, answered_by=current_user.id)
     if status == 200:
+        email_checks.autosaved(request.get_json()["question"], record)
         bank, _, result = scored(record)
         state = progress(bank, result, waiting(assessment_id))
         reply["progress"] = {"done": state.done, "total": state.total, "percent": state.percent,
@@ -578,7 +582,7 @@ def export_client_csv(client_id: int):
         # "counts": the answer the score, the reports and every page use (viewpoint.py).
         counted = counting(records_of(get_db(), record["id"]))
         counts = {(qid, r.source) for qid, r in counted.items()}
-        for source in ("owner", "consultant"):
+        for source in SOURCES:  # the client's own, their IT provider's, a check, the firm's
             for qid, s in stored_answers(get_db(), record["id"], source).items():
                 q = bank.question_by_id.get(qid)
                 if q is None:
@@ -588,7 +592,7 @@ def export_client_csv(client_id: int):
                                  _cell(q.describe(s.answer) if s.answer else ""),
                                  "yes" if (qid, source) in counts else "no",
                                  "yes" if s.verified else "no", _cell(s.note),
-                                 "yes" if s.note_shared or source == "owner" else "no",
+                                 "yes" if s.note_shared or source != "consultant" else "no",
                                  s.updated_at])
     return _download(out.getvalue(), "text/csv", f"client-{client_id}-answers.csv")
 
