@@ -46,7 +46,7 @@ REQUIRED_CRITICAL = {
                                           "passwords"),
     "backup.restore_tested": ("serious", "backups never proven to work"),
     "security.mfa_email": ("serious", "no two-step login on email"),
-    "security.mfa_other": ("serious", "admin logins without two-step login"),
+    "security.mfa_admin": ("serious", "admin logins without two-step login"),
     "security.admin_daily": ("serious", "admin accounts used for daily work"),
     "network.remote_access": ("serious", "remote access by password alone"),
     "patching.who": ("serious", "nobody installs security updates"),
@@ -54,12 +54,20 @@ REQUIRED_CRITICAL = {
     "network.old_systems": ("serious", "unsupported operating systems in use"),
     "compliance.payment_check": ("serious", "bank-detail changes not checked by phone"),
     "provider.remote_tools": ("serious", "the provider's remote tools open with a password"),
+    # Rubric v3: exposures that get small businesses breached, and one person holding every key.
+    "network.internet_facing": ("serious", "remote desktop open to the internet"),
+    "network.vendor_access": ("serious", "a supplier's standing remote access by password"),
+    "provider.credentials": ("serious", "only whoever runs the IT holds the master passwords"),
+    "provider.it_cover": ("serious", "nobody could step in for the one IT person"),
+    "backup.keys": ("serious", "only whoever runs the IT can open the backups"),
+    "backup.versions": ("serious", "only the latest copy kept"),
+    "provider.proactive": ("serious", "a monthly fee with no upkeep to show for it"),
 }
 # Weight tiers (docs/methodology.md): a question's weight follows the worst it can reveal.
 MIN_WEIGHT = {"existential": 10, "serious": 5}
 MAX_WEIGHT_WITHOUT_FINDING = 5
 # Work that takes a small office weeks, not an afternoon.
-HIGH_EFFORT = ("network.old_systems:retire_unsupported", "provider.incentive:compare_fixed_fee")
+HIGH_EFFORT = ("network.old_systems:retire_unsupported", "provider.proactive:compare_fixed_fee")
 
 
 @pytest.fixture(scope="module")

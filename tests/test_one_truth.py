@@ -29,7 +29,7 @@ pytestmark = pytest.mark.both_backends
 
 ANSWERS = json.loads((FIXTURES / "break_fix_untested_backups.json").read_text())["answers"]
 CLIENT_SECTIONS = ("profile", "backup")  # what the client answered on their phone
-PRIVATE = "Firm only: the server room door does not lock"
+PRIVATE = "Firm only: the device list lives in one spreadsheet on a laptop"
 SHARED = "For the client: ask the landlord for a key to the server room"
 STEP = re.compile(r'<span class="step-num">(\d+)</span>\s*([^<]+)</h[34]>')
 COVER = re.compile(r'cover-score-figure">(\d+)<small>')
@@ -51,7 +51,7 @@ def split(app, adb):  # noqa: F811 (the fixture imported above)
         source = "owner" if qid.split(".")[0] in CLIENT_SECTIONS else "consultant"
         save_answer(adb, assessment_id, qid, base_version=0, source=source,
                     answer=parse_answer(bank.question_by_id[qid], raw),
-                    note=PRIVATE if qid == "network.physical" else
+                    note=PRIVATE if qid == "network.inventory" else
                     SHARED if qid == "network.equipment" else "",
                     **({"note_shared": True} if qid == "network.equipment" else {}))
     page = f"/workspace/assessments/{assessment_id}"
@@ -238,7 +238,7 @@ def test_the_best_placed_source_counts_and_the_owners_differing_answer_is_named(
             assert seen.owner_answers[qid] == q.describe(said["owner"])
 
 
-def test_storage_keeps_the_same_order_of_sources(app, adb):
+def test_storage_keeps_the_same_order_of_sources(app, adb):  # noqa: F811 (fixture)
     from assessment.storage import create_assessment, stored_answers
 
     bank = app.extensions["bank"]

@@ -167,8 +167,9 @@ def test_the_arrangement_comes_from_the_profile(profile, expected):
 # ------------------------------------------------------------------ which questions are asked
 
 
-PROVIDER_ONLY = ("provider.incentive", "provider.proactive", "provider.roadmap_help",
-                 "provider.response_times", "provider.remote_tools")
+PROVIDER_ONLY = ("provider.proactive", "provider.remote_tools")
+# Asked only where there is an agreement to hold the provider to (a fee or a block of hours).
+AGREEMENT_ONLY = ("provider.response_times", "provider.exit_terms")
 
 
 def applicable(bank, raw) -> set[str]:
@@ -199,6 +200,11 @@ def test_an_outside_provider_is_asked_about_and_old_answer_files_read_as_before(
         assert set(PROVIDER_ONLY) <= asked and "provider.it_person" not in asked, raw
     old = applicable(bank, {"profile.billing_model": "in_house"})
     assert not old & set(PROVIDER_ONLY) and "provider.it_person" in old
+    for billing, agreement in (("flat", True), ("mixed", True), ("block", True),
+                               ("hourly", False), ("in_house", False)):
+        asked = applicable(bank, {"profile.billing_model": billing})
+        assert (set(AGREEMENT_ONLY) <= asked) is agreement, billing
+        assert agreement or not asked & set(AGREEMENT_ONLY), billing
 
 
 def test_a_business_that_pays_an_it_company_is_not_asked_who_looks_after_it(bank):

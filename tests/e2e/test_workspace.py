@@ -17,6 +17,7 @@ import pytest
 from conftest import DESKTOP, PHONE, format_axe_violations
 from playwright.sync_api import expect
 from wizard_helpers import (
+    asked,
     assert_focus_visible,
     assessment_id_of,
     block,
@@ -129,9 +130,9 @@ def test_consultant_journey(live_server, page, browser):
     [record] = client_assessments(app, admin["firm_id"], client_id)
     assessment_id = record["id"]
     owner_before = raw_answers(app, assessment_id, "owner")
-    # (Yearly sales are not asked, nor kept, once the hourly cost of downtime is given.)
-    assert owner_before == {q: a for q, a in CLIENT_ANSWERS.items()
-                            if q != "profile.annual_revenue"}, \
+    # (What the bank does not ask given the other answers, such as yearly sales once the
+    # hourly cost of downtime is given, is not kept.)
+    assert owner_before == asked(app, CLIENT_ANSWERS), \
         "the client's answers were not stored as given"
     assert round(effective_result(app, assessment_id).score) == client_score
 
@@ -431,10 +432,11 @@ def test_interview_without_javascript(live_server, nojs_page):
     expect(automatic.locator('input[value="weekly"]')).to_be_checked()
     expect(page.locator(f"#n_{field}")).to_have_value("Saw the weekly job in the backup console.")
     expect(page.locator(f"#c_{field}")).to_be_checked()
-    follow_ups = ["backup.scope", "backup.offsite", "backup.encrypted", "backup.restore_tested",
-                  "backup.recovery_time", "backup.keys"]
+    follow_ups = ["backup.scope", "backup.versions", "backup.offsite", "backup.encrypted",
+                  "backup.restore_tested", "backup.recovery_time", "backup.keys"]
     assert set(follow_ups) <= set(visible_questions(page))
     for qid, value in (("backup.scope", "files"), ("backup.scope", "email"),
+                       ("backup.versions", "months"),
                        ("backup.offsite", "office_only"), ("backup.encrypted", "yes"),
                        ("backup.restore_tested", "year"), ("backup.recovery_time", "day"),
                        ("backup.keys", "business_holds")):
@@ -516,10 +518,9 @@ def test_claim_link_hands_an_owners_own_assessment_to_the_firm_once(live_server,
         band = owner.locator(".band").inner_text()
         owner_id = assessment_id_of(app, resume_link(owner, base))
         # (Neither yearly sales, with an hourly cost given, nor who looks after IT, for an owner
-        # who pays a provider, is asked.)
-        assert raw_answers(app, owner_id, "owner") == {
-            q: a for q, a in OWNER_ANSWERS.items()
-            if q not in ("profile.annual_revenue", "profile.it_support")}
+        # who pays a provider, is asked; nor anything else the bank does not ask given the
+        # other answers.)
+        assert raw_answers(app, owner_id, "owner") == asked(app, OWNER_ANSWERS)
         assert assessment_row(app, owner_id)["firm_id"] is None
 
         # The consultant makes a link for an owner (a new client).
@@ -535,9 +536,10 @@ def test_claim_link_hands_an_owners_own_assessment_to_the_firm_once(live_server,
         expect(owner.locator("h1")).to_have_text("Share your assessment with Harbourside IT?")
         shared = owner.locator("section.panel").filter(has_text="What Harbourside IT would receive")
         expect(shared).to_contain_text(f"Business name: {business}")
-        # Every answer but who looks after IT, which does not apply to an owner paying a provider,
-        # and yearly sales, not asked once the hourly cost is given.
-        expect(shared).to_contain_text(f"Your answers to {len(OWNER_ANSWERS) - 2} questions")
+        # Every answer but those not asked given the others: who looks after IT, for an owner
+        # paying a provider, and yearly sales, once the hourly cost is given, among them.
+        expect(shared).to_contain_text(
+            f"Your answers to {len(asked(app, OWNER_ANSWERS))} questions")
         expect(shared).to_contain_text("including your company figures")
         expect(shared).to_contain_text("0 notes you wrote")
         expect(shared).to_contain_text(f"The results: score {owner_score} ({band})")

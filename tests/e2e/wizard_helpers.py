@@ -218,6 +218,13 @@ def expected_result(app: Any, answers: dict[str, Any]) -> Any:
     return score(bank, parsed)
 
 
+def asked(app: Any, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers of a set that the bank asks given the others (yearly sales beside an hourly
+    cost, say, are not asked, so not kept): what an owner who types them all ends up with."""
+    applies = {o.question.id for o in expected_result(app, answers).outcomes if o.applicable}
+    return {qid: raw for qid, raw in answers.items() if qid in applies}
+
+
 def assert_shown(page: Any, question_id: str, raw: Any) -> None:
     """The question block shows this answer as selected or typed."""
     el = block(page, question_id)
