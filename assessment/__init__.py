@@ -55,7 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                    memory_mb=int(app.config["REPORT_MEMORY_MB"]),
                    queue_limit=int(app.config["REPORT_QUEUE_LIMIT"]))
     configure_queue(app.config["RENDER_QUEUE"], limit=int(app.config["REPORT_QUEUE_LIMIT"]),
-                    wait=float(app.config["REPORT_QUEUE_WAIT"]))
+                    wait=float(app.config["REPORT_QUEUE_WAIT"]), secret=app.config["SECRET_KEY"])
 
     web.init_app(app)
     cli.init_app(app)

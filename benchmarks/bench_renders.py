@@ -36,6 +36,7 @@ from assessment.scoring import parse_answers, score  # noqa: E402
 from tests.redis_server import RedisServer, redis_binary  # noqa: E402
 
 FLASK = str(Path(sys.executable).with_name("flask"))
+SECRET = "bench-renders"  # ITHEALTH_SECRET_KEY shared by the consumer and the queue client
 
 
 def reports(count: int, full: bool) -> list[ReportInput]:
@@ -79,7 +80,8 @@ def run_batch(cache: ReportCache, batch: list[ReportInput]) -> float:
 def through_queue(url: str, workers: int, batch: list[ReportInput], folder: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ITHEALTH_")}
     env.update({"ITHEALTH_RENDER_QUEUE": url,
-                "ITHEALTH_DATABASE": str(folder / "consumer-only.sqlite")})
+                "ITHEALTH_DATABASE": str(folder / "consumer-only.sqlite"),
+                "ITHEALTH_SECRET_KEY": SECRET})
     log = folder / f"consumer-{workers}.log"
     with open(log, "wb") as out:
         consumer = subprocess.Popen([FLASK, "--app", "app", "renders", "work", "--workers",
@@ -90,7 +92,7 @@ def through_queue(url: str, workers: int, batch: list[ReportInput], folder: Path
             if consumer.poll() is not None:
                 raise SystemExit(log.read_text())
             time.sleep(0.05)
-        queue = RedisRenderQueue(url, limit=None)
+        queue = RedisRenderQueue(url, limit=None, secret=SECRET)
         cache = ReportCache(folder / f"web-{workers}", pool=queue)
         before_cpu = cpu_seconds(consumer.pid)
         before = queue_status(url)["rendered"]

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
+import pathlib
+import pickle
 import signal
 import subprocess
 import sys
@@ -18,7 +21,8 @@ import pytest
 from pypdf import PdfReader
 
 from assessment.report import RenderBusy, RenderError, ReportCache, ReportInput, cache_key
-from assessment.report.queue import PREFIX, RedisRenderQueue, configure_queue, queue_status
+from assessment.report.queue import (PREFIX, RedisRenderQueue, configure_queue, make_huey,
+                                     queue_status)
 from assessment.scoring import parse_answers, score
 
 from .redis_server import RedisServer, redis_binary
@@ -27,6 +31,8 @@ from .tools import missing_tool
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).with_name("flask"))
 FIXTURES = Path(__file__).parent / "fixtures"
+SECRET = "the-deployment-secret"  # ITHEALTH_SECRET_KEY of the consumers and web instances here
+QUEUE_LOG = "assessment.report.queue"
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +58,7 @@ def web_queue(queue_url):
     made = []
 
     def make(**options) -> RedisRenderQueue:
-        made.append(RedisRenderQueue(queue_url, **options))
+        made.append(RedisRenderQueue(queue_url, secret=SECRET, **options))
         return made[-1]
 
     yield make
@@ -68,7 +74,8 @@ class Consumer:
         self.log = folder / f"consumer-{time.monotonic_ns()}.log"
         env = {k: v for k, v in os.environ.items() if k != "ITHEALTH_DATABASE_URL"}
         env.update({"ITHEALTH_RENDER_QUEUE": url,
-                    "ITHEALTH_DATABASE": str(folder / "consumer-only.sqlite"), **dict(extra_env)})
+                    "ITHEALTH_DATABASE": str(folder / "consumer-only.sqlite"),
+                    "ITHEALTH_SECRET_KEY": SECRET, **dict(extra_env)})
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen([FLASK, "--app", "app", "renders", "work",
                                              "--workers", "1"], cwd=ROOT, env=env,
@@ -113,7 +120,7 @@ def text_of(pdf: bytes) -> str:
 
 def test_a_report_is_rendered_by_the_consumer_and_lands_in_the_web_cache(
         bank, queue_url, consumer, tmp_path):
-    configure_queue(queue_url)
+    configure_queue(queue_url, secret=SECRET)
     report = report_of(bank, "single_critical_exposure.json")
     web = ReportCache(tmp_path / "web")
     pdf = web.get_or_render(report)
@@ -227,7 +234,7 @@ def test_renders_work_without_a_queue_says_what_to_set(tmp_path):
 def test_an_unreachable_queue_is_a_render_error_not_a_crash(bank, tmp_path):
     from .postgres_cluster import free_port
 
-    queue = RedisRenderQueue(f"redis://127.0.0.1:{free_port()}/0")
+    queue = RedisRenderQueue(f"redis://127.0.0.1:{free_port()}/0", secret=SECRET)
     cache = ReportCache(tmp_path / "web", pool=queue)
     with pytest.raises(RenderError, match="cannot be reached"):
         cache.ensure(report_of(bank, "well_run_managed.json"))
@@ -274,3 +281,145 @@ def test_the_in_process_pool_turns_renders_away_when_its_queue_is_full():
         assert first.result(120).startswith(b"%PDF")
     finally:
         pool.shutdown()
+
+
+# -- Redis is a trust boundary: nothing read from it runs code or is served unverified ---------
+
+class _TouchOnUnpickle:
+    """A pickle whose loading creates `path`: what an attacker with access to Redis could push."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __reduce__(self):
+        return pathlib.Path.touch, (pathlib.Path(self.path),)
+
+
+def refusals(caplog, what: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.name == QUEUE_LOG and r.levelno == logging.WARNING
+            and r.getMessage().startswith(f"refused {what}")]
+
+
+def wait_for(condition, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def test_a_pickle_pushed_onto_the_queue_is_never_unpickled(bank, queue_url, web_queue, tmp_path,
+                                                           caplog):
+    from redis import Redis
+
+    caplog.set_level(logging.WARNING, logger=QUEUE_LOG)
+    proof = tmp_path / "the-payload-works"
+    pickle.loads(pickle.dumps(_TouchOnUnpickle(proof)))  # noqa: S301 (the test's own payload)
+    assert proof.exists(), "the crafted pickle does run code when unpickled"
+    marker = tmp_path / "unpickled"
+    payload = pickle.dumps(_TouchOnUnpickle(marker))
+    queue = web_queue()
+    redis = Redis.from_url(queue_url)
+    redis.lpush(queue.huey.storage.queue_key, payload)
+
+    # The web side reads the list (as a waiter's look does): the item is skipped, logged once.
+    assert queue._queued_keys() == set()
+    assert queue._queued_keys() == set()
+    assert not marker.exists()
+    logged = refusals(caplog, "a queue message")
+    assert len(logged) == 1 and "not a signed render queue message" in logged[0], logged
+    assert "unpickled" not in caplog.text and "Path" not in caplog.text, "no message body logged"
+    assert queue_status(queue_url)["waiting"] == 1
+
+    # A consumer takes it off the list and drops it, without unpickling it.
+    consumer = Consumer(queue_url, tmp_path)
+    try:
+        wait_for(lambda: redis.llen(queue.huey.storage.queue_key) == 0, "never taken off")
+        wait_for(lambda: b"refused a queue message" in consumer.log.read_bytes(), "not logged")
+        assert not marker.exists()
+        assert consumer.process.poll() is None, "the consumer carries on"
+        # A real render submitted afterwards still completes.
+        cache = ReportCache(tmp_path / "web", pool=queue)
+        pdf = cache.get_or_render(report_of(bank, "well_run_managed.json"))
+        assert pdf.startswith(b"%PDF")
+    finally:
+        consumer.stop()
+    assert not marker.exists()
+    assert b"Traceback" not in consumer.log.read_bytes()
+
+
+def test_a_message_signed_with_another_key_is_refused(queue_url, web_queue, tmp_path, caplog):
+    from redis import Redis
+
+    caplog.set_level(logging.WARNING, logger=QUEUE_LOG)
+    redis = Redis.from_url(queue_url)
+    key = "f" * 64
+    redis.set(f"{PREFIX}html:{key}", "<p>forged job</p>")  # would be rendered if it were accepted
+    forger, task = make_huey(queue_url, "not-the-deployment-secret")
+    forger.enqueue(task.s(key))
+    queue = web_queue()
+    assert queue._queued_keys() == set(), "the web side does not take it for a queued job"
+    logged = refusals(caplog, "a queue message")
+    assert len(logged) == 1 and "HMAC does not verify" in logged[0], logged
+    consumer = Consumer(queue_url, tmp_path)
+    try:
+        wait_for(lambda: redis.llen(queue.huey.storage.queue_key) == 0, "never taken off")
+        wait_for(lambda: b"refused a queue message" in consumer.log.read_bytes(), "not logged")
+        # A genuine message whose page was put in Redis by someone else: the page is refused.
+        ours, our_task = make_huey(queue_url, SECRET)
+        other = "e" * 64
+        redis.set(f"{PREFIX}html:{other}", "<p>forged page</p>")
+        ours.enqueue(our_task.s(other))
+        wait_for(lambda: redis.exists(f"{PREFIX}error:{other}"), "the forged page was not refused")
+        assert b"integrity check" in redis.get(f"{PREFIX}error:{other}")
+        assert not redis.exists(f"{PREFIX}pdf:{other}")
+        assert b"refused a page to render from Redis for report eeeeeeee" in \
+            consumer.log.read_bytes()
+    finally:
+        consumer.stop()
+    assert b"HMAC does not verify" in consumer.log.read_bytes()
+    assert b"forged page" not in consumer.log.read_bytes()
+    assert not redis.exists(f"{PREFIX}pdf:{key}") and not redis.exists(f"{PREFIX}lease:{key}")
+    assert redis.exists(f"{PREFIX}html:{key}"), "the forged job was never started"
+    assert queue_status(queue_url)["rendered"] == 0
+    # And a message that does verify decodes to the task, as the consumer reads it.
+    assert ours.deserialize_task(ours.serialize_task(our_task.s(key))).args == (key,)
+
+
+def test_a_pdf_changed_in_redis_is_refused_not_served(bank, queue_url, web_queue, consumer,
+                                                      tmp_path, caplog):
+    from redis import Redis
+
+    caplog.set_level(logging.WARNING, logger=QUEUE_LOG)
+    redis = Redis.from_url(queue_url)
+    report = report_of(bank, "well_run_managed.json")
+    key = cache_key(report)
+    genuine = ReportCache(tmp_path / "one", pool=web_queue()).get_or_render(report)
+    assert redis.exists(f"{PREFIX}seal:{key}"), "the consumer sealed the PDF it stored"
+    forged = b"%PDF-1.7 forged report " + os.urandom(8).hex().encode()
+
+    # The bytes replaced, the seal kept: another instance refuses them.
+    redis.set(f"{PREFIX}pdf:{key}", forged)
+    second = ReportCache(tmp_path / "two", pool=web_queue())
+    with pytest.raises(RenderError, match="integrity check"):
+        second.get_or_render(report)
+    assert second.get(key) is None, "nothing reached the instance's cache"
+    assert not redis.exists(f"{PREFIX}pdf:{key}"), "the bad value was deleted"
+    logged = refusals(caplog, "a finished PDF")
+    assert logged == [f"refused a finished PDF from Redis for report {key[:16]}: its seal does "
+                      "not verify"], logged
+
+    # Forged bytes with no seal at all: refused the same way.
+    redis.set(f"{PREFIX}pdf:{key}", forged)
+    third = ReportCache(tmp_path / "three", pool=web_queue())
+    with pytest.raises(RenderError, match="integrity check"):
+        third.get_or_render(report)
+    assert third.get(key) is None
+    assert "has no seal" in refusals(caplog, "a finished PDF")[-1]
+    assert forged.decode() not in caplog.text, "the content is never logged"
+
+    # Asking again renders the report again, sealed, and it is served.
+    wait_for(lambda: third.status(key).state == "failed", "the failure was not recorded")
+    assert third.get_or_render(report).startswith(b"%PDF")
+    assert text_of(third.get(key)) == text_of(genuine)
+    assert queue_status(queue_url)["rendered"] == 2

@@ -157,7 +157,7 @@ def stack(postgres_cluster, tmp_path_factory):
                 "ITHEALTH_SECRET_KEY": SECRET})
     parts = {"database_url": database_url, "redis": redis, "folder": folder}
     try:
-        parts["consumer"] = Consumer(redis.url, folder)
+        parts["consumer"] = Consumer(redis.url, folder, ("ITHEALTH_SECRET_KEY", SECRET))
         parts["a"] = Instance("a", folder, env).start()
         parts["b"] = Instance("b", folder, env).start()
         yield parts
@@ -358,7 +358,8 @@ def test_kill_9_of_the_consumer_mid_render_still_delivers_the_pdf(stack):
         assert time.monotonic() < deadline, "the consumer never started the render"
         time.sleep(0.01)
     stack["consumer"].kill()  # mid-render
-    stack["consumer"] = Consumer(stack["redis"].url, stack["folder"])  # as systemd would
+    stack["consumer"] = Consumer(stack["redis"].url, stack["folder"],  # as systemd would
+                                 ("ITHEALTH_SECRET_KEY", SECRET))
     wait_until_ready(owner, a, "/assessment/report.pdf?variant=full")
     status, headers, pdf = owner.get(a, "/assessment/report.pdf?variant=full")
     assert status == 200 and headers["Content-Type"] == "application/pdf"

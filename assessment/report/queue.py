@@ -11,11 +11,12 @@ One report, one render, whichever web instance asks: jobs are keyed by the repor
 (cache.cache_key). The state of a job lives in Redis under `it-health:render:`, every key with an
 expiry:
 
-    html:<key>    the page to render, until it is rendered
+    html:<key>    the page to render, until it is rendered (with its HMAC, checked before)
     claim:<key>   taken (SET NX) by whoever puts the job on the queue, so nobody puts it twice
     lease:<key>   held by the consumer rendering it, renewed every second
     tries:<key>   how many times a consumer has started it
     pdf:<key>     the finished PDF, which every waiting web process copies into its own cache
+    seal:<key>    the PDF's HMAC, bound to its key, written with it: checked before it is used
     error:<key>   why the render failed (a time or memory limit, a broken page)
 
 Never lost: Huey takes a job off the list when a consumer picks it up, so a consumer killed in
@@ -23,10 +24,15 @@ the middle of a render takes the job with it. Every web process waiting for a ke
 second; a job that has no PDF, no error, no lease and no place on the list has lost its consumer,
 and the waiter puts it back (once, however many wait: a guard key per try decides), up to
 MAX_TRIES starts. A failed render (time or memory limit) is not retried: it would fail again.
+
+Redis is a trust boundary (signed.py): jobs travel as JSON with an HMAC under a key derived from
+the app's SECRET_KEY, never as pickles; a page is rendered, and a PDF served, only when its HMAC
+verifies. Whatever fails is refused and logged at WARNING, without its content.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -37,6 +43,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from .pool import DEFAULT_QUEUE_LIMIT, RenderBusy, RenderError, get_pool
+from .signed import (Refused, SignedJsonSerializer, derive_key, pack_page, pdf_seal,
+                     pdf_verifies, unpack_page)
 
 PREFIX = "it-health:render:"
 HUEY_NAME = "it-health-renders"
@@ -57,19 +65,57 @@ def _name(kind: str, key: str) -> str:
     return f"{PREFIX}{kind}:{key}"
 
 
-def make_huey(url: str):
+def make_huey(url: str, secret: str | bytes | None):
     """The Huey of the render queue and its one task. Web processes and consumers make them the
-    same way, so both sides agree on the queue's name and the task's."""
+    same way, so both sides agree on the queue's name, the task's, and the key (derived from the
+    app's SECRET_KEY) that signs its messages."""
     from huey import RedisHuey
 
-    huey = RedisHuey(HUEY_NAME, url=url, results=False, utc=True)
-    task = huey.task(name=TASK_NAME)(lambda key: render_job(huey.storage.conn, key))
+    class SignedHuey(RedisHuey):
+        """Reads only messages that verify: one that does not is logged and dropped."""
+
+        def dequeue(self):
+            data = self.storage.dequeue()
+            if data is None:
+                return None
+            try:
+                return self.deserialize_task(data)
+            except Refused as why:
+                _refused("a queue message", why)
+                return None
+
+        def _deserialize_all(self, messages):
+            tasks = []
+            for data in messages:
+                try:
+                    tasks.append(self.deserialize_task(data))
+                except Refused as why:
+                    _refused("a scheduled queue message", why)
+            return tasks
+
+    key = derive_key(secret)
+    huey = SignedHuey(HUEY_NAME, url=url, results=False, utc=True,
+                      serializer=SignedJsonSerializer(key))
+    task = huey.task(name=TASK_NAME)(lambda report: render_job(huey.storage.conn, report, key))
     return huey, task
 
 
-def render_job(redis, key: str) -> None:
-    """The consumer's side of one job: take the lease, render in the pool, hand the PDF back."""
-    if redis.exists(_name("pdf", key)):
+def _refused(what: str, why, key: str | None = None) -> None:
+    """One WARNING line per refusal: what, why, the report key; never the content."""
+    about = f" for report {key[:16]}" if key else ""
+    log.warning("refused %s from Redis%s: %s", what, about, why)
+
+
+def _pdf_ok(redis, key: str, secret_key: bytes) -> bool:
+    """Whether Redis holds a finished PDF for `key` whose seal verifies."""
+    pdf, seal = redis.mget(_name("pdf", key), _name("seal", key))
+    return pdf is not None and pdf_verifies(secret_key, key, pdf, seal)
+
+
+def render_job(redis, key: str, secret_key: bytes) -> None:
+    """The consumer's side of one job: take the lease, render in the pool, hand the PDF back
+    with its seal."""
+    if _pdf_ok(redis, key, secret_key):
         redis.delete(_name("claim", key))
         return
     lease = json.dumps({"started": time.time(), "by": f"{socket.gethostname()}:{os.getpid()}"})
@@ -84,10 +130,16 @@ def render_job(redis, key: str) -> None:
 
     threading.Thread(target=renew, name=f"lease-{key[:8]}", daemon=True).start()
     try:
-        html = redis.get(_name("html", key))
-        if html is None:
+        stored = redis.get(_name("html", key))
+        if stored is None:
             raise RenderError("the report's page was no longer on the queue; ask for it again")
-        pdf = get_pool().render(html.decode("utf-8"))
+        try:
+            html = unpack_page(secret_key, key, stored)
+        except Refused as why:
+            _refused("a page to render", why, key)
+            raise RenderError("the report's page on the queue failed its integrity check; "
+                              "ask for it again") from None
+        pdf = get_pool().render(html)
     except RenderError as error:
         log.warning("render %s failed: %s", key[:16], error)
         with redis.pipeline() as pipe:
@@ -97,6 +149,7 @@ def render_job(redis, key: str) -> None:
     else:
         with redis.pipeline() as pipe:
             pipe.set(_name("pdf", key), pdf, ex=PDF_SECONDS)
+            pipe.set(_name("seal", key), pdf_seal(secret_key, key, pdf), ex=PDF_SECONDS)
             pipe.delete(_name("html", key), _name("claim", key), _name("tries", key))
             pipe.incr(f"{PREFIX}rendered")
             pipe.execute()
@@ -120,8 +173,10 @@ class RedisRenderQueue:
     """The web side: `submit(html, key=...)` returns a Future like RenderPool.submit, resolved
     with the PDF when a consumer has rendered it (or with RenderError)."""
 
-    def __init__(self, url: str, limit: int = DEFAULT_QUEUE_LIMIT, wait: float = DEFAULT_WAIT):
-        self.huey, self.task = make_huey(url)
+    def __init__(self, url: str, limit: int = DEFAULT_QUEUE_LIMIT, wait: float = DEFAULT_WAIT,
+                 *, secret: str | bytes | None):
+        self.huey, self.task = make_huey(url, secret)
+        self._key = derive_key(secret)
         self.redis = self.huey.storage.conn
         self.limit = limit
         self.timeout = wait  # how long the cache may wait for one job (read as the pool's)
@@ -130,6 +185,7 @@ class RedisRenderQueue:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._refused: set[str] = set()  # queue items already logged as refused, by digest
 
     # -- the queue ----------------------------------------------------------------------------
 
@@ -137,9 +193,21 @@ class RedisRenderQueue:
         return self.huey.pending_count()
 
     def _queued_keys(self) -> set[str]:
+        """The report keys of the jobs on the list, read through the same verification as the
+        consumer's: an item that does not verify is skipped (and logged once here; it stays on
+        the list for a consumer to take off and drop)."""
         keys = set()
         for data in self.huey.storage.enqueued_items():
-            task = self.huey.deserialize_task(data)
+            try:
+                task = self.huey.deserialize_task(data)
+            except Refused as why:
+                digest = hashlib.sha256(data).hexdigest()
+                if digest not in self._refused:
+                    if len(self._refused) > 1000:
+                        self._refused.clear()
+                    self._refused.add(digest)
+                    _refused("a queue message", why)
+                continue
             if task.args:
                 keys.add(task.args[0])
         return keys
@@ -163,7 +231,7 @@ class RedisRenderQueue:
         try:
             self.redis.delete(_name("error", key))  # asking again is trying again
             if not self.redis.exists(_name("pdf", key)):
-                self._put(key, html)
+                self._put(key, html)  # a PDF there is checked (and maybe refused) by _look
         except RedisError as error:
             raise RenderError(f"the render queue cannot be reached: {error}") from None
         future: Future = Future()
@@ -183,7 +251,8 @@ class RedisRenderQueue:
         if not self.redis.set(_name("claim", key), "1", nx=True, ex=int(self.timeout) + 60):
             return
         with self.redis.pipeline() as pipe:
-            pipe.set(_name("html", key), html.encode("utf-8"), ex=int(self.timeout) + 60)
+            pipe.set(_name("html", key), pack_page(self._key, key, html),
+                     ex=int(self.timeout) + 60)
             pipe.delete(_name("tries", key))
             pipe.execute()
         self._enqueue(key)
@@ -201,7 +270,7 @@ class RedisRenderQueue:
             log.warning("render %s lost its consumer (try %d); putting it back", key[:16], tries)
             ttl = int(self.timeout) + 60
             with self.redis.pipeline() as pipe:
-                pipe.set(_name("html", key), waiter.html.encode("utf-8"), ex=ttl)
+                pipe.set(_name("html", key), pack_page(self._key, key, waiter.html), ex=ttl)
                 pipe.set(_name("claim", key), "1", ex=ttl)
                 pipe.execute()
             self._enqueue(key)
@@ -248,19 +317,32 @@ class RedisRenderQueue:
         else:
             waiter.future.set_result(pdf)
 
+    def _refuse_pdf(self, waiter: _Waiter, seal: bytes | None) -> None:
+        """A PDF in Redis whose seal does not verify: delete it and fail the wait like a failed
+        render (asking again renders it again)."""
+        why = "it has no seal" if seal is None else "its seal does not verify"
+        _refused("a finished PDF", why, waiter.key)
+        self.redis.delete(_name("pdf", waiter.key), _name("seal", waiter.key))
+        self._finish(waiter, error="the rendered report read back from the queue failed its "
+                                   "integrity check; ask for it again")
+
     def _look(self, waiters: list[_Waiter]) -> None:
-        with self.redis.pipeline(transaction=False) as pipe:
+        with self.redis.pipeline() as pipe:  # one transaction: a PDF and its seal together
             for waiter in waiters:
                 pipe.get(_name("pdf", waiter.key))
+                pipe.get(_name("seal", waiter.key))
                 pipe.get(_name("error", waiter.key))
                 pipe.get(_name("lease", waiter.key))
             found = pipe.execute()
         now = time.monotonic()
         queued = None
         for index, waiter in enumerate(waiters):
-            pdf, error, lease = found[3 * index:3 * index + 3]
+            pdf, seal, error, lease = found[4 * index:4 * index + 4]
             if pdf is not None:
-                self._finish(waiter, pdf=pdf)
+                if pdf_verifies(self._key, waiter.key, pdf, seal):
+                    self._finish(waiter, pdf=pdf)
+                else:
+                    self._refuse_pdf(waiter, seal)
             elif error is not None:
                 self._finish(waiter, error=error.decode("utf-8", "replace"))
             elif now > waiter.deadline:
@@ -282,15 +364,20 @@ class RedisRenderQueue:
 
 
 _queue: RedisRenderQueue | None = None
-_settings: dict = {"url": None, "limit": DEFAULT_QUEUE_LIMIT, "wait": DEFAULT_WAIT}
+_settings: dict = {"url": None, "limit": DEFAULT_QUEUE_LIMIT, "wait": DEFAULT_WAIT,
+                   "secret": None}
 _lock = threading.Lock()
 
 
-def configure_queue(url: str | None, limit: int | None = None, wait: float | None = None) -> None:
-    """Use the Redis queue at `url` for renders (None: the in-process pool)."""
+def configure_queue(url: str | None, limit: int | None = None, wait: float | None = None,
+                    secret: str | bytes | None = None) -> None:
+    """Use the Redis queue at `url` for renders (None: the in-process pool). `secret` is the
+    app's SECRET_KEY, from which the key that signs messages and PDFs is derived."""
     global _queue
     with _lock:
         _settings["url"] = url or None
+        if secret is not None:
+            _settings["secret"] = secret
         if limit is not None:
             _settings["limit"] = limit
         if wait is not None:
@@ -306,23 +393,28 @@ def get_renderer():
         return get_pool()
     with _lock:
         if _queue is None:
-            _queue = RedisRenderQueue(_settings["url"], _settings["limit"], _settings["wait"])
+            _queue = RedisRenderQueue(_settings["url"], _settings["limit"], _settings["wait"],
+                                      secret=_settings["secret"])
         return _queue
 
 
 def queue_status(url: str) -> dict:
-    """Jobs waiting on the list, being rendered (live leases), and rendered since Redis began."""
-    huey, _ = make_huey(url)
-    redis = huey.storage.conn
+    """Jobs waiting on the list, being rendered (live leases), and rendered since Redis began.
+    Counts only: it reads no message, so it needs no key."""
+    from huey.storage import RedisStorage
+
+    storage = RedisStorage(HUEY_NAME, url=url)
+    redis = storage.conn
     rendering = sum(1 for _ in redis.scan_iter(match=f"{PREFIX}lease:*", count=500))
-    return {"waiting": huey.pending_count(), "rendering": rendering,
+    return {"waiting": storage.queue_size(), "rendering": rendering,
             "rendered": int(redis.get(f"{PREFIX}rendered") or 0)}
 
 
-def run_consumer(url: str, workers: int) -> None:
+def run_consumer(url: str, workers: int, secret: str | bytes | None = None) -> None:
     """Render jobs from the queue at `url` until stopped (SIGINT finishes the renders under way,
-    SIGTERM stops at once: a job it takes along is put back by its waiters)."""
-    huey, _ = make_huey(url)
+    SIGTERM stops at once: a job it takes along is put back by its waiters). `secret` defaults
+    to the one configure_queue was given (the app factory passes the app's SECRET_KEY)."""
+    huey, _ = make_huey(url, secret if secret is not None else _settings["secret"])
     get_pool().warm_up()
     log.info("rendering reports from the queue with %d worker(s)", workers)
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
