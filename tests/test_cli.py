@@ -98,3 +98,10 @@ def test_assess_export(runner, app, bank):
     assert json.loads(result.output)["answers"] == {"backup.automatic": "weekly"}
     unknown = runner.invoke(args=["assess", "export", "nope"])
     assert unknown.exit_code == 1 and "no assessment with id 'nope'" in unknown.output
+
+
+def test_assessment_ids_never_read_as_options():
+    """An id starting with "-" made `assess export ID` a usage error (exit 2) now and then."""
+    from assessment.storage.assessments import new_id
+
+    assert not any(new_id().startswith("-") for _ in range(5000))

@@ -45,12 +45,14 @@ def test_gunicorn_serves_with_the_shipped_config(tmp_path, database_url):
         server = subprocess.Popen([str(gunicorn), "-c", "scripts/gunicorn.conf.py", "app:app"],
                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
+            # The first answer may take a few seconds on a loaded machine (the worker is still
+            # importing the app): a slow answer is waited for, not taken as a failure.
             for _ in range(100):
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as r:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
                         assert r.status == 200
                         break
-                except (urllib.error.URLError, ConnectionError):
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
                     time.sleep(0.1)
             else:
                 pytest.fail("gunicorn did not answer: " + log.read_text())

@@ -63,7 +63,12 @@ def now() -> str:
 
 
 def new_id() -> str:
-    return secrets.token_urlsafe(12)
+    """A new assessment id. Never one starting with "-": a command line would read it as an
+    option (`flask assess export -x...` failed about once in 64 ids)."""
+    while True:
+        ident = secrets.token_urlsafe(12)
+        if not ident.startswith("-"):
+            return ident
 
 
 def remember_bank(db: Store, bank: Bank) -> None:
