@@ -8,12 +8,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import config
 from .bank import BankError, load_bank
 from .prices import default_price_list
+from .redact import redact_logs
 from .storage import connect, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(config.PROJECT_ROOT / "instance"),
                 instance_relative_config=True)
+    redact_logs(app.logger)  # no password of a database or queue URL in any log line
     app.config.from_mapping(config.defaults(app.instance_path))
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("ITHEALTH")
@@ -24,8 +26,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         # sign-in rate limit, https for Secure cookies and HSTS), and only from that many hops.
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    config.check_secret_key(app.config)  # a ConfigError, like a database it cannot reach
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = config.instance_secret(app.instance_path)
+    app.config["SECRET_KEY_FALLBACKS"] = config.key_fallbacks(app.config["SECRET_KEY_FALLBACKS"])
 
     # The bank is loaded and validated once. A broken bank does not stop `flask bank check` from
     # explaining what is wrong, but the web layer refuses to serve pages with it. The same goes

@@ -14,6 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from . import storage
+from .cli import _connect as connect_or_fail  # a clean error, without the password
 from .config import database
 from .storage import accounts
 from .storage.accounts import AccountError
@@ -64,7 +65,7 @@ def users_create(admin: bool, firm: str, email: str, name: str, join_existing_fi
         raise _fail("name", problem)
     if not firm.strip():
         raise _fail("firm", "Enter the firm's name.")
-    db = storage.connect(database(current_app.config))
+    db = connect_or_fail(database(current_app.config))
     try:
         if accounts.find_user_by_email(db, email):
             raise _fail("email", "a member with this email address already exists; choose "
@@ -102,7 +103,7 @@ def users_create(admin: bool, firm: str, email: str, name: str, join_existing_fi
               help="Read the password from the first line of standard input (for scripts).")
 def users_set_password(email: str, password_stdin: bool) -> None:
     """Give a member a new password (a forgotten one); ends their sign-ins and any lockout."""
-    db = storage.connect(database(current_app.config))
+    db = connect_or_fail(database(current_app.config))
     try:
         member = accounts.find_user_by_email(db, email)
         if member is None:

@@ -6,6 +6,7 @@ Every error names the file and the field it is about and exits non-zero; no trac
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from .bank.loader import FRAMEWORKS_DIR
 from .config import database
 from .prices import PriceListError, load_price_list, price_list_file
 from .private_files import tighten
+from .redact import has_password, redact
 from .storage.copy import rows_of
 from .scoring import parse_answers, result_to_dict, score
 
@@ -121,7 +123,7 @@ def _connect(target: str) -> storage.Store:
     try:
         return storage.connect(target)
     except storage.CannotConnect as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(redact(error)) from None
 
 
 @db_cli.command("backup")
@@ -133,7 +135,7 @@ def db_backup(path: str) -> None:
     try:
         storage.backup(db, path)
     except (FileExistsError, RuntimeError) as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(redact(error)) from None
     finally:
         db.close()
     audit("backup", path=path, bytes=Path(path).stat().st_size)
@@ -155,7 +157,7 @@ def db_restore(path: str, yes: bool) -> None:
         storage.migrate(db)
         ok = storage.integrity_ok(db)
     except (FileNotFoundError, ValueError, RuntimeError) as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(redact(error)) from None
     finally:
         db.close()
     audit("restore", path=path, integrity_ok=ok)
@@ -164,12 +166,43 @@ def db_restore(path: str, yes: bool) -> None:
         raise click.exceptions.Exit(1)
 
 
+COPY_TO = "ITHEALTH_COPY_TO"
+
+
+def _copy_target(url: str | None) -> str:
+    """The target of `db copy`: `--to URL` (without a password: a command line is seen by every
+    user of the machine and kept in shell history), `--to -` (read from standard input), or
+    ITHEALTH_COPY_TO."""
+    if url == "-":
+        stdin = sys.stdin
+        if stdin.isatty():
+            return click.prompt("PostgreSQL URL of the empty database", hide_input=True,
+                                err=True).strip()
+        return stdin.readline().strip()
+    if url is not None:
+        if has_password(url):
+            raise click.BadParameter(
+                "a password on the command line is seen by every user of this machine and "
+                f"kept in shell history; nothing was copied. Put the URL in {COPY_TO}, or pass "
+                "--to - and give the URL on standard input, or leave the password out of the "
+                "URL and set PGPASSWORD (or ~/.pgpass) instead.", param_hint="--to")
+        return url
+    url = os.environ.get(COPY_TO) or current_app.config.get("COPY_TO")
+    if not url:
+        raise click.UsageError(f"say where to copy to: set {COPY_TO}=postgresql://... (the URL "
+                               "with its password), or pass --to - and give the URL on "
+                               "standard input, or --to URL for a URL without a password.")
+    return str(url)
+
+
 @db_cli.command("copy")
-@click.option("--to", "url", required=True, metavar="URL",
-              help="postgresql://... of an empty database.")
-def db_copy(url: str) -> None:
+@click.option("--to", "url", metavar="URL|-", default=None,
+              help="postgresql://... of an empty database, without a password (or - to read "
+                   f"the URL from standard input); default: {COPY_TO}.")
+def db_copy(url: str | None) -> None:
     """Copy the SQLite database (ITHEALTH_DATABASE) into an empty PostgreSQL database, then check
     that every table has as many rows and every answer the same version."""
+    url = _copy_target(url)
     if not storage.is_url(url):
         raise click.BadParameter("give a postgresql:// URL", param_hint="--to")
     source_path = current_app.config["DATABASE"]
@@ -184,7 +217,7 @@ def db_copy(url: str) -> None:
         finally:
             target.close()
     except storage.CopyError as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(redact(error)) from None
     finally:
         source.close()
     for table, rows in copied.rows.items():

@@ -17,6 +17,9 @@ SECRET_FILE = "secret_key"
 def defaults(instance_path: str) -> dict:
     return {
         "SECRET_KEY": None,
+        # Old keys, newest first, whose session cookies are still accepted while a new key is
+        # rolled out (ITHEALTH_SECRET_KEY_FALLBACKS=old1,old2).
+        "SECRET_KEY_FALLBACKS": [],
         "DATABASE": os.path.join(instance_path, "it-health.sqlite"),
         # postgresql://... to keep everything in PostgreSQL instead (several web instances on
         # one database); without it, the SQLite file above.
@@ -48,6 +51,36 @@ def defaults(instance_path: str) -> dict:
 def database(config: Mapping) -> str:
     """The database the app uses: the PostgreSQL URL when one is set, else the SQLite file."""
     return config.get("DATABASE_URL") or config["DATABASE"]
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work; the message says which variable to set and how."""
+
+
+MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+def check_secret_key(config: Mapping) -> None:
+    """Past one machine (a PostgreSQL database or a shared render queue) every web instance and
+    render consumer needs the same key: one that made its own in instance/ would sign users out
+    whenever the load balancer sends them to another machine, and its renders would be refused."""
+    if config.get("SECRET_KEY"):
+        return
+    shared = [f"ITHEALTH_{name}" for name in ("DATABASE_URL", "RENDER_QUEUE") if config.get(name)]
+    if shared:
+        raise ConfigError(
+            f"ITHEALTH_SECRET_KEY is not set, but {' and '.join(shared)} is: every machine of "
+            "the installation must sign sessions with the same key. Make one with\n"
+            f"    {MAKE_A_KEY}\n"
+            "and set ITHEALTH_SECRET_KEY to it on every web instance and render machine.")
+
+
+def key_fallbacks(value: object) -> list[str]:
+    """ITHEALTH_SECRET_KEY_FALLBACKS: comma-separated old keys (or a list, from a config file)."""
+    if not value:
+        return []
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    return [str(item).strip() for item in items if str(item).strip()]
 
 
 def instance_secret(instance_path: str) -> str:

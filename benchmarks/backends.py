@@ -89,6 +89,8 @@ def environment(target: str | Path, **variables: str) -> dict[str, str]:
     use the engine it names."""
     env = {k: v for k, v in os.environ.items() if k != URL_VARIABLE}
     env[URL_VARIABLE if is_url(target) else "ITHEALTH_DATABASE"] = str(target)
+    if is_url(target):  # past one machine the app needs the shared key to start
+        env.setdefault("ITHEALTH_SECRET_KEY", "benchmark-shared-key")
     env.update(variables)
     return env
 

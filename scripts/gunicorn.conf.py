@@ -22,3 +22,25 @@ errorlog = "-"
 # so two instances on one machine (a rolling restart, the tests, the benchmarks) would take it
 # from each other. Nothing here uses it.
 control_socket_disable = True
+
+# Prometheus metrics across workers (docs/operations.md, "Health, readiness and metrics"): with
+# PROMETHEUS_MULTIPROC_DIR set, the workers keep their metrics in files there. Those of a former
+# run are removed at start (only the metric files), and a dead worker's live gauges at its exit.
+_METRICS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+def on_starting(server):
+    if _METRICS_DIR:
+        from pathlib import Path
+
+        folder = Path(_METRICS_DIR)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for old in folder.glob("*.db"):
+            old.unlink()
+
+
+def child_exit(server, worker):
+    if _METRICS_DIR:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -253,13 +253,15 @@ def test_db_copy_refuses_a_database_that_is_not_empty_and_changes_nothing(
         foreign.close()
 
 
-def test_db_copy_needs_a_postgresql_url_and_a_source(sqlite_app, tmp_path, postgres_cluster):
+def test_db_copy_needs_a_postgresql_url_and_a_source(sqlite_app, tmp_path, postgres_cluster,
+                                                     monkeypatch):
     runner = sqlite_app.test_cli_runner()
     result = runner.invoke(args=["db", "copy", "--to", str(tmp_path / "x.sqlite")])
     assert result.exit_code == 2 and "give a postgresql:// URL" in result.output
     unreachable = re.sub(r":\d+/", ":1/", postgres_cluster.url("nowhere"))
-    result = runner.invoke(args=["db", "copy", "--to", unreachable.replace("postgres@",
-                                                                            "postgres:pw@")])
+    # A URL with a password comes from the environment (or standard input), not --to.
+    monkeypatch.setenv("ITHEALTH_COPY_TO", unreachable.replace("postgres@", "postgres:pw@"))
+    result = runner.invoke(args=["db", "copy"])
     assert result.exit_code == 1 and "cannot connect to" in result.output
     assert "pw" not in result.output and "Traceback" not in result.output
 

@@ -176,6 +176,9 @@ def cases(w) -> dict[str, tuple[str, str, str]]:
         "workspace.save_prices": ("member", "POST", "/workspace/prices"),
         "workspace.settings": ("member", "GET", "/workspace/settings"),
         "workspace.save_settings": ("member", "POST", "/workspace/settings"),
+        "health.healthz": ("anon", "GET", "/healthz"),
+        "health.readyz": ("anon", "GET", "/readyz"),
+        "health.metrics": ("anon", "GET", "/metrics"),  # no token configured: a 404
     }
 
 
@@ -191,6 +194,7 @@ EXPECTED_STATUS = {
     "workspace.save_branding": 400, "public.claim_confirm": 400,
     "workspace.prices": 200, "workspace.save_prices": 400, "brand.logo": 200,
     "workspace.settings": 200, "workspace.save_settings": 400,
+    "health.healthz": 200, "health.readyz": 200, "health.metrics": 404,
 }
 
 

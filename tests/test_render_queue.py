@@ -129,10 +129,14 @@ def test_a_report_is_rendered_by_the_consumer_and_lands_in_the_web_cache(
     assert web.get(cache_key(report)) == pdf, "the PDF came back to the web tier's own cache"
     assert queue_status(queue_url) == {"waiting": 0, "rendering": 0, "rendered": 1}
     env = {k: v for k, v in os.environ.items() if k != "ITHEALTH_DATABASE_URL"}
-    env.update(ITHEALTH_RENDER_QUEUE=queue_url, ITHEALTH_DATABASE=str(tmp_path / "cli.sqlite"))
+    env.update(ITHEALTH_RENDER_QUEUE=queue_url, ITHEALTH_DATABASE=str(tmp_path / "cli.sqlite"),
+               ITHEALTH_SECRET_KEY=SECRET)
     run = subprocess.run([FLASK, "--app", "app", "renders", "status"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
-    assert run.stdout.strip() == "waiting: 0  rendering: 0  rendered so far: 1", run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == "waiting: 0  rendering: 0  rendered so far: 1", run.stderr
+    assert "live consumers: 1" in lines, run.stdout  # the consumer's heartbeat
+    assert any(f"pid {consumer.process.pid} " in line for line in lines), run.stdout
 
 
 def test_the_same_report_asked_for_by_two_web_instances_is_rendered_once(
@@ -226,6 +230,7 @@ def test_renders_work_without_a_queue_says_what_to_set(tmp_path):
     assert "ITHEALTH_RENDER_QUEUE=redis://" in run.stderr
     assert "Traceback" not in run.stderr
     env["ITHEALTH_RENDER_QUEUE"] = "postgresql://localhost/x"
+    env["ITHEALTH_SECRET_KEY"] = SECRET  # with a queue set, the app does not start without one
     run = subprocess.run([FLASK, "--app", "app", "renders", "status"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode != 0 and "must be a Redis URL" in run.stderr

@@ -215,6 +215,14 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
+def test_both_instances_are_ready_with_the_consumer_running(stack):
+    probe = Browser()
+    for name in ("a", "b"):
+        status, headers, data = probe.get(stack[name], "/readyz")
+        assert (status, data) == (200, b"ready\n"), (name, status, data)
+        assert "set-cookie" not in {key.lower() for key in headers}, name
+
+
 def test_an_owner_starts_on_one_instance_and_resumes_on_the_other(stack):
     a, b = stack["a"], stack["b"]
     owner = Browser()

@@ -25,6 +25,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..bank import AnswerError
+from ..redact import redact
 from ..scoring import parse_answer
 from ..viewpoint import BUSINESS, CONSULTANT, FIRM, OWNER, SOURCES, Record, view
 from .brandfile import BrandFileError, load_brand_file
@@ -184,7 +185,7 @@ def _queue_url() -> str:
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise click.ClickException(
             f"ITHEALTH_RENDER_QUEUE must be a Redis URL (redis://host:port/0, rediss://... or "
-            f"unix:///path/to/redis.sock), not {url!r}")
+            f"unix:///path/to/redis.sock), not {redact(url)!r}")
     return url
 
 
@@ -210,7 +211,7 @@ def renders_work(workers: int | None) -> None:
         Redis.from_url(url).ping()
     except RedisError as error:
         raise click.ClickException(
-            f"the render queue at {url} cannot be reached: {error}") from None
+            f"the render queue at {redact(url)} cannot be reached: {redact(error)}") from None
     count = workers or os.cpu_count() or 1
     configure_pool(workers=count, timeout=float(current_app.config["REPORT_TIMEOUT"]),
                    memory_mb=int(current_app.config["REPORT_MEMORY_MB"]))
@@ -231,6 +232,26 @@ def renders_status() -> None:
         status = queue_status(url)
     except RedisError as error:
         raise click.ClickException(
-            f"the render queue at {url} cannot be reached: {error}") from None
+            f"the render queue at {redact(url)} cannot be reached: {redact(error)}") from None
     click.echo(f"waiting: {status['waiting']}  rendering: {status['rendering']}  "
                f"rendered so far: {status['rendered']}")
+    _echo_consumers(url)
+
+
+def _echo_consumers(url: str) -> None:
+    """The live consumers (from their heartbeats) and how long the oldest render has waited."""
+    from redis import Redis
+
+    from .queue import live_consumers, oldest_waiting_age
+
+    redis = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        consumers, oldest = live_consumers(redis), oldest_waiting_age(redis)
+    finally:
+        redis.close()
+    if oldest is not None:
+        click.echo(f"oldest waiting: {oldest:.0f} s")
+    click.echo(f"live consumers: {len(consumers)}")
+    for beat in consumers:
+        click.echo(f"  {beat['host']}  pid {beat['pid']}  {beat['workers']} worker(s)  "
+                   f"up {beat['age']:.0f} s")

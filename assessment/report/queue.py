@@ -42,6 +42,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from ..redact import redact
 from .pool import DEFAULT_QUEUE_LIMIT, RenderBusy, RenderError, get_pool
 from .signed import (Refused, SignedJsonSerializer, derive_key, pack_page, pdf_seal,
                      pdf_verifies, unpack_page)
@@ -233,7 +234,7 @@ class RedisRenderQueue:
             if not self.redis.exists(_name("pdf", key)):
                 self._put(key, html)  # a PDF there is checked (and maybe refused) by _look
         except RedisError as error:
-            raise RenderError(f"the render queue cannot be reached: {error}") from None
+            raise RenderError(f"the render queue cannot be reached: {redact(error)}") from None
         future: Future = Future()
         future.set_running_or_notify_cancel()
         with self._lock:
@@ -248,7 +249,8 @@ class RedisRenderQueue:
             return  # queued or rendering for someone else already: wait for it too
         if self.limit is not None and self.pending() >= self.limit:
             raise RenderBusy(f"{self.pending()} reports are waiting to be rendered")
-        if not self.redis.set(_name("claim", key), "1", nx=True, ex=int(self.timeout) + 60):
+        if not self.redis.set(_name("claim", key), _queued_at(), nx=True,
+                              ex=int(self.timeout) + 60):
             return
         with self.redis.pipeline() as pipe:
             pipe.set(_name("html", key), pack_page(self._key, key, html),
@@ -271,7 +273,7 @@ class RedisRenderQueue:
             ttl = int(self.timeout) + 60
             with self.redis.pipeline() as pipe:
                 pipe.set(_name("html", key), pack_page(self._key, key, waiter.html), ex=ttl)
-                pipe.set(_name("claim", key), "1", ex=ttl)
+                pipe.set(_name("claim", key), _queued_at(), ex=ttl)
                 pipe.execute()
             self._enqueue(key)
 
@@ -419,7 +421,119 @@ def run_consumer(url: str, workers: int, secret: str | bytes | None = None) -> N
     log.info("rendering reports from the queue with %d worker(s)", workers)
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
                                     check_worker_health=True)
-    consumer.run()
+    beating = start_heartbeat(huey.storage.conn, workers)
+    try:
+        consumer.run()
+    finally:
+        beating.set()
+
+
+# -- consumer heartbeats and the age of the oldest waiting render ------------------------------
+#
+# Each `renders work` consumer keeps `consumer:<host>:<pid>` alive (JSON: host, pid, started,
+# workers), renewed every HEARTBEAT_SECONDS with an expiry of CONSUMER_SECONDS: a consumer that
+# is killed drops out of the list within that. The claim of a job holds the time it was put on
+# the queue, so a claim with no lease is a render still waiting, and its value says since when.
+
+CONSUMER_SECONDS = 15
+HEARTBEAT_SECONDS = 5
+
+
+def _queued_at() -> str:
+    return f"{time.time():.3f}"
+
+
+def consumer_name() -> str:
+    return f"{PREFIX}consumer:{socket.gethostname()}:{os.getpid()}"
+
+
+def write_heartbeat(redis, workers: int, started: float, name: str | None = None) -> None:
+    beat = {"host": socket.gethostname(), "pid": os.getpid(), "started": started,
+            "workers": workers}
+    redis.set(name or consumer_name(), json.dumps(beat), ex=CONSUMER_SECONDS)
+
+
+def start_heartbeat(redis, workers: int) -> threading.Event:
+    """Write this consumer's heartbeat now and every HEARTBEAT_SECONDS from a daemon thread,
+    until the returned event is set (then the key is deleted)."""
+    name, started, stop = consumer_name(), time.time(), threading.Event()
+    write_heartbeat(redis, workers, started, name)
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            try:
+                write_heartbeat(redis, workers, started, name)
+            except Exception:  # Redis away for a moment: try again next time  # noqa: BLE001
+                log.warning("could not write the render consumer's heartbeat")
+        try:
+            redis.delete(name)
+        except Exception:  # noqa: BLE001, S110  # it expires on its own
+            pass
+
+    threading.Thread(target=beat, name="render-consumer-heartbeat", daemon=True).start()
+    return stop
+
+
+def live_consumers(redis) -> list[dict]:
+    """The consumers whose heartbeat has not expired: host, pid, workers, age (seconds since
+    the consumer started), oldest first."""
+    names = list(redis.scan_iter(match=f"{PREFIX}consumer:*", count=500))
+    now, found = time.time(), []
+    for value in (redis.mget(names) if names else []):
+        try:
+            beat = json.loads(value)
+            found.append({"host": str(beat["host"]), "pid": int(beat["pid"]),
+                          "workers": int(beat["workers"]),
+                          "age": max(0.0, now - float(beat["started"]))})
+        except (TypeError, ValueError, KeyError):
+            continue  # expired between the scan and the read, or not ours
+    return sorted(found, key=lambda beat: -beat["age"])
+
+
+def oldest_waiting_age(redis) -> float | None:
+    """Seconds since the oldest render still waiting (claimed, not leased) was put on the
+    queue, or None when none waits. A job put back after losing its consumer counts from when
+    it was put back."""
+    claims = [name for name in redis.scan_iter(match=f"{PREFIX}claim:*", count=500)]
+    if not claims:
+        return None
+    keys = [name.decode().removeprefix(f"{PREFIX}claim:") if isinstance(name, bytes)
+            else name.removeprefix(f"{PREFIX}claim:") for name in claims]
+    with redis.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.get(_name("claim", key))
+            pipe.exists(_name("lease", key))
+        found = pipe.execute()
+    now, ages = time.time(), []
+    for index in range(len(keys)):
+        value, leased = found[2 * index], found[2 * index + 1]
+        try:
+            queued = float(value)
+        except (TypeError, ValueError):
+            continue
+        if not leased and queued > 1e9:  # an older web instance wrote "1": no time known
+            ages.append(max(0.0, now - queued))
+    return max(ages) if ages else None
+
+
+def queue_health(url: str, timeout: float = 2.0) -> dict:
+    """What the readiness check and the metrics read from Redis, with a short timeout: the
+    counts of queue_status, the live consumers, and the oldest waiting render's age. Raises
+    redis's RedisError when Redis does not answer in time."""
+    from huey.storage import RedisStorage
+    from redis import ConnectionPool, Redis
+
+    pool = ConnectionPool.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    redis = Redis(connection_pool=pool)
+    try:
+        storage = RedisStorage(HUEY_NAME, connection_pool=pool)
+        rendering = sum(1 for _ in redis.scan_iter(match=f"{PREFIX}lease:*", count=500))
+        return {"waiting": storage.queue_size(), "rendering": rendering,
+                "rendered": int(redis.get(f"{PREFIX}rendered") or 0),
+                "failed": sum(1 for _ in redis.scan_iter(match=f"{PREFIX}error:*", count=500)),
+                "consumers": live_consumers(redis), "oldest_waiting": oldest_waiting_age(redis)}
+    finally:
+        pool.disconnect()
 
 
 if hasattr(os, "register_at_fork"):

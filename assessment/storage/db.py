@@ -19,12 +19,12 @@ and storage code is written once:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from ..redact import redact
 from . import sqlite
 
 T = TypeVar("T")
@@ -94,11 +94,6 @@ def is_url(target: str | Path) -> bool:
     return str(target).startswith(SCHEMES)
 
 
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    return re.sub(r"(://[^/:@]*):[^@/]*@", r"\1:…@", url)
-
-
 def connect(target: str | Path) -> Store:
     """A SQLite file path (created owner-only if new; ':memory:' for a throwaway database) or
     a postgresql:// URL. The PostgreSQL driver is imported only for a URL: an app on SQLite
@@ -109,9 +104,9 @@ def connect(target: str | Path) -> Store:
 
     try:
         return postgres.connect(str(target))
-    except postgres.psycopg.OperationalError as error:
-        raise CannotConnect(f"cannot connect to {redact(str(target))}: "
-                            f"{str(error).strip()}") from None
+    except postgres.psycopg.Error as error:  # unreachable, refused, or a URL it cannot parse
+        raise CannotConnect(f"cannot connect to {redact(target)}: "
+                            f"{redact(str(error).strip())}") from None
 
 
 def describe(target: str | Path) -> str:

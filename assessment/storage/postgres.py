@@ -466,3 +466,40 @@ def _restore_archive(source: Path, prelude: str, url: str) -> None:
             psql_err.seek(0)
             raise RuntimeError("the restore failed and changed nothing: "
                                + psql_err.read().decode(errors="replace").strip())
+
+
+# -- for the readiness check and the metrics ----------------------------------------------------
+
+def quick_check(url: str, timeout: float = 2.0) -> list[str]:
+    """The migrations not applied yet (empty: the schema is the one the code expects), asked on
+    a connection got within `timeout` seconds (this process's pool when it has one, else a
+    connection of its own) with statements limited to that long. Raises psycopg.Error or the
+    pool's PoolTimeout when the database does not answer in time."""
+    from .postgres_migrations import pending
+
+    pool = _POOLS.get((os.getpid(), url))
+    conn = pool.getconn(timeout=timeout) if pool is not None else psycopg.connect(
+        url, connect_timeout=max(2, int(timeout)), autocommit=True)
+    store = PostgresStore(url, pool)  # type: ignore[arg-type]  # the connection is ours
+    store._conn = conn
+    try:
+        with conn.transaction():
+            conn.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
+            return pending(store)
+    finally:
+        store._conn = None
+        if pool is not None:
+            pool.putconn(conn)
+        else:
+            conn.close()
+
+
+def pool_stats() -> dict[str, int]:
+    """This process's pools together: connections in use, and requests waiting for one."""
+    in_use = waiting = 0
+    for (pid, _), pool in list(_POOLS.items()):
+        if pid == os.getpid():
+            stats = pool.get_stats()
+            in_use += stats.get("pool_size", 0) - stats.get("pool_available", 0)
+            waiting += stats.get("requests_waiting", 0)
+    return {"in_use": in_use, "waiting": waiting}

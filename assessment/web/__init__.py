@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 
 from .. import plan_text, severity, wording
 from ..brief import brief
-from . import compression, converters, dates, db, security, sessions
+from . import compression, converters, dates, db, health, security, sessions
 
 csrf = CSRFProtect()
 
@@ -36,11 +36,12 @@ def init_app(app: Flask) -> None:
     auth.init_app(app)  # the login manager and the auth blueprint
     app.register_blueprint(workspace.bp)
     branded.init_app(app)  # a firm's branding and facts on its client's pages
+    health.init_app(app)  # /healthz, /readyz, /metrics (and the request metrics)
     app.register_error_handler(CSRFError, wizard.handle_csrf_error)
 
     @app.before_request
     def refuse_without_bank():
-        if app.extensions["bank_error"] is not None:
+        if app.extensions["bank_error"] is not None and request.endpoint not in health.ENDPOINTS:
             return render_template(
                 "error.html", title="This service is being fixed",
                 message="The questions could not be loaded. The people running this site can "

@@ -19,7 +19,16 @@ def redact(path: str) -> str:
     return SECRET_PATHS.sub(r"\1…", path)
 
 
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes: logged only when not OK
+
+
 class RedactingLogger(Logger):
+    def access(self, resp, req, environ, request_time):
+        status = getattr(resp, "status_code", None) or 0
+        if getattr(req, "path", None) in QUIET_PATHS and 200 <= int(status) < 300:
+            return  # a load balancer's probe every few seconds is noise
+        super().access(resp, req, environ, request_time)
+
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         for key in ("r", "U", "{raw_uri}e"):
