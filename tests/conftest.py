@@ -183,3 +183,25 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+# ---- a throwaway Redis, for the render queue, health and scale-out tests ---------------------
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    from .redis_server import start_redis
+
+    server = start_redis()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def queue_url(redis_server):
+    """An empty Redis for one test; the app goes back to the in-process render pool after it."""
+    from assessment.report.queue import configure_queue
+
+    redis_server.flush()
+    yield redis_server.url
+    configure_queue(None)

@@ -59,3 +59,14 @@ class RedisServer:
 
 def redis_binary() -> str | None:
     return shutil.which("redis-server")
+
+
+def start_redis() -> RedisServer:
+    """A started throwaway Redis; without redis-server, the missing tool is reported the way
+    every required test tool is (a failure under `make test`, a skip run bare)."""
+    from .tools import missing_tool
+
+    binary = redis_binary()
+    if binary is None:
+        missing_tool("redis-server is not installed (Debian package redis-server)")
+    return RedisServer(binary).start()

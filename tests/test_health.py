@@ -8,32 +8,13 @@ from __future__ import annotations
 import pytest
 
 from assessment.config import database
-from assessment.report.queue import configure_queue, live_consumers, start_heartbeat
+from assessment.report.queue import live_consumers, start_heartbeat
 from assessment.storage import connect
 from assessment.storage.migrations import migrations
 
 from .postgres_cluster import free_port
-from .redis_server import RedisServer, redis_binary
-from .tools import missing_tool
 
 pytestmark = pytest.mark.both_backends
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    binary = redis_binary()
-    if binary is None:
-        missing_tool("redis-server is not installed (Debian package redis-server)")
-    server = RedisServer(binary).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def queue_url(redis_server):
-    redis_server.flush()
-    yield redis_server.url
-    configure_queue(None)
 
 
 def _redis(url):

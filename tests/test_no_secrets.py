@@ -22,7 +22,7 @@ from assessment.redact import MASK, RedactingFilter, has_password, redact
 from assessment.storage import describe
 
 from .postgres_cluster import free_port
-from .redis_server import RedisServer, redis_binary
+from .redis_server import start_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")
@@ -237,16 +237,12 @@ def test_the_queue_render_error_and_its_log_keep_the_password(caplog):
 
 @pytest.fixture(scope="module")
 def redis_with_password():
-    binary = redis_binary()
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    server = RedisServer(binary).start()
+    server = start_redis()
     from redis import Redis
 
     Redis.from_url(server.url).config_set("requirepass", "the-right-one")
     yield server
-    server.process.terminate()
-    server.process.wait(10)
+    server.stop()
 
 
 @pytest.mark.parametrize("command", ["status", "work"])

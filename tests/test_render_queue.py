@@ -25,31 +25,12 @@ from assessment.report.queue import (PREFIX, RedisRenderQueue, configure_queue, 
                                      queue_status)
 from assessment.scoring import parse_answers, score
 
-from .redis_server import RedisServer, redis_binary
-from .tools import missing_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).with_name("flask"))
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "the-deployment-secret"  # ITHEALTH_SECRET_KEY of the consumers and web instances here
 QUEUE_LOG = "assessment.report.queue"
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    binary = redis_binary()
-    if binary is None:
-        missing_tool("redis-server is not installed (Debian package redis-server)")
-    server = RedisServer(binary).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def queue_url(redis_server):
-    redis_server.flush()
-    yield redis_server.url
-    configure_queue(None)
 
 
 @pytest.fixture

@@ -34,9 +34,8 @@ from assessment.web.owner import new_resume_token
 
 from .conftest import FIXTURES, QUESTIONS
 from .postgres_cluster import free_port
-from .redis_server import RedisServer, redis_binary
+from .redis_server import start_redis
 from .test_render_queue import Consumer
-from .tools import missing_tool
 from .workspace_fixtures import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,12 +145,9 @@ class Browser:
 
 @pytest.fixture(scope="module")
 def stack(postgres_cluster, tmp_path_factory):
-    binary = redis_binary()
-    if binary is None:
-        missing_tool("redis-server is not installed (Debian package redis-server)")
     folder = tmp_path_factory.mktemp("scaleout")
     database_url = postgres_cluster.new_database("scaleout")
-    redis = RedisServer(binary).start()
+    redis = start_redis()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ITHEALTH_")}
     env.update({"ITHEALTH_DATABASE_URL": database_url, "ITHEALTH_RENDER_QUEUE": redis.url,
                 "ITHEALTH_SECRET_KEY": SECRET})

@@ -10,10 +10,21 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
+                      field_validator)
 
 from .conditions import Condition, parse_condition
 from .types import QUESTION_TYPES, QuestionType
+
+
+def _condition_or_none(value):
+    return None if value is None else parse_condition(value)
+
+
+# A condition as the YAML writes it (`{q: ..., in: [...]}`), parsed once on load: show_if,
+# only_if, `stronger` entries' `if` and contradictions' `when` all read it the same way.
+ConditionData = Annotated[Condition, BeforeValidator(parse_condition)]
+OptionalCondition = Annotated[Condition | None, BeforeValidator(_condition_or_none)]
 
 # Answers that are not a choice of the question but still real answers.
 NOT_SURE = "not_sure"
@@ -97,17 +108,13 @@ class Recommendation(Model):
     after: tuple[str, ...] = ()
     # Proposed only when this holds (the right-sized fix for a small office; a review of a past
     # event only while its cause is not known to be fixed). Same form as show_if.
-    only_if: Condition | None = None
+    only_if: OptionalCondition = None
     # Its cost grows with the number of people (a licence or a course per person).
     per_person: bool = False
     # For a "find out": who is asked. `provider`: the IT provider (or IT person), in the one
     # meeting that collects these; `owner`: the owner's own checks (staff, papers, an adviser).
     asks: Literal["provider", "owner"] | None = None
 
-    @field_validator("only_if", mode="before")
-    @classmethod
-    def _parse_only_if(cls, value):
-        return None if value is None else parse_condition(value)
 
     @cached_property
     def condition_refs(self) -> tuple[str, ...]:
@@ -148,12 +155,8 @@ class LesserFinding(Model):
     why_it_matters: Text | None = None  # what happens to the business if it stays (2.1)
     # Bank 2.2: this finding stands only where this holds ("usually" calling back is no
     # control for a firm that moves clients' money, and fair enough for others).
-    only_if: Condition | None = None
+    only_if: OptionalCondition = None
 
-    @field_validator("only_if", mode="before")
-    @classmethod
-    def _parse_only_if(cls, value):
-        return None if value is None else parse_condition(value)
 
 
 class StrongerFinding(Model):
@@ -164,15 +167,11 @@ class StrongerFinding(Model):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     # `if` in the bank file (a Python keyword, hence the alias): same form as show_if.
-    condition: Condition = Field(alias="if")
+    condition: ConditionData = Field(alias="if")
     severity: Severity  # worse than the rule's own
     finding: Text | None = None  # the finding's words here; none: the rule's
     why_it_matters: Text | None = None  # what it does to this business; none: the rule's
 
-    @field_validator("condition", mode="before")
-    @classmethod
-    def _parse_condition(cls, value):
-        return parse_condition(value)
 
 
 class CriticalRule(Model):
@@ -185,7 +184,7 @@ class CriticalRule(Model):
     lesser: LesserFinding | None = None
     # Bank 2.2: the rule (all of its findings) stands only where this holds on the other answers
     # (unencrypted backups taken off site matter where the business holds health or client data).
-    only_if: Condition | None = None
+    only_if: OptionalCondition = None
     # Bank 2.2: the first entry whose `if` holds makes the main finding worse.
     stronger: tuple[StrongerFinding, ...] = ()
     # Bank 2.2: the root cause this finding shares with other rules' findings. Findings of one
@@ -193,10 +192,6 @@ class CriticalRule(Model):
     # three separate failings); none: the finding is a weakness of its own.
     weakness: ChoiceId | None = None
 
-    @field_validator("only_if", mode="before")
-    @classmethod
-    def _parse_only_if(cls, value):
-        return None if value is None else parse_condition(value)
 
     @cached_property
     def condition_refs(self) -> tuple[str, ...]:
@@ -253,7 +248,7 @@ class Question(Model):
     ask_provider: tuple[ProviderFollowUp, ...] = ()
     cis: tuple[str, ...] = ()
     nist: tuple[str, ...] = ()
-    show_if: Condition | None = None
+    show_if: OptionalCondition = None
     # About the past (the last 12 months): no plan can change its answer, so no projection
     # counts it as fixed.
     looks_back: bool = False
@@ -265,10 +260,6 @@ class Question(Model):
     owners_rarely_know: bool = False
     check: OutsideCheck | None = None  # bank 2.2: a check from outside can answer it
 
-    @field_validator("show_if", mode="before")
-    @classmethod
-    def _parse_condition(cls, value):
-        return None if value is None else parse_condition(value)
 
     @cached_property
     def kind(self) -> QuestionType:
@@ -399,13 +390,9 @@ class Contradiction(Model):
 
     id: ChoiceId
     # When the answers disagree: same form as show_if, on any questions.
-    when: Condition
+    when: ConditionData
     text: Text  # to the owner: what does not agree, and what to check
 
-    @field_validator("when", mode="before")
-    @classmethod
-    def _parse_when(cls, value):
-        return parse_condition(value)
 
     @cached_property
     def questions(self) -> tuple[str, ...]:
