@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config
-from .bank import BankError, load_bank
-from .prices import default_price_list
-from .redact import redact_logs
+from .core.bank import BankError, load_bank
+from .core.prices import default_price_list
 from .storage import connect, migrate
+from .support import config
+from .support.redact import redact_logs
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -48,8 +48,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     finally:
         db.close()
 
-    from . import audit, cli, web
+    from . import cli, web
     from .report import configure_pool, configure_queue
+    from .support import audit
     from .web.access_log import redact_request_logs
 
     audit.configure(app)

@@ -40,8 +40,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
-from bench_faults import (GRACE, HOST, SECRET, Ack, Counters, Owner, Server,  # noqa: E402
-                          first_section, integrity, matches, single_choice_plan)
+from bench_faults import (  # noqa: E402
+    GRACE,
+    HOST,
+    SECRET,
+    Ack,
+    Counters,
+    Owner,
+    Server,
+    first_section,
+    integrity,
+    matches,
+    single_choice_plan,
+)
 from loadgen import Client  # noqa: E402
 from serve import ROOT  # noqa: E402
 
@@ -58,7 +69,7 @@ def seed(database: Path, assessments: int) -> int:
     """Fill the database with answered assessments through the storage API; returns answer rows."""
     if assessments <= 0:
         return 0
-    from assessment.bank import Answer, load_bank
+    from assessment.core.bank import Answer, load_bank
     from assessment.storage import connect, create_assessment, migrate, save_answer, write
 
     bank = load_bank(ROOT / "questions")

@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assessment.bank import Answer, load_bank  # noqa: E402
-from assessment.scoring import parse_answers, score  # noqa: E402
+from assessment.core.bank import Answer, load_bank  # noqa: E402
+from assessment.core.scoring import parse_answers, score  # noqa: E402
 from assessment.storage import connect, create_assessment, migrate, save_answer  # noqa: E402
 
 

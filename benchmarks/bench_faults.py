@@ -60,9 +60,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # importable from the 
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 import backends  # noqa: E402
-from assessment.storage import connect  # noqa: E402
 from loadgen import CSRF_INPUT, Client, json_body  # noqa: E402
 from serve import GUNICORN, ROOT, free_port  # noqa: E402
+
+from assessment.storage import connect  # noqa: E402
 
 HOST = "127.0.0.1"  # only ever the loopback address of a server started here
 REQUEST_TIMEOUT = 15.0  # seconds for one request; a hung request is dropped and sent again
@@ -204,7 +205,7 @@ class Server:
 
 def single_choice_plan() -> list[tuple[str, tuple[str, str]]]:
     """(question id, two of its choice ids) for every single-choice question of the bank."""
-    from assessment.bank import load_bank
+    from assessment.core.bank import load_bank
 
     bank = load_bank(ROOT / "questions")
     return [(q.id, (q.choices[0].id, q.choices[1].id))
@@ -212,7 +213,7 @@ def single_choice_plan() -> list[tuple[str, tuple[str, str]]]:
 
 
 def first_section() -> str:
-    from assessment.bank import load_bank
+    from assessment.core.bank import load_bank
 
     return load_bank(ROOT / "questions").sections[0].id
 

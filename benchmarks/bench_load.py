@@ -42,7 +42,7 @@ from loadgen import CSRF_INPUT, Client, Stats, json_body
 from serve import ROOT, free_port
 
 sys.path.insert(0, str(ROOT))
-from assessment.bank import load_bank  # noqa: E402
+from assessment.core.bank import load_bank  # noqa: E402
 
 BANK = load_bank(ROOT / "questions")
 SECTIONS = [s for s in BANK.sections if s.kind == "scored"]

@@ -29,10 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assessment.bank import load_bank  # noqa: E402
+from assessment.core.bank import load_bank  # noqa: E402
+from assessment.core.scoring import parse_answers, score  # noqa: E402
 from assessment.report import RenderPool, ReportCache, ReportInput, cache_key  # noqa: E402
 from assessment.report.queue import RedisRenderQueue, queue_status  # noqa: E402
-from assessment.scoring import parse_answers, score  # noqa: E402
 from tests.redis_server import RedisServer, redis_binary  # noqa: E402
 
 FLASK = str(Path(sys.executable).with_name("flask"))

@@ -48,11 +48,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assessment.bank import load_bank  # noqa: E402
-from assessment.report import (  # noqa: E402
-    RenderPool, ReportCache, ReportInput, render_html, render_print_html)
+from assessment.core.bank import load_bank  # noqa: E402
+from assessment.core.scoring import parse_answers, score  # noqa: E402
+from assessment.report import RenderPool, ReportCache, ReportInput, render_html, render_print_html  # noqa: E402
 from assessment.report.html import FONT_FACES, TEMPLATES_DIR  # noqa: E402
-from assessment.scoring import parse_answers, score  # noqa: E402
 
 DEFAULT_ANSWERS = ROOT / "tests" / "fixtures" / "break_fix_untested_backups.json"
 PAUSE = 3.0  # seconds an owner takes on the check-answers page before pressing Finish
@@ -187,7 +186,7 @@ def download_after_finish(path: Path, browser, runs: int, pause: float = PAUSE) 
     from werkzeug.serving import make_server
 
     from assessment import create_app
-    from assessment.scoring import parse_answer
+    from assessment.core.scoring import parse_answer
     from assessment.storage import create_assessment, save_answer
     from assessment.web import owner
     from assessment.web.db import current_bank, get_db

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from assessment import create_app
-from assessment.bank import load_bank
+from assessment.core.bank import load_bank
 from assessment.storage import connect, migrate
 from assessment.storage.postgres import close_pools
 

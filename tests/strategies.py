@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from assessment.bank import Answer, Bank, Question
+from assessment.core.bank import Answer, Bank, Question
 
 
 def value_strategy(q: Question):

@@ -79,7 +79,7 @@ def test_addresses_built_by_templates_follow_their_arguments_and_the_request(app
 
 def _open_with(app, answers: dict, *, finished: bool = False):
     """A browser with a self-assessment open holding these answers; and its private link."""
-    from assessment.scoring import parse_answer
+    from assessment.core.scoring import parse_answer
     from assessment.storage import create_assessment, save_answer, set_status
     from assessment.web import owner
     from assessment.web.db import current_bank, get_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pyotp
@@ -14,8 +14,9 @@ from argon2 import PasswordHasher
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assessment.config import database as database_of
 from assessment.storage import accounts, connect
+from assessment.support import inputs
+from assessment.support.config import database as database_of
 
 from .workspace_fixtures import PASSWORD, csrf_token, make_member, sign_in
 
@@ -667,10 +668,10 @@ def test_passwords_are_argon2id_and_rehashed_when_parameters_change(app, client,
 
 
 def test_new_password_rules():
-    assert accounts.password_problem("x" * 11).startswith("Use at least 12 characters")
-    assert accounts.password_problem("x" * 12) is None
-    assert accounts.password_problem("Ana@Northgate.example", "ana@northgate.example")
-    assert accounts.password_problem("x" * 1025)
+    assert inputs.password_problem("x" * 11).startswith("Use at least 12 characters")
+    assert inputs.password_problem("x" * 12) is None
+    assert inputs.password_problem("Ana@Northgate.example", "ana@northgate.example")
+    assert inputs.password_problem("x" * 1025)
 
 
 def test_passwords_and_tokens_are_never_logged(app, client, adb, caplog):
@@ -690,7 +691,7 @@ def test_passwords_and_tokens_are_never_logged(app, client, adb, caplog):
 
 
 def test_the_users_commands_are_in_the_readme():
-    from assessment.accounts_cli import users_cli
+    from assessment.cli.users import users_cli
 
     from .conftest import ROOT
 

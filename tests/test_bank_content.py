@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import textstat
 
-from assessment.bank import load_bank
-from assessment.bank.coverage import coverage
-from assessment.bank.frameworks import load_frameworks
-from assessment.bank.models import NOT_SURE
-from assessment.scoring import parse_answers, score
+from assessment.core.bank import load_bank
+from assessment.core.bank.coverage import coverage
+from assessment.core.bank.frameworks import load_frameworks
+from assessment.core.bank.models import NOT_SURE
+from assessment.core.scoring import parse_answers, score
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "questions"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from assessment.bank import BankError, bank_from_snapshot, load_bank
+from assessment.core.bank import BankError, bank_from_snapshot, load_bank
 
 from .conftest import BANK_FIXTURES, QUESTIONS
 

@@ -14,10 +14,14 @@ import math
 
 import pytest
 
-from assessment.bank import bank_from_snapshot
-from assessment.scoring import parse_answers, score
-from assessment.storage.assessments import (answers_for_scoring, bank_of, create_assessment,
-                                            save_answer)
+from assessment.core.bank import bank_from_snapshot
+from assessment.core.scoring import parse_answers, score
+from assessment.storage.assessments import (
+    answers_for_scoring,
+    bank_of,
+    create_assessment,
+    save_answer,
+)
 
 from .conftest import FIXTURES
 

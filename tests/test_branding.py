@@ -9,8 +9,14 @@ import zlib
 import pytest
 from PIL import Image
 
-from assessment.branding import (MAX_BYTES, LogoError, clean_logo, contrast, contrast_warnings,
-                                 valid_colour)
+from assessment.support.branding import (
+    MAX_BYTES,
+    LogoError,
+    clean_logo,
+    contrast,
+    contrast_warnings,
+    valid_colour,
+)
 
 
 def image_bytes(fmt: str, size=(200, 80), colour=(13, 92, 99)) -> bytes:

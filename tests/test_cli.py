@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from assessment.bank import Answer
-from assessment.config import database
+from assessment.core.bank import Answer
 from assessment.storage import connect, create_assessment, save_answer
+from assessment.support.config import database
 
 pytestmark = pytest.mark.both_backends
 

@@ -12,10 +12,10 @@ import re
 import pytest
 from PIL import Image
 
-from assessment.branding import clean_logo
-from assessment.config import database as database_of
 from assessment.storage import accounts, connect, get_assessment, stored_answers
 from assessment.storage import clients as store
+from assessment.support.branding import clean_logo
+from assessment.support.config import database as database_of
 from assessment.web.branded import staff_of
 
 from .workspace_fixtures import csrf_token, make_member, open_client_link, sign_in
@@ -160,7 +160,7 @@ def test_a_member_of_the_firm_is_offered_the_workspace_not_the_welcome(app, firm
 
 
 def test_a_continued_or_finished_assessment_says_so_on_its_button(app, adb, firm):
-    from assessment.bank import Answer
+    from assessment.core.bank import Answer
     from assessment.storage import save_answer
 
     link = make_link(firm)

@@ -14,11 +14,11 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from assessment import wording
-from assessment.bank import BankError, bank_from_snapshot, load_bank
-from assessment.bank.models import Contradiction
+from assessment.core import wording
+from assessment.core.bank import BankError, bank_from_snapshot, load_bank
+from assessment.core.bank.models import Contradiction
+from assessment.core.scoring import parse_answers, result_to_dict, score
 from assessment.report import RenderPool, ReportInput, render_html, render_print_html
-from assessment.scoring import parse_answers, result_to_dict, score
 
 from .conftest import BANK_FIXTURES, FIXTURES, ROOT
 
@@ -225,7 +225,7 @@ def test_the_json_names_each_with_its_text_and_questions(bank):
 
 def open_with(app, raw: dict, *, finished: bool = True):
     """An owner's browser with a self-assessment holding these answers."""
-    from assessment.scoring import parse_answer
+    from assessment.core.scoring import parse_answer
     from assessment.storage import create_assessment, save_answer, set_status
     from assessment.web import owner
     from assessment.web.db import current_bank, get_db
@@ -284,7 +284,7 @@ def test_nothing_is_shown_when_the_answers_agree(app):
 def test_the_consultants_assessment_page_names_them(app, bank):
     from assessment.storage import clients as store
     from assessment.storage import connect
-    from assessment.config import database
+    from assessment.support.config import database
 
     from .workspace_fixtures import csrf_token, make_member, sign_in, started_id
 
@@ -301,7 +301,7 @@ def test_the_consultants_assessment_page_names_them(app, bank):
     page = browser.get(f"/workspace/assessments/{assessment_id}").get_data(as_text=True)
     assert HEADING not in page
 
-    from assessment.scoring import parse_answer
+    from assessment.core.scoring import parse_answer
     from assessment.storage import save_answer
 
     db = connect(database(app.config))

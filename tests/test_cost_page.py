@@ -11,9 +11,9 @@ from datetime import date
 
 import pytest
 
+from assessment.core.scoring import parse_answer, parse_answers, score
 from assessment.report import ReportInput, render_html
 from assessment.report.content import BILLING_TEXT, REVENUE_CAVEAT, build_context
-from assessment.scoring import parse_answer, parse_answers, score
 from assessment.storage import create_assessment, save_answer, set_status
 
 from .conftest import FIXTURES

@@ -7,13 +7,13 @@ import re
 
 import pytest
 
-from assessment.bank import models
-from assessment.bank.conditions import OPERATORS
-from assessment.bank.types import QUESTION_TYPES
-from assessment.accounts_cli import users_cli
 from assessment.cli import assess_cli, bank_cli, db_cli
-from assessment.report.cli import report_cli
-from assessment.costs import COST_INPUTS
+from assessment.cli.reports import report_cli
+from assessment.cli.users import users_cli
+from assessment.core.bank import models
+from assessment.core.bank.conditions import OPERATORS
+from assessment.core.bank.types import QUESTION_TYPES
+from assessment.core.costs import COST_INPUTS
 
 from .conftest import ROOT
 
@@ -53,7 +53,7 @@ def test_every_cli_command_is_in_the_readme():
 
 
 def test_every_environment_variable_is_in_the_readme():
-    from assessment.config import defaults
+    from assessment.support.config import defaults
 
     for key in defaults("instance"):
         assert f"ITHEALTH_{key}" in README, key
@@ -62,8 +62,8 @@ def test_every_environment_variable_is_in_the_readme():
 def test_the_weights_table_in_the_methodology_is_the_banks():
     """docs/methodology.md shows each question's share of the overall score; the table must be
     the one the shipped bank gives (regenerate with `flask --app app bank weights`)."""
-    from assessment.bank import load_bank
-    from assessment.bank.weights import shares_table
+    from assessment.core.bank import load_bank
+    from assessment.core.bank.weights import shares_table
 
     doc = (ROOT / "docs" / "methodology.md").read_text(encoding="utf-8")
     table = re.search(r"<!-- weights table:.*?-->\n(.*?)\n<!-- end of weights table -->", doc,

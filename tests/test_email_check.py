@@ -15,13 +15,19 @@ import pytest
 import yaml
 
 from assessment import create_app
-from assessment.config import database as database_of
-from assessment.email_check import (DomainError, evaluate, look_up, normalise_domain,
-                                    parse_dmarc, parse_server)
+from assessment.core.viewpoint import BUSINESS
 from assessment.storage import assessment_view, connect, get_assessment, stored_answers
 from assessment.storage import clients as clients_store
 from assessment.storage.email_checks import latest, mark_pending
-from assessment.viewpoint import BUSINESS
+from assessment.support.config import database as database_of
+from assessment.support.email_check import (
+    DomainError,
+    evaluate,
+    look_up,
+    normalise_domain,
+    parse_dmarc,
+    parse_server,
+)
 from assessment.web import email_checks
 
 from .dns_server import DNSServer, SilentServer
@@ -160,7 +166,7 @@ def test_dmarc_tags():
 
 
 def test_a_result_survives_storage():
-    from assessment.email_check import CheckResult
+    from assessment.support.email_check import CheckResult
 
     result = evaluate("example.com", [SPF], ["v=DMARC1; p=reject"], {"k1": [DKIM_KEY]})
     assert CheckResult.from_data(result.as_data()) == result

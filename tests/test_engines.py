@@ -11,14 +11,20 @@ from pathlib import Path
 import pytest
 
 from assessment import create_app
-from assessment.bank import Answer
-from assessment.config import database
-from assessment.storage import (accounts, connect, create_assessment, export_assessment, migrate,
-                                save_answer)
+from assessment.core.bank import Answer
+from assessment.storage import (
+    accounts,
+    connect,
+    create_assessment,
+    export_assessment,
+    migrate,
+    postgres_migrations,
+    save_answer,
+)
 from assessment.storage import migrations as sqlite_migrations
-from assessment.storage import postgres_migrations
 from assessment.storage.clients import create_client, start_client_assessment
 from assessment.storage.postgres import adapt
+from assessment.support.config import database
 
 from .workspace_fixtures import csrf_token, make_member, sign_in
 

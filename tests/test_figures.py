@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from assessment.bank import AnswerError
-from assessment.bank.types import AmbiguousNumber, parse_number, read_number
-from assessment.figures import contradictions, show_figure
-from assessment.scoring import parse_answer, parse_answers
+from assessment.core.bank import AnswerError
+from assessment.core.bank.types import AmbiguousNumber, parse_number, read_number
+from assessment.core.figures import contradictions, show_figure
+from assessment.core.scoring import parse_answer, parse_answers
 
 pytestmark = pytest.mark.both_backends
 

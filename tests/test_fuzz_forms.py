@@ -37,12 +37,12 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 from werkzeug.datastructures import MultiDict
 
 from assessment import create_app
-from assessment.bank import load_bank
-from assessment.config import database
+from assessment.core.bank import load_bank
 from assessment.report import shutdown_pool
 from assessment.report.models import printable
-from assessment.storage import connect, set_status, stored_answers
 from assessment.storage import clients as store
+from assessment.storage import connect, set_status, stored_answers
+from assessment.support.config import database
 from assessment.web.answer_fields import field_name, widget_for
 
 from .workspace_fixtures import PASSWORD, make_member
@@ -324,7 +324,7 @@ def _refused(response, name: str, what) -> str:
 def _a_domain(qid: str, value: str) -> bool:
     """The email domain box takes only a domain (it is looked up): anything else it refuses,
     with a message beside it. Every other text box takes any text within the limit."""
-    from assessment.email_check import DomainError, normalise_domain
+    from assessment.support.email_check import DomainError, normalise_domain
 
     if qid != "profile.email_domain":
         return True

@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from assessment import create_app
-from assessment.config import database as database_of
-from assessment.storage import (assessment_view, connect, get_assessment, handoffs,
-                                stored_answers)
+from assessment.core.viewpoint import BUSINESS
+from assessment.storage import assessment_view, connect, get_assessment, handoffs, stored_answers
 from assessment.storage import clients as store
-from assessment.viewpoint import BUSINESS
+from assessment.support.config import database as database_of
 
 from .conftest import BANK_FIXTURES
 from .workspace_fixtures import csrf_token, make_member, open_client_link, sign_in

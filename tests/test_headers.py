@@ -17,12 +17,12 @@ import pytest
 from PIL import Image
 
 from assessment import create_app
-from assessment.branding import clean_logo
-from assessment.config import database
 from assessment.report import shutdown_pool
 from assessment.report.html import font_version
 from assessment.storage import accounts, connect, set_status
 from assessment.storage import clients as store
+from assessment.support.branding import clean_logo
+from assessment.support.config import database
 
 from .workspace_fixtures import csrf_token, make_member, sign_in
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from assessment.config import database
 from assessment.report.queue import live_consumers, start_heartbeat
 from assessment.storage import connect
 from assessment.storage.migrations import migrations
+from assessment.support.config import database
 
 from .postgres_cluster import free_port
 

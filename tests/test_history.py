@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from assessment.bank import Answer
-from assessment.history import compare, trend
-from assessment.scoring import score
+from assessment.core.bank import Answer
+from assessment.core.history import compare, trend
+from assessment.core.scoring import score
 
 
 def test_compare_finds_resolved_new_and_still_open(mini_bank):

@@ -10,7 +10,7 @@ import pytest
 
 from assessment.storage import clients as store
 from assessment.storage import connect, set_status
-from assessment.config import database
+from assessment.support.config import database
 
 from .workspace_fixtures import csrf_token, make_member, open_client_link, sign_in
 
@@ -73,7 +73,7 @@ def test_results_of_an_assessment_with_only_the_profile_say_no_score_yet(app):
 
 
 def test_the_plan_chart_draws_no_today_bar_and_no_zero_without_a_score(app, bank):
-    from assessment.scoring import parse_answers, score
+    from assessment.core.scoring import parse_answers, score
 
     answers, _ = parse_answers(bank, {"profile.business_name": "Corner Bakery"})
     result = score(bank, answers)

@@ -17,9 +17,9 @@ import pytest
 from flask import request
 
 from assessment import create_app
-from assessment.config import ConfigError
-from assessment.redact import MASK, RedactingFilter, has_password, redact
 from assessment.storage import describe
+from assessment.support.config import ConfigError
+from assessment.support.redact import MASK, RedactingFilter, has_password, redact
 
 from .postgres_cluster import free_port
 from .redis_server import start_redis

@@ -16,13 +16,12 @@ from dataclasses import replace
 
 import pytest
 
-from assessment.report.cli import report_input_from_file
-from assessment.scoring import parse_answer, parse_answers, score
+from assessment.cli.reports import report_input_from_file
+from assessment.core.scoring import parse_answer, parse_answers, score
 from assessment.storage import save_answer, set_status  # noqa: F401 (set_status: see below)
 
 from .conftest import FIXTURES
-from .test_trust import (adb, client_link, open_id, post_with_token,  # noqa: F401 (adb: fixture)
-                         signed_in_member)
+from .test_trust import adb, client_link, open_id, post_with_token, signed_in_member  # noqa: F401 (adb: fixture)
 from .workspace_fixtures import open_client_link
 
 pytestmark = pytest.mark.both_backends
@@ -110,8 +109,8 @@ def test_every_view_of_a_split_assessment_tells_one_truth(app, split, tmp_path, 
     assert re.search(rf"[Ss]core[^:<]*: {score_text}\b", overview) and band in overview
 
     # Exports carry everything a render needs: a report made from one is the web's report.
-    from assessment.web import reports as web_reports
     from assessment.storage import get_assessment
+    from assessment.web import reports as web_reports
 
     exports = {
         "client": text(client, "/assessment/answers.json"),
@@ -219,7 +218,7 @@ def test_the_best_placed_source_counts_and_the_owners_differing_answer_is_named(
     """Owner, IT provider, outside check and consultant: the last of viewpoint.SOURCES that
     answered counts, in the view and in storage alike; the owner's own answer, where it differs,
     is kept in words beside it."""
-    from assessment.viewpoint import BUSINESS, Record, view
+    from assessment.core.viewpoint import BUSINESS, Record, view
 
     qid = "security.mfa_email"
     q = bank.question_by_id[qid]

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assessment.bank import Answer, load_bank
-from assessment.bank.models import PRIORITY_ORDER
-from assessment.plan import LATER, phase_capacity, step_limit, steps_per_phase
-from assessment.scoring import score
+from assessment.core.bank import Answer, load_bank
+from assessment.core.bank.models import PRIORITY_ORDER
+from assessment.core.plan import LATER, phase_capacity, step_limit, steps_per_phase
+from assessment.core.scoring import score
 
 from .conftest import BANK_FIXTURES, QUESTIONS
 from .strategies import answers_strategy, full_answers_strategy

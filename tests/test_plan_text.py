@@ -9,11 +9,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assessment.bank import Answer
-from assessment.plan import LATER, phase_capacity, step_limit, steps_per_phase
-from assessment.plan_text import (find_out_items, later_summary, phase_heading, range_text,
-                                  waits_because)
-from assessment.scoring import parse_answers, score
+from assessment.core.bank import Answer
+from assessment.core.plan import LATER, phase_capacity, step_limit, steps_per_phase
+from assessment.core.plan_text import (
+    find_out_items,
+    later_summary,
+    phase_heading,
+    range_text,
+    waits_because,
+)
+from assessment.core.scoring import parse_answers, score
 
 from .conftest import FIXTURES
 from .strategies import full_answers_strategy

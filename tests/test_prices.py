@@ -13,13 +13,27 @@ from datetime import date
 import pytest
 import yaml
 
-from assessment.costs import CURRENCIES
-from assessment.prices import (CURRENCY_CODES, DEFAULT_FILE, FIRM_SOURCE, NO_COST_TEXT,
-                               PRICED_BANDS, CostRange, PriceListError, add_ranges, cost_range,
-                               cost_range_for, default_price_list, firm_bands_problem,
-                               load_price_list, price_list_file, range_text, with_firm_prices)
+from assessment.core.costs import CURRENCIES
+from assessment.core.prices import (
+    CURRENCY_CODES,
+    DEFAULT_FILE,
+    FIRM_SOURCE,
+    NO_COST_TEXT,
+    PRICED_BANDS,
+    CostRange,
+    PriceListError,
+    add_ranges,
+    cost_range,
+    cost_range_for,
+    default_price_list,
+    firm_bands_problem,
+    load_price_list,
+    price_list_file,
+    range_text,
+    with_firm_prices,
+)
+from assessment.core.scoring import score
 from assessment.report import ReportInput, cache_key
-from assessment.scoring import score
 
 from .conftest import QUESTIONS, ROOT
 

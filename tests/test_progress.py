@@ -7,9 +7,14 @@ import math
 
 import pytest
 
-from assessment.progress import (ANSWER_SECONDS, READING_WORDS_PER_MINUTE, progress,
-                                 seconds_for, unstarted)
-from assessment.scoring import parse_answer, score
+from assessment.core.progress import (
+    ANSWER_SECONDS,
+    READING_WORDS_PER_MINUTE,
+    progress,
+    seconds_for,
+    unstarted,
+)
+from assessment.core.scoring import parse_answer, score
 
 pytestmark = pytest.mark.both_backends
 

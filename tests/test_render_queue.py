@@ -20,11 +20,15 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from assessment.core.scoring import parse_answers, score
 from assessment.report import RenderBusy, RenderError, ReportCache, ReportInput, cache_key
-from assessment.report.queue import (PREFIX, RedisRenderQueue, configure_queue, make_huey,
-                                     queue_status)
-from assessment.scoring import parse_answers, score
-
+from assessment.report.queue import (
+    PREFIX,
+    RedisRenderQueue,
+    configure_queue,
+    make_huey,
+    queue_status,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).with_name("flask"))

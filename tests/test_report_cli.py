@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from assessment.cli.reports import report_cli
 from assessment.report import shutdown_pool
-from assessment.report.cli import report_cli
 
 from .conftest import FIXTURES
 

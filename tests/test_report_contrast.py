@@ -6,15 +6,15 @@ that of the nearest ancestor named in its selector (`.finding` for `.finding h2`
 the element it sits in on the page (INSIDE, from report.html), else the page's ink. Its
 background is found the same way, down to white, the page. `opacity` below 1 blends the text
 into its background first. Brand colours are checked at their defaults; a consultant's own
-colours are checked when they are chosen (assessment/branding.py warns below 4.5 to 1).
+colours are checked when they are chosen (assessment/support/branding.py warns below 4.5 to 1).
 """
 
 from __future__ import annotations
 
 import re
 
-from assessment.branding import contrast
 from assessment.report.html import stylesheet_text
+from assessment.support.branding import contrast
 
 AA = 4.5
 WHITE = "#ffffff"
@@ -172,10 +172,10 @@ def test_the_moderate_badge_is_not_white_on_light_amber():
 
 
 def test_severity_colours_read_on_every_background_they_meet():
-    """The band and finding colours (assessment/severity.py) are the stylesheet's, and read at
+    """The band and finding colours (assessment/core/severity.py) are the stylesheet's, and read at
     AA as text on the page, on the brief's grey verdict box and on their own web tint, and with
     white text on a badge. They never depend on the brand."""
-    from assessment import severity
+    from assessment.core import severity
 
     variables = Sheet(stylesheet_text()).variables
     for level in severity.LEVELS:

@@ -25,9 +25,9 @@ import pikepdf
 import pytest
 from pikepdf import Name
 
+from assessment.core.scoring import parse_answers, score
 from assessment.report import Branding, RenderPool, ReportInput, render_print_html
 from assessment.report.models import printable
-from assessment.scoring import parse_answers, score
 
 from .conftest import FIXTURES
 from .pdf_structure import fonts, read_content

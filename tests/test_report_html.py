@@ -9,6 +9,8 @@ from datetime import date
 
 import pytest
 
+from assessment.core import severity
+from assessment.core.scoring import parse_answers, score
 from assessment.report import (
     DEFAULT_BRANDING,
     Branding,
@@ -17,10 +19,8 @@ from assessment.report import (
     render_html,
     render_print_html,
 )
-from assessment import severity
 from assessment.report.content import build_context, register_level
 from assessment.report.html import stylesheet_text
-from assessment.scoring import parse_answers, score
 
 from .conftest import FIXTURES, ROOT
 
@@ -175,7 +175,7 @@ def test_every_critical_finding_is_its_own_item_in_the_brief(bank):
 def test_each_finding_says_why_it_matters_in_its_own_words(bank):
     """The brief's "why" line is the finding's own, not the first sentence of the question's
     help (which explains the question, and once explained another finding)."""
-    from assessment.brief import brief
+    from assessment.core.brief import brief
 
     answers, _ = parse_answers(bank, {"backup.automatic": {"state": "not_sure"},
                                       "security.mfa_admin": "none"})
@@ -192,7 +192,7 @@ def test_each_finding_says_why_it_matters_in_its_own_words(bank):
 def test_a_stronger_finding_says_why_it_matters_in_its_own_words(bank):
     """Where a `stronger` entry makes a finding worse for this business, the brief, the results
     page and the report say that entry's words, not the main rule's."""
-    from assessment.brief import brief
+    from assessment.core.brief import brief
 
     q = bank.question_by_id["compliance.payment_check"]
     stronger = q.critical.stronger[0]
@@ -270,7 +270,7 @@ def test_what_is_good_is_said_in_sentences_and_never_taken_back(bank, break_fix)
     """Each good answer is a sentence about the business (its `strength` in the bank), not the
     question and the answer run together; with no area at 75 or more, the closing line says so
     without contradicting the good answers above it."""
-    from assessment.brief import brief
+    from assessment.core.brief import brief
 
     good = brief(break_fix.result)["good"]
     assert good["answers"][0] == "Your data is backed up by itself, every day or more often."
@@ -290,7 +290,7 @@ def test_what_is_good_is_said_in_sentences_and_never_taken_back(bank, break_fix)
 def test_a_bank_without_strengths_still_says_good_answers_plainly(bank):
     """A bank stored with older assessments has no `strength`: the area and the answer, marked
     as best practice, never the question's wording."""
-    from assessment.brief import strength
+    from assessment.core.brief import strength
 
     q = bank.question_by_id["backup.automatic"].model_copy(update={"strength": None})
     said = strength(q, "Yes, automatically, every day or more often", "Backups")

@@ -21,9 +21,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from assessment.report import (DEFAULT_BRANDING, Branding, RenderPool, ReportInput,
-                               render_print_html)
-from assessment.scoring import parse_answers, score
+from assessment.core.scoring import parse_answers, score
+from assessment.report import DEFAULT_BRANDING, Branding, RenderPool, ReportInput, render_print_html
 
 from .conftest import FIXTURES
 from .tools import tool

@@ -44,15 +44,21 @@ from datetime import date
 
 import pikepdf
 import pytest
-from PIL import Image
 from pikepdf import Dictionary, Name
+from PIL import Image
 
+from assessment.core.scoring import parse_answers, score
 from assessment.report import Branding, RenderPool, ReportInput, render_print_html
-from assessment.scoring import parse_answers, score
 
 from .conftest import FIXTURES
-from .pdf_structure import (all_struct_elements, fonts, kids, parent_tree, read_content,
-                            struct_elements_in_tree)
+from .pdf_structure import (
+    all_struct_elements,
+    fonts,
+    kids,
+    parent_tree,
+    read_content,
+    struct_elements_in_tree,
+)
 
 NS = {"rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
       "dc": "http://purl.org/dc/elements/1.1/",

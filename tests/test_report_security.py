@@ -12,8 +12,8 @@ from typing import ClassVar
 import pytest
 from pypdf import PdfReader
 
+from assessment.core.scoring import parse_answers, score
 from assessment.report import RenderPool, ReportInput, render_html, render_print_html
-from assessment.scoring import parse_answers, score
 
 from .tools import tool
 

@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 from PIL import Image
 
+from assessment.core.scoring import parse_answers, score
 from assessment.report import (
     Branding,
     RenderError,
@@ -22,7 +23,6 @@ from assessment.report import (
     content_disposition,
     render_print_html,
 )
-from assessment.scoring import parse_answers, score
 
 ANSWERS = {"profile.business_name": "Harbour Street Dental", "backup.automatic": "weekly",
            "backup.restore_tested": "never"}
@@ -224,7 +224,7 @@ def test_importing_the_report_package_does_not_import_weasyprint():
     import subprocess
     import sys
 
-    code = ("import sys, assessment.report, assessment.report.cli; "
+    code = ("import sys, assessment.report, assessment.cli.reports; "
             "print('weasyprint' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()

@@ -22,12 +22,12 @@ from datetime import date
 import pytest
 
 from assessment import create_app
+from assessment.core.scoring import parse_answer, parse_answers, score
 from assessment.report import ReportCache, ReportInput, cache_key, render_html
 from assessment.report.cache import RenderStatus
 from assessment.report.html import font_version
-from assessment.scoring import parse_answer, parse_answers, score
-from assessment.storage import create_assessment, save_answer, set_status
 from assessment.storage import clients as store
+from assessment.storage import create_assessment, save_answer, set_status
 
 from .conftest import FIXTURES
 from .workspace_fixtures import make_member, sign_in

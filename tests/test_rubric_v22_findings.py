@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from assessment.bank import BankError, bank_from_snapshot, load_bank
-from assessment.scoring import parse_answers, result_to_dict, score
+from assessment.core.bank import BankError, bank_from_snapshot, load_bank
+from assessment.core.scoring import parse_answers, result_to_dict, score
 
 from .conftest import BANK_FIXTURES
 

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from assessment import brief, history, plan_text, progress, severity
-from assessment.bank import bank_from_snapshot, load_bank
-from assessment.scoring import parse_answers, result_to_dict, score
+from assessment.core import brief, history, plan_text, progress, severity
+from assessment.core.bank import bank_from_snapshot, load_bank
+from assessment.core.scoring import parse_answers, result_to_dict, score
 
 from .conftest import BANK_FIXTURES, FIXTURES
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from assessment.bank import AnswerError, load_bank
-from assessment.scoring import parse_answer, parse_answers
+from assessment.core.bank import AnswerError, load_bank
+from assessment.core.scoring import parse_answer, parse_answers
 
 from .conftest import BANK_FIXTURES
 

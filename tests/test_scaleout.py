@@ -25,11 +25,17 @@ from urllib.parse import urlencode
 import pytest
 from pypdf import PdfReader
 
-from assessment.bank import load_bank
+from assessment.core.bank import load_bank
+from assessment.core.scoring import parse_answer
 from assessment.report.queue import PREFIX, queue_status
-from assessment.scoring import parse_answer
-from assessment.storage import (accounts, connect, create_assessment, save_answer, set_status,
-                                stored_answers)
+from assessment.storage import (
+    accounts,
+    connect,
+    create_assessment,
+    save_answer,
+    set_status,
+    stored_answers,
+)
 from assessment.web.owner import new_resume_token
 
 from .conftest import FIXTURES, QUESTIONS

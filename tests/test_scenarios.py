@@ -39,7 +39,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assessment.scoring import parse_answers, score
+from assessment.core.scoring import parse_answers, score
 
 from .conftest import FIXTURES
 

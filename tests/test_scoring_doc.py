@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import re
 
-from assessment.bank import load_bank
-from assessment.scoring import parse_answers, score
+from assessment.core.bank import load_bank
+from assessment.core.scoring import parse_answers, score
 
 from .conftest import ROOT
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from assessment.bank import Answer, load_bank
-from assessment.scoring import score
+from assessment.core.bank import Answer, load_bank
+from assessment.core.scoring import score
 
 from .conftest import BANK_FIXTURES, QUESTIONS
 from .strategies import answers_strategy, value_strategy

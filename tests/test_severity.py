@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import re
 
-from assessment import severity
-from assessment.brief import brief
-from assessment.history import compare
-from assessment.scoring import parse_answers, score
+from assessment.core import severity
+from assessment.core.brief import brief
+from assessment.core.history import compare
+from assessment.core.scoring import parse_answers, score
 
 from .conftest import FIXTURES, ROOT
 
@@ -106,7 +106,7 @@ def test_web_pages_and_brief_use_the_words(bank, app):
 def test_the_results_page_shows_the_labels_in_the_fixed_colours(app, bank):
     """The owner's results page: the band in its level's class, each finding with its label,
     the findings past five one to a line, and the legend."""
-    from assessment.scoring import parse_answer
+    from assessment.core.scoring import parse_answer
     from assessment.storage import create_assessment, save_answer, set_status
     from assessment.web import owner
     from assessment.web.db import current_bank, get_db
@@ -138,7 +138,7 @@ def test_the_results_page_shows_the_labels_in_the_fixed_colours(app, bank):
 
 
 def test_the_consultants_assessment_page_labels_each_finding(app, bank):
-    from assessment.scoring import parse_answer
+    from assessment.core.scoring import parse_answer
     from assessment.storage import clients as store
     from assessment.storage import save_answer
     from assessment.web.db import current_bank, get_db

@@ -8,11 +8,24 @@ import threading
 
 import pytest
 
-from assessment.bank import Answer, load_bank
-from assessment.storage import (Conflict, NotFound, answers_for_scoring, backup, bank_of,
-                                connect, create_assessment, export_assessment, get_assessment,
-                                integrity_ok, migrate, restore, save_answer, stored_answers,
-                                write)
+from assessment.core.bank import Answer, load_bank
+from assessment.storage import (
+    Conflict,
+    NotFound,
+    answers_for_scoring,
+    backup,
+    bank_of,
+    connect,
+    create_assessment,
+    export_assessment,
+    get_assessment,
+    integrity_ok,
+    migrate,
+    restore,
+    save_answer,
+    stored_answers,
+    write,
+)
 
 pytestmark = pytest.mark.both_backends
 

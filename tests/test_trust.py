@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from assessment.config import database as database_of
-from assessment.storage import connect, get_assessment, stored_answers
 from assessment.storage import clients as store
+from assessment.storage import connect, get_assessment, stored_answers
+from assessment.support.config import database as database_of
 
 from .workspace_fixtures import csrf_token, make_member, open_client_link, sign_in, started_id
 
@@ -283,7 +283,7 @@ def full_answers(app, db, assessment_id: str, source: str = "owner",
                  name: str = "well_run_managed") -> None:
     import json
 
-    from assessment.scoring import parse_answer
+    from assessment.core.scoring import parse_answer
     from assessment.storage import save_answer
 
     from .conftest import FIXTURES
@@ -572,7 +572,7 @@ def test_admins_archive_and_restore_clients_and_assessments(app, adb, caplog):
 def test_deleting_asks_for_the_name_and_takes_everything_with_it(app, adb, tmp_path, caplog):
     import logging
 
-    from assessment.bank import Answer
+    from assessment.core.bank import Answer
     from assessment.storage import save_answer
     from assessment.web import reports
 
@@ -718,7 +718,7 @@ def interview_with_answer(app, adb):
     client_id = store.create_client(adb, ana["firm_id"], name="Harbour Dental")
     started = post_with_token(ana["browser"], f"/workspace/clients/{client_id}/interview")
     assessment_id = started_id(started)
-    from assessment.bank import Answer
+    from assessment.core.bank import Answer
     from assessment.storage import save_answer
     save_answer(adb, assessment_id, "backup.automatic", base_version=0, source="consultant",
                 answer=Answer("answered", "daily"))
@@ -917,7 +917,7 @@ def test_copied_answers_count_only_once_re_confirmed(app, adb, renewed):
                                                                               assessment_id)
     # Progress counts the copied answers still waiting among the questions that apply (a copied
     # answer to a question its other answers hide waits unseen and blocks nothing).
-    from assessment.scoring import score
+    from assessment.core.scoring import score
     from assessment.storage import answers_for_scoring, bank_of
 
     bank = bank_of(adb, get_assessment(adb, assessment_id))
@@ -964,9 +964,9 @@ def test_the_client_page_shows_contacts_notes_and_each_assessments_kind_time_and
 
 
 def test_still_open_is_grouped_by_section_and_by_workstream(mini_bank):
-    from assessment.bank import Answer
-    from assessment.history import compare
-    from assessment.scoring import score
+    from assessment.core.bank import Answer
+    from assessment.core.history import compare
+    from assessment.core.scoring import score
 
     before = score(mini_bank, {"backup.automatic": Answer("answered", "weekly"),
                                "backup.tested": Answer.not_sure(),

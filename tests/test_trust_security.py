@@ -17,9 +17,10 @@ import urllib.request
 import pytest
 from werkzeug.serving import make_server
 
-from assessment import config, create_app
-from assessment.config import database as database_of
+from assessment import create_app
 from assessment.storage import accounts, connect
+from assessment.support import config
+from assessment.support.config import database as database_of
 
 from .workspace_fixtures import PASSWORD, csrf_token, make_member, sign_in
 
@@ -167,7 +168,7 @@ def test_a_new_instance_folder_and_secret_key_are_owner_only(tmp_path, usual_uma
 
 
 def test_the_audit_log_file_is_owner_only_and_gets_the_lines(tmp_path, usual_umask):
-    from assessment.audit import audit, logger
+    from assessment.support.audit import audit, logger
 
     log = tmp_path / "audit.log"
     saved = (list(logger.handlers), logger.level, logger.propagate)

@@ -17,9 +17,9 @@ from datetime import date
 import pytest
 from flask import render_template
 
-from assessment import wording
+from assessment.core import wording
+from assessment.core.scoring import parse_answers, score
 from assessment.report import ReportInput, render_html
-from assessment.scoring import parse_answers, score
 
 from .conftest import FIXTURES
 

@@ -12,10 +12,10 @@ import re
 import pytest
 
 from assessment import create_app
-from assessment.config import database
+from assessment.core.bank import Answer
 from assessment.storage import clients as store
-from assessment.bank import Answer
 from assessment.storage import connect, save_answer, set_status, stored_answers
+from assessment.support.config import database
 
 from .workspace_fixtures import csrf_token, make_member, open_client_link, sign_in, started_id
 

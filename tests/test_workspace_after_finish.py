@@ -11,11 +11,11 @@ import re
 import pytest
 from markupsafe import escape
 
-from assessment.config import database as database_of
-from assessment.history import compare
-from assessment.scoring import parse_answer
-from assessment.storage import connect, save_answer
+from assessment.core.history import compare
+from assessment.core.scoring import parse_answer
 from assessment.storage import clients as store
+from assessment.storage import connect, save_answer
+from assessment.support.config import database as database_of
 
 from .conftest import FIXTURES
 from .workspace_fixtures import csrf_token, make_member, sign_in, started_id
@@ -119,7 +119,7 @@ def test_after_finish_the_page_shows_the_final_score_and_the_reports_first(app, 
 
 
 def _result(app, db, assessment_id):
-    from assessment.scoring import score
+    from assessment.core.scoring import score
     from assessment.storage import bank_of, get_assessment, stored_answers
 
     bank = bank_of(db, get_assessment(db, assessment_id))

@@ -11,12 +11,12 @@ from PIL import Image
 from pypdf import PdfReader
 
 from assessment import create_app
-from assessment.config import database
 from assessment.storage import accounts, connect
+from assessment.support.config import database
 
 from .test_branding import claims_size, image_bytes
-from .workspace_fixtures import csrf_token, make_member, sign_in
 from .tools import tool
+from .workspace_fixtures import csrf_token, make_member, sign_in
 
 pytestmark = pytest.mark.both_backends
 

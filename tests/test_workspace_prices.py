@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assessment import create_app
-from assessment.config import database
-from assessment.prices import FIRM_SOURCE, cost_range, default_price_list
+from assessment.core.prices import FIRM_SOURCE, cost_range, default_price_list
 from assessment.storage import accounts, connect
+from assessment.support.config import database
 
 from .workspace_fixtures import csrf_token, make_member, sign_in
 

@@ -4,15 +4,15 @@ stay UTC; owners' pages are not affected."""
 
 from __future__ import annotations
 
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from assessment.config import database as database_of
-from assessment.history import trend
+from assessment.core.history import trend
 from assessment.storage import accounts, connect
 from assessment.storage import clients as store
+from assessment.support.config import database as database_of
 from assessment.web import dates
 
 from .workspace_fixtures import csrf_token, make_member, sign_in
@@ -143,7 +143,7 @@ def test_owner_pages_stay_in_utc_while_a_member_is_signed_in(app, adb):
 
 
 def test_the_trend_tells_two_assessments_of_one_local_day_apart_by_their_local_times(bank):
-    from assessment.scoring import score
+    from assessment.core.scoring import score
 
     result = score(bank, {})._replace(score=50)
     rows = [({"created_at": "2026-03-03T23:30:00+00:00"}, result),

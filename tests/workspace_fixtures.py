@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from assessment.config import database
 from assessment.storage import accounts, connect
+from assessment.support.config import database
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token"[^>]*? value="([^"]+)"')

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from ..scoring import result_to_dict
+from ..core.scoring import result_to_dict
 from .html import render_print_html, template_version
 from .models import ReportInput
 from .pool import RenderError, RenderPool

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .. import severity
+from ..core import severity
 
 GAUGE_CX, GAUGE_CY, GAUGE_R = 150.0, 150.0, 120.0
 

@@ -14,17 +14,17 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from .. import plan_text, severity, wording
-from ..brief import brief, format_number, plural
-from ..plan import Step
-from ..scoring import Finding, Outcome, Result
+from ..core import plan_text, severity, wording
+from ..core.brief import brief, format_number, plural
+from ..core.plan import Step
+from ..core.scoring import Finding, Outcome, Result
 from . import charts
 from .models import PRODUCT_NAME, ReportInput
 
 HASH_PREFIX = 12
 
 # Risk register (full report): each shortfall rated on the product's one scale
-# (assessment/severity.py). The answers cannot say how likely a loss is, so nothing is rated by
+# (assessment/core/severity.py). The answers cannot say how likely a loss is, so nothing is rated by
 # likelihood: a finding takes the level it forces on the band, and any other shortfall is
 # Moderate on a heavy question (weight 7 or more, or one with a finding rule) and Low otherwise.
 HEAVY_WEIGHT = 7

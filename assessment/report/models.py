@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..prices import PriceList, default_price_list
-from ..scoring import Result
-from ..viewpoint import CHECK, PROVIDER, AssessmentView
+from ..core.prices import PriceList, default_price_list
+from ..core.scoring import Result
+from ..core.viewpoint import CHECK, PROVIDER, AssessmentView
 
 PRODUCT_NAME = "IT Health Assessment"
 DEFAULT_PRIMARY = "#0d5c63"
@@ -135,7 +135,7 @@ class ReportInput:
       question and every answer with its notes and who gave it) instead of the leadership one.
     - `private_notes`: the question ids whose note is private to the firm, marked so in the
       firm's own report (a client's report never has them in `notes` at all).
-    - `prices`: what the plan's cost bands mean in money (assessment.prices): the firm's own
+    - `prices`: what the plan's cost bands mean in money (assessment.core.prices): the firm's own
       figures where it set them, else the shipped price list.
     """
 

@@ -42,10 +42,17 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from ..redact import redact
+from ..support.redact import redact
 from .pool import DEFAULT_QUEUE_LIMIT, RenderBusy, RenderError, get_pool
-from .signed import (Refused, SignedJsonSerializer, derive_key, pack_page, pdf_seal,
-                     pdf_verifies, unpack_page)
+from .signed import (
+    Refused,
+    SignedJsonSerializer,
+    derive_key,
+    pack_page,
+    pdf_seal,
+    pdf_verifies,
+    unpack_page,
+)
 
 PREFIX = "it-health:render:"
 HUEY_NAME = "it-health-renders"

@@ -12,7 +12,6 @@ import logging
 import os
 import resource
 
-
 RENDER_NICENESS = 10
 
 

@@ -16,20 +16,23 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlite_utils import Database
 
+from ..support.inputs import (
+    PASSWORD_MAX,
+    email_problem,
+    name_problem,
+    normalise_email,
+    password_problem,
+)
 from .db import write
 
 ROLES = ("admin", "consultant")
-PASSWORD_MIN = 12
-PASSWORD_MAX = 1024  # argon2 takes any length; this only bounds the work one request can cause
-NAME_MAX = 200
-EMAIL_MAX = 254
 FIRM_NAME_MAX = 200
 FIRM_NAME_TAKEN = "Another firm already has this name. Choose a different one."
 LOCK_AFTER = 5  # failures before the first lock
@@ -44,7 +47,6 @@ INVITE_EMAIL_REFUSED = ("We could not create the account with these details. Che
 LOGIN_MAX_AGE_SECONDS = 60 * 60 * 24 * 30
 TOTP_ISSUER = "IT Health Assessment"
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _hasher = PasswordHasher()  # argon2id, the library's current recommended parameters
 # Unknown emails are checked against this, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -141,44 +143,6 @@ def _member(row: dict) -> Member:
                   totp_enabled=bool(row["totp_enabled"]), firm_name=row["firm_name"],
                   firm_require_totp=bool(row["firm_require_totp"]),
                   created_at=row["created_at"], last_login_at=row["last_login_at"])
-
-
-# ---- validation ------------------------------------------------------------------------------
-
-def normalise_email(email: str) -> str:
-    return (email or "").strip().lower()
-
-
-def email_problem(email: str) -> str | None:
-    email = normalise_email(email)
-    if not email:
-        return "Enter an email address."
-    if len(email) > EMAIL_MAX or not _EMAIL.match(email):
-        return "Enter an email address like name@example.com."
-    return None
-
-
-def password_problem(password: str, email: str = "") -> str | None:
-    """Why a new password cannot be used, or None. Length is counted in characters."""
-    if not password:
-        return "Enter a password."
-    if len(password) < PASSWORD_MIN:
-        return (f"Use at least {PASSWORD_MIN} characters; a few unrelated words make a long "
-                "password that is easy to remember.")
-    if len(password) > PASSWORD_MAX:
-        return f"Use at most {PASSWORD_MAX} characters."
-    if email and password.strip().lower() == normalise_email(email):
-        return "Do not use your email address as your password."
-    return None
-
-
-def name_problem(name: str) -> str | None:
-    name = (name or "").strip()
-    if not name:
-        return "Enter a name."
-    if len(name) > NAME_MAX:
-        return f"Keep the name under {NAME_MAX} characters."
-    return None
 
 
 def hash_password(password: str) -> str:
@@ -689,7 +653,7 @@ def firm_look(db: Database, firm_id: int) -> dict | None:
 
 def update_branding(db: Database, firm_id: int, *, name: str, logo: bytes | None | object = ...,
                     **fields: str) -> bool:
-    """Save the firm's branding. Values are checked by the caller (assessment.branding), except
+    """Save the firm's branding. Values are checked by the caller (support/branding.py), except
     that the name must not be another firm's (AccountError on "name"); `logo=...` leaves the
     logo alone, None removes it."""
     changes = {"name": name, **{k: fields[k] for k in BRANDING_FIELDS if k in fields}}

@@ -13,12 +13,20 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from typing import Any
 
-from ..bank import Answer, Bank, bank_from_snapshot
-from ..viewpoint import (FIRM, PRECEDENCE, SOURCES, AssessmentView, Record, counting, for_viewer,
-                         view)
+from ..core.bank import Answer, Bank, bank_from_snapshot
+from ..core.viewpoint import (
+    FIRM,
+    PRECEDENCE,
+    SOURCES,
+    AssessmentView,
+    Record,
+    counting,
+    for_viewer,
+    view,
+)
 from .db import Store, read_rows, write, write_together
 
 KEEP: Any = object()  # "leave this field as it is" in save_answer

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
-from ..bank import Bank
+from ..core.bank import Bank
 from .assessments import create_assessment, now, stored_answers
 from .db import write
 

@@ -24,7 +24,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from ..redact import redact
+from ..support.redact import redact
 from . import sqlite
 
 T = TypeVar("T")

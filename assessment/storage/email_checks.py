@@ -8,9 +8,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ..bank import Answer, Bank, Question
-from ..email_check import CHECK_BY, DOMAIN_QUESTION, CheckResult, DomainError, normalise_domain
-from ..viewpoint import CHECK, PRECEDENCE
+from ..core.bank import Answer, Bank, Question
+from ..core.viewpoint import CHECK, PRECEDENCE
+from ..support.email_check import (
+    CHECK_BY,
+    DOMAIN_QUESTION,
+    CheckResult,
+    DomainError,
+    normalise_domain,
+)
 from .assessments import Conflict, now, save_answer
 from .db import Store, read_rows, write
 

@@ -37,7 +37,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from ..private_files import create_file, make_folder
+from ..support.private_files import create_file, make_folder
 from .db import redact
 
 POOL_SIZE = 10  # connections a process keeps at most; a request holds one only while it runs

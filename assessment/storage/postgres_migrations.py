@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 from .postgres import PostgresStore
 

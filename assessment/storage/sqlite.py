@@ -17,7 +17,7 @@ from typing import NamedTuple, TypeVar
 
 from sqlite_utils import Database
 
-from ..private_files import FILE_MODE, create_file, make_folder, tighten
+from ..support.private_files import FILE_MODE, create_file, make_folder, tighten
 
 BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")

@@ -6,8 +6,8 @@ from flask import Flask, render_template, request
 from flask_wtf import CSRFProtect
 from flask_wtf.csrf import CSRFError
 
-from .. import plan_text, severity, wording
-from ..brief import brief
+from ..core import plan_text, severity, wording
+from ..core.brief import brief
 from . import compression, converters, dates, db, health, security, sessions
 
 csrf = CSRFProtect()

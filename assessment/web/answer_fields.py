@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from werkzeug.datastructures import MultiDict
 
-from ..bank import NOT_APPLICABLE, NOT_SURE, Question
+from ..core.bank import NOT_APPLICABLE, NOT_SURE, Question
 
 NOT_SURE_LABEL = "Not sure"
 NA_LABEL = "Does not apply to us"

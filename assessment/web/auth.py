@@ -19,19 +19,30 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, abort, current_app, flash, jsonify, redirect,
-                   render_template, request, session, url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, ValidationError
 
-from ..audit import audit, typed_email
 from ..storage import accounts
 from ..storage.accounts import AccountError, InviteInvalid, Login, Member
+from ..support import inputs
+from ..support.audit import audit, typed_email
 from .db import get_db
-
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
 login_manager = LoginManager()
@@ -273,10 +284,10 @@ def _no_spaces(value):
 class SignInForm(FlaskForm):
     email = EmailField("Email address", filters=[_strip], validators=[
         DataRequired("Enter your email address."),
-        Length(max=accounts.EMAIL_MAX, message="Enter your email address like name@example.com.")])
+        Length(max=inputs.EMAIL_MAX, message="Enter your email address like name@example.com.")])
     password = PasswordField("Password", validators=[
         DataRequired("Enter your password."),
-        Length(max=accounts.PASSWORD_MAX, message="Enter your password as you set it.")])
+        Length(max=inputs.PASSWORD_MAX, message="Enter your password as you set it.")])
 
 
 class CodeForm(FlaskForm):
@@ -293,7 +304,7 @@ class CodeForm(FlaskForm):
 class AcceptInviteForm(FlaskForm):
     name = StringField("Your name", filters=[_strip], validators=[
         DataRequired("Enter your name, as colleagues and clients will see it."),
-        Length(max=accounts.NAME_MAX, message=f"Keep your name under {accounts.NAME_MAX} "
+        Length(max=inputs.NAME_MAX, message=f"Keep your name under {inputs.NAME_MAX} "
                                               "characters.")])
     email = EmailField("Email address", filters=[_strip], validators=[
         DataRequired("Enter your email address; you will sign in with it.")])
@@ -303,12 +314,12 @@ class AcceptInviteForm(FlaskForm):
         EqualTo("password", "The two passwords are not the same. Type them again.")])
 
     def validate_email(self, field):
-        problem = accounts.email_problem(field.data or "")
+        problem = inputs.email_problem(field.data or "")
         if problem:
             raise ValidationError(problem)
 
     def validate_password(self, field):
-        problem = accounts.password_problem(field.data or "", self.email.data or "")
+        problem = inputs.password_problem(field.data or "", self.email.data or "")
         if problem:
             raise ValidationError(problem)
 

@@ -21,18 +21,16 @@ import io
 import re
 from dataclasses import dataclass
 
-from flask import (Blueprint, Flask, Response, abort, current_app, render_template, request,
-                   url_for)
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, url_for
 from PIL import Image
 
-from ..bank import AnswerError
-from ..branding import contrast, valid_colour
-from ..progress import progress
+from ..core.bank import AnswerError
+from ..core.progress import progress
+from ..core.scoring import parse_answer, score
 from ..report import DEFAULT_BRANDING
-from ..scoring import parse_answer, score
-from ..storage import Conflict, bank_of, save_answer, stored_answers
-from ..storage import accounts
+from ..storage import Conflict, accounts, bank_of, save_answer, stored_answers
 from ..storage import clients as store
+from ..support.branding import contrast, valid_colour
 from . import owner
 from .answer_fields import field_name, widget_for
 from .db import get_db

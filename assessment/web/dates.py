@@ -4,7 +4,7 @@ owners' pages show them in UTC."""
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo, UTC
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 

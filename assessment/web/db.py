@@ -11,9 +11,9 @@ import threading
 
 from flask import Flask, current_app, g
 
-from ..bank import Bank
-from ..config import database
+from ..core.bank import Bank
 from ..storage import Store, connect
+from ..support.config import database
 
 _local = threading.local()
 MAX_OPEN_PER_THREAD = 4  # tests use many throwaway databases; a server uses one

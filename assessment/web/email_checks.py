@@ -15,13 +15,21 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 
-from ..bank import Bank, Question
-from ..config import database
-from ..email_check import DOMAIN_QUESTION, look_up
+from ..core.bank import Bank, Question
+from ..core.viewpoint import CHECK, CONSULTANT, AssessmentView
 from ..storage import NotFound, Store, bank_of, connect, get_assessment
-from ..storage.email_checks import (EmailCheck, checked_questions, domain_to_check, forget,
-                                    latest, mark_pending, record, set_answers)
-from ..viewpoint import CHECK, CONSULTANT, AssessmentView
+from ..storage.email_checks import (
+    EmailCheck,
+    checked_questions,
+    domain_to_check,
+    forget,
+    latest,
+    mark_pending,
+    record,
+    set_answers,
+)
+from ..support.config import database
+from ..support.email_check import DOMAIN_QUESTION, look_up
 from .dates import day
 from .db import get_db
 

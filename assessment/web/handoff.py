@@ -15,16 +15,32 @@ never changes which assessment the browser has open, nor signs anyone in.
 
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 
-from ..audit import audit
-from ..figures import currency_symbol, show_answer
-from ..storage import accounts, assessment_view, bank_of, get_assessment, handoffs, NotFound
-from ..storage import stored_answers
+from ..core.figures import currency_symbol, show_answer
+from ..core.viewpoint import BUSINESS, PROVIDER
+from ..storage import (
+    NotFound,
+    accounts,
+    assessment_view,
+    bank_of,
+    get_assessment,
+    handoffs,
+    stored_answers,
+)
 from ..storage.clients import self_link_refusal
-from ..viewpoint import BUSINESS, PROVIDER
+from ..support.audit import audit
 from . import section_page, sessions, wizard
 from .db import get_db
 from .section_page import SectionPage

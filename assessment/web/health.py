@@ -6,7 +6,7 @@
   and, with a render queue configured, Redis answers and at least one render consumer's
   heartbeat is alive. Else 503 with the short names of what is not ready (never a URL or a
   message from a driver).
-- `GET /metrics`: Prometheus text (assessment/metrics.py), only with ITHEALTH_METRICS_TOKEN set
+- `GET /metrics`: Prometheus text (assessment/web/metrics.py), only with ITHEALTH_METRICS_TOKEN set
   and `Authorization: Bearer <that token>`; anything else is the ordinary 404.
 
 None of them reads or writes the session or needs a CSRF token; every answer is no-store (the
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 
-from ..config import database
+from ..support.config import database
 
 bp = Blueprint("health", __name__)
 READY_TIMEOUT = 2.0  # seconds each dependency gets to answer
@@ -123,7 +123,7 @@ def _authorised() -> bool:
 def metrics():
     if not _authorised():
         abort(404)
-    from .. import metrics as recorded
+    from . import metrics as recorded
 
     body, content_type = recorded.exposition(current_app)
     g.leave_session_cookie = True
@@ -131,7 +131,7 @@ def metrics():
 
 
 def init_app(app: Flask) -> None:
-    from .. import metrics as recorded
+    from . import metrics as recorded
 
     app.register_blueprint(bp)
     recorded.init_app(app)

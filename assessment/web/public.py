@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from ..scoring import score
+from ..core.scoring import score
 from ..storage import bank_of, stored_answers
 from ..storage import clients as store
 from . import owner, wizard

@@ -24,19 +24,38 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, has_request_context, jsonify,
-                   render_template, request, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from sqlite_utils import Database
 
-from ..audit import audit
-from ..prices import PriceList, default_price_list, firm_bands_problem, with_firm_prices
-from ..report import (DEFAULT_BRANDING, Branding, BrandingError, RenderBusy, RenderError,
-                      ReportCache, ReportInput, cache_key, content_disposition, render_html)
+from ..core.prices import PriceList, default_price_list, firm_bands_problem, with_firm_prices
+from ..core.viewpoint import BUSINESS, FIRM
+from ..report import (
+    DEFAULT_BRANDING,
+    Branding,
+    BrandingError,
+    RenderBusy,
+    RenderError,
+    ReportCache,
+    ReportInput,
+    cache_key,
+    content_disposition,
+    render_html,
+)
 from ..report.cache import RenderStatus
 from ..report.html import font_file, font_version
 from ..storage import NotFound, accounts, assessment_view, get_assessment
 from ..storage import clients as clients_store
-from ..viewpoint import BUSINESS, FIRM
+from ..support.audit import audit
 from .db import get_db
 from .security import csp_nonce
 

@@ -15,14 +15,20 @@ from flask import current_app
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from ..bank import Answer, AnswerError, Bank, Question, Section
-from ..bank.types import MAX_TEXT, AmbiguousNumber, exact_number
-from ..costs import CURRENCIES
-from ..email_check import DOMAIN_QUESTION, DomainError, normalise_domain
-from ..figures import (Contradiction, contradictions, currency_symbol, read_as_typed,
-                       show_figure, unit_words)
-from ..scoring import Result, parse_answer, score
+from ..core.bank import Answer, AnswerError, Bank, Question, Section
+from ..core.bank.types import MAX_TEXT, AmbiguousNumber, exact_number
+from ..core.costs import CURRENCIES
+from ..core.figures import (
+    Contradiction,
+    contradictions,
+    currency_symbol,
+    read_as_typed,
+    show_figure,
+    unit_words,
+)
+from ..core.scoring import Result, parse_answer, score
 from ..storage import KEEP, Conflict, StoredAnswer, save_answer
+from ..support.email_check import DOMAIN_QUESTION, DomainError, normalise_domain
 from .answer_fields import MAX_NOTE, field_name, widget_for
 from .db import get_db
 from .memo import Memo

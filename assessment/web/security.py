@@ -10,7 +10,6 @@ from flask_wtf.csrf import generate_csrf
 
 from .memo import Memo, cached_url_for
 
-
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
     "accelerometer", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
     "microphone", "payment", "usb"))

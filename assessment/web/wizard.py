@@ -8,24 +8,41 @@ from __future__ import annotations
 
 import json
 
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect,
-                   render_template, request, session, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..figures import currency_symbol, show_answer
-from ..progress import progress, unstarted
-from ..scoring import score
-from ..storage import (assessment_view, bank_of, create_assessment, export_assessment,
-                       get_assessment, set_status, stored_answers)
-from ..storage import accounts
+from ..core.figures import currency_symbol, show_answer
+from ..core.progress import progress, unstarted
+from ..core.scoring import score
+from ..core.viewpoint import BUSINESS
+from ..storage import (
+    accounts,
+    assessment_view,
+    bank_of,
+    create_assessment,
+    export_assessment,
+    get_assessment,
+    set_status,
+    stored_answers,
+)
 from ..storage import clients as store
 from ..storage.clients import self_link_refusal
-from ..viewpoint import BUSINESS
-from . import branded, email_checks, handoff, owner, renders, reports, sessions
+from . import branded, email_checks, handoff, owner, renders, reports, section_page, sessions
 from .auth import signed_in_member
 from .db import current_bank, get_db
-from . import section_page
 from .section_page import SectionPage, figure_checks
 from .security import json_body
 

@@ -9,8 +9,17 @@ import io
 import json
 from datetime import UTC, datetime
 
-from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -18,32 +27,42 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 
-from ..audit import audit
-from ..bank import Answer
-from ..bank.types import format_number, read_number
-from ..costs import CURRENCIES
-from ..branding import MAX_BYTES as MAX_LOGO_BYTES
-from ..branding import LogoError, clean_logo, contrast_warnings, valid_colour
-from ..history import compare, trend
-from ..prices import (CURRENCY_CODES, CURRENCY_NAMES, MAX_AMOUNT, PRICED_BANDS,
-                      default_price_list, firm_bands_problem)
-from ..prices import money as prices_money
-from ..progress import progress
-from ..scoring import score
-from ..viewpoint import FIRM, SOURCES, counting
-from ..storage import assessment_view, bank_of, export_assessment, records_of, stored_answers
+from ..core.bank import Answer
+from ..core.bank.types import format_number, read_number
+from ..core.costs import CURRENCIES
+from ..core.history import compare, trend
+from ..core.prices import (
+    CURRENCY_CODES,
+    CURRENCY_NAMES,
+    MAX_AMOUNT,
+    PRICED_BANDS,
+    default_price_list,
+    firm_bands_problem,
+)
+from ..core.prices import money as prices_money
+from ..core.progress import progress
+from ..core.scoring import score
+from ..core.viewpoint import FIRM, SOURCES, counting
 from ..report import DEFAULT_BRANDING, RenderError, ReportInput, content_disposition
 from ..report.models import printable
-from ..storage import accounts
-from ..storage.accounts import AccountError
+from ..storage import (
+    accounts,
+    assessment_view,
+    bank_of,
+    export_assessment,
+    records_of,
+    stored_answers,
+)
 from ..storage import clients as store
-from . import email_checks, handoff, owner, renders, reports
+from ..storage.accounts import AccountError
+from ..support.audit import audit
+from ..support.branding import MAX_BYTES as MAX_LOGO_BYTES
+from ..support.branding import LogoError, clean_logo, contrast_warnings, valid_colour
+from . import dates, email_checks, handoff, owner, renders, reports, section_page
 from .answer_fields import widget_for
 from .auth import admin_required, current_firm_id, member_required
-from . import dates
 from .dates import day_time
 from .db import current_bank, get_db
-from . import section_page
 from .section_page import SectionPage, raw_of
 from .security import json_body
 

@@ -39,9 +39,9 @@ def firm_with_client(app: Any, firm: str, email: str, *, primary: str = "#5b2a86
                      client: str = "Harbour Dental") -> tuple[dict, str]:
     """A branded firm, its consultant, a client on record with 12 staff, and a
     self-assessment link for that client. Returns (member, link path)."""
-    from assessment.branding import clean_logo
     from assessment.storage import accounts
     from assessment.storage import clients as store
+    from assessment.support.branding import clean_logo
     from assessment.web import owner
 
     member = make_member(app, firm=firm, email=email, name="Ana Smith")

@@ -167,7 +167,7 @@ def test_change_goes_back_to_check_answers(live_server, browser, js):
 
 
 def test_one_question_count_everywhere(live_server, page):
-    from assessment.progress import unstarted
+    from assessment.core.progress import unstarted
 
     whole = unstarted(live_server.app.extensions["bank"])
     page.goto(live_server.url + "/")
@@ -218,7 +218,7 @@ def test_skipped_questions_are_nudged_then_listed_as_links(live_server, page,
     box = page.locator("#unanswered")
     expect(page.locator(".notice")).to_have_count(0)  # no second notice saying the same
     links = box.get_by_role("link")
-    from assessment.progress import unstarted
+    from assessment.core.progress import unstarted
     expected = len(unstarted(live_server.app.extensions["bank"]).unanswered)
     expect(links).to_have_count(expected)
     expect(box.locator("h2")).to_have_text(f"{expected} questions still need an answer")

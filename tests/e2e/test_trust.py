@@ -14,8 +14,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 from wizard_helpers import answer_question, load_answers, path_of, submit
-from workspace_helpers import (add_client, assessment_in, database, open_client_link, other_page,
-                               shown_link, sign_in)
+from workspace_helpers import (
+    add_client,
+    assessment_in,
+    database,
+    open_client_link,
+    other_page,
+    shown_link,
+    sign_in,
+)
 
 from tests.workspace_fixtures import make_member
 
@@ -154,7 +161,7 @@ def client_self_assessment(app: Any, page: Any, base: str, browser_context_page:
     submit(page, "Send a self-assessment link")
     link = shown_link(page)
     open_client_link(browser_context_page, link)
-    from assessment.scoring import parse_answer
+    from assessment.core.scoring import parse_answer
     from assessment.storage import find_by_resume_hash, save_answer
     from assessment.web import owner
 

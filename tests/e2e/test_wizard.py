@@ -15,10 +15,10 @@ import pytest
 from conftest import DESKTOP, format_axe_violations
 from playwright.sync_api import expect
 from wizard_helpers import (
-    assert_focus_visible,
     answer_question,
     answer_visible,
     asked,
+    assert_focus_visible,
     assert_shown,
     assessment_id_of,
     block,

@@ -33,8 +33,8 @@ from workspace_helpers import (
     SVG_LOGO,
     add_client,
     assessment_in,
-    chart_text_problems,
     assessment_row,
+    chart_text_problems,
     client_assessments,
     database,
     effective_result,
@@ -54,7 +54,7 @@ from workspace_helpers import (
     stored,
 )
 
-from assessment.history import compare
+from assessment.core.history import compare
 from tests.workspace_fixtures import make_member
 
 pytestmark = [pytest.mark.e2e, pytest.mark.both_backends]  # engines: see conftest.py
@@ -77,7 +77,7 @@ def is_interview_autosave(assessment_id: str):
 
 def describe(app: Any, qid: str, raw: Any) -> str:
     """How the pages word an answer (the bank's own description of it)."""
-    from assessment.scoring import parse_answer
+    from assessment.core.scoring import parse_answer
 
     q = app.extensions["bank"].question_by_id[qid]
     return q.describe(parse_answer(q, raw))

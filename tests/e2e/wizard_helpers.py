@@ -184,7 +184,7 @@ def stored_raw(app: Any, assessment_id: str) -> dict[str, Any]:
 def make_finished_assessment(app: Any, answers: dict[str, Any], *, finish: bool = True) -> str:
     """An owner's assessment with these answers saved, and finished unless `finish` is False;
     returns its private link's path."""
-    from assessment.scoring import parse_answer
+    from assessment.core.scoring import parse_answer
     from assessment.storage import create_assessment, save_answer, set_status
     from assessment.web import owner
     from assessment.web.db import current_bank, get_db
@@ -209,7 +209,7 @@ def focused_is(page: Any, selector: str) -> bool:
 
 def expected_result(app: Any, answers: dict[str, Any]) -> Any:
     """What scoring makes of an answer set (to compare the results page against)."""
-    from assessment.scoring import parse_answer, score
+    from assessment.core.scoring import parse_answer, score
     from assessment.web.db import current_bank
 
     with app.app_context():

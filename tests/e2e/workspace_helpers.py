@@ -117,8 +117,8 @@ def owner_walk(page: Any, answers: dict[str, Any], *, js: bool = True) -> None:
 @contextmanager
 def database(app: Any) -> Iterator[Any]:
     """The live server's database, opened the way the app opens it."""
-    from assessment.config import database as target
     from assessment.storage import connect
+    from assessment.support.config import database as target
 
     db = connect(target(app.config))
     try:
@@ -146,7 +146,7 @@ def stored(app: Any, assessment_id: str, source: str) -> dict[str, Any]:
 
 def effective_result(app: Any, assessment_id: str) -> Any:
     """The assessment scored as the workspace scores it (consultant's answer, else owner's)."""
-    from assessment.scoring import score
+    from assessment.core.scoring import score
     from assessment.storage import answers_for_scoring, bank_of, get_assessment
 
     with database(app) as db:
@@ -224,7 +224,7 @@ def seed_client(app: Any, member: dict, name: str, answers: dict[str, Any],
     """A client of the member's firm with two finished assessments: the client's own (answers,
     one of them reviewed by the consultant with a note and a Verified tick) and a later
     interview started from it, with `changes` made. Returns (client id, first id, second id)."""
-    from assessment.scoring import parse_answer
+    from assessment.core.scoring import parse_answer
     from assessment.storage import clients, save_answer, set_status
     from assessment.web import owner
 
@@ -259,8 +259,8 @@ def seed_client(app: Any, member: dict, name: str, answers: dict[str, Any],
 
 def set_logo(app: Any, member: dict, primary: str = "#1f3a5f", accent: str = "#8a3b12") -> None:
     """Give the member's firm a logo, colours and a contact line (as the branding page would)."""
-    from assessment.branding import clean_logo
     from assessment.storage import accounts
+    from assessment.support.branding import clean_logo
 
     with database(app) as db:
         name = accounts.firm_branding(db, member["firm_id"])["name"]

@@ -13,11 +13,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import storage
-from .cli import _connect as connect_or_fail  # a clean error, without the password
-from .config import database
-from .storage import accounts
-from .storage.accounts import AccountError
+from .. import storage
+from ..storage import accounts
+from ..support import inputs
+from ..storage.accounts import AccountError
+from ..support.config import database
+from .common import connect_or_fail  # a clean error, without the password
 
 users_cli = AppGroup("users", help="Create firm members (the first admin of a firm).")
 
@@ -37,7 +38,7 @@ def _read_password(from_stdin: bool, email: str) -> str:
     else:
         password = click.prompt("Password", hide_input=True,
                                 confirmation_prompt="Type the password again")
-    problem = accounts.password_problem(password, email)
+    problem = inputs.password_problem(password, email)
     if problem:
         raise _fail("password", problem)
     return password
@@ -57,10 +58,10 @@ def _read_password(from_stdin: bool, email: str) -> str:
 def users_create(admin: bool, firm: str, email: str, name: str, join_existing_firm: bool,
                  password_stdin: bool) -> None:
     """Create a member of a firm: `--admin` for a new firm's first admin."""
-    problem = accounts.email_problem(email)
+    problem = inputs.email_problem(email)
     if problem:
         raise _fail("email", problem)
-    problem = accounts.name_problem(name)
+    problem = inputs.name_problem(name)
     if problem:
         raise _fail("name", problem)
     if not firm.strip():
@@ -92,7 +93,7 @@ def users_create(admin: bool, firm: str, email: str, name: str, join_existing_fi
         db.close()
     role = "admin" if admin else "consultant"
     firm_note = "existing firm" if existing else "new firm"
-    click.echo(f"Created {role} {name.strip()} <{accounts.normalise_email(email)}> "
+    click.echo(f"Created {role} {name.strip()} <{inputs.normalise_email(email)}> "
                f"(member {user_id}) in {firm_note} '{firm.strip()}' (firm {firm_id}).")
     click.echo("They can now sign in at /account/sign-in.")
 

@@ -8,7 +8,8 @@ may change), so it is true of that plan; tests/test_plan_text.py holds them to i
 
 from __future__ import annotations
 
-from . import prices as price_list, severity, wording
+from . import prices as price_list
+from . import severity, wording
 from .brief import first_sentence, plural
 from .plan import LATER, Step
 from .scoring import Phase, Result

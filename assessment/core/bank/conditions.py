@@ -9,9 +9,9 @@ A comparison on a question that has no answer (or is itself hidden) is false; `n
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from collections.abc import Callable, Iterator
 
 from .answer import Answer
 

@@ -26,18 +26,37 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from functools import reduce
 from collections.abc import Mapping
 from fractions import Fraction
+from functools import reduce
 from typing import NamedTuple
 
 from .bank import Answer, AnswerError, Bank, Question
-from .bank.models import (NOT_APPLICABLE, NOT_SURE, Band, Contradiction, Recommendation, Section,
-                          Workstream)
+from .bank.models import (
+    NOT_APPLICABLE,
+    NOT_SURE,
+    Band,
+    Contradiction,
+    Recommendation,
+    Section,
+    Workstream,
+)
 from .costs import CostExposure, cost_exposure
-from .plan import (LATER, PHASES, SEVERITY_ORDER, Candidate, Placement, Step, candidate_key,
-                   effort_points as _effort_points, is_find_out, phase_capacity, place)
+from .plan import (
+    LATER,
+    PHASES,
+    SEVERITY_ORDER,
+    Candidate,
+    Placement,
+    Step,
+    candidate_key,
+    is_find_out,
+    phase_capacity,
+    place,
+)
+from .plan import effort_points as _effort_points
 from .what_if import ScoreRange, Unknowns, Walked, unknowns_of
+
 ZERO, ONE, HALF = Fraction(0), Fraction(1), Fraction(1, 2)
 # A ratio of the bank's numbers (scores and weights with a few decimals) is recovered exactly
 # from its float; no real ratio in a bank has a denominator anywhere near this.

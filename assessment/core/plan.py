@@ -25,8 +25,15 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from .bank import Bank
-from .bank.models import (NOT_SURE, PRIORITY_ORDER, SEVERITY_ORDER, CombinedStep, Question,
-                          Recommendation, Workstream)
+from .bank.models import (
+    NOT_SURE,
+    PRIORITY_ORDER,
+    SEVERITY_ORDER,
+    CombinedStep,
+    Question,
+    Recommendation,
+    Workstream,
+)
 
 PHASES = (30, 60, 90)
 LATER = len(PHASES)  # the phase position of steps that wait until after the last phase

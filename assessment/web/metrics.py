@@ -27,8 +27,14 @@ import threading
 import time
 
 from flask import Flask, g, request
-from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge,
-                               Histogram, generate_latest)
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 
 CACHE_SECONDS = 5.0
@@ -103,7 +109,7 @@ class LiveCollector:
             return None
         with self._lock:
             if time.monotonic() - self._read_at > CACHE_SECONDS:
-                from .report.queue import queue_health
+                from ..report.queue import queue_health
 
                 try:
                     self._queue = queue_health(url, QUEUE_TIMEOUT)

@@ -23,9 +23,9 @@ import yaml
 from pydantic import ValidationError
 
 from ..costs import COST_INPUTS
-from .frameworks import Frameworks, SafeLoader, load_frameworks
 from .answer import Answer
 from .conditions import Condition
+from .frameworks import Frameworks, SafeLoader, load_frameworks
 from .models import NOT_SURE, SEVERITY_ORDER, Bank, BankFile, Question, Recommendation, Section
 from .plan_checks import check_plan
 from .types import QUESTION_TYPES
@@ -125,7 +125,7 @@ def load_bank(directory: Path | str, frameworks: Frameworks | None = None) -> Ba
     if frameworks is None:
         frameworks_dir = directory / FRAMEWORKS_DIR
         if not frameworks_dir.is_dir():
-            frameworks_dir = Path(__file__).resolve().parents[2] / "questions" / FRAMEWORKS_DIR
+            frameworks_dir = Path(__file__).resolve().parents[3] / "questions" / FRAMEWORKS_DIR
         frameworks = load_frameworks(frameworks_dir)
     return build_bank(raw, names, frameworks)
 

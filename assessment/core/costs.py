@@ -7,8 +7,8 @@ section is left out. docs/methodology.md explains the formulas in plain words.
 
 from __future__ import annotations
 
-from typing import NamedTuple
 from collections.abc import Mapping
+from typing import NamedTuple
 
 HOURS_PER_YEAR_FACTOR = 52  # weeks in a year, to turn opening hours per week into a year
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 from flask import has_request_context, request
 
-from .private_files import create_file
-from .storage.accounts import email_problem
+from ..support.private_files import create_file
+from .inputs import email_problem
 
 logger = logging.getLogger("it_health.audit")
 

@@ -24,14 +24,15 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..bank import AnswerError
-from ..redact import redact
-from ..scoring import parse_answer
-from ..viewpoint import BUSINESS, CONSULTANT, FIRM, OWNER, SOURCES, Record, view
-from .brandfile import BrandFileError, load_brand_file
-from .html import render_html
-from .models import DEFAULT_BRANDING, Branding, ReportInput
-from .pool import RenderError, get_pool
+from ..core.bank import AnswerError
+from ..core.scoring import parse_answer
+from ..core.viewpoint import BUSINESS, CONSULTANT, FIRM, OWNER, SOURCES, Record, view
+from ..report.brandfile import BrandFileError, load_brand_file
+from ..report.html import render_html, render_print_html
+from ..report.models import DEFAULT_BRANDING, Branding, ReportInput
+from ..report.pool import RenderError, get_pool
+from ..support.redact import redact
+from .common import app_bank, read_answers_file
 
 report_cli = AppGroup("report", help="Render assessment reports as PDF or HTML.")
 
@@ -73,8 +74,6 @@ def report_input_from_file(path: Path, bank, branding: Branding, *,
     """The report of an answers file or an export, made from what the assessment says to its
     viewer (viewpoint.py), as the web makes it: the firm's report by default, the client's with
     for_client (the firm's private notes left out)."""
-    from ..cli import read_answers_file  # here, not at import time: assessment.cli imports us
-
     answers = read_answers_file(path, bank)
     data = json.loads(path.read_text(encoding="utf-8"))
     records = _records(data, answers, bank, path)
@@ -117,8 +116,6 @@ def render_command(answers_files: tuple[Path, ...], out: Path | None, out_dir: P
                    brand: Path | None, as_html: bool, full: bool, for_client: bool) -> None:
     """Render the report of each ANSWERS_FILE against the current question bank (the leadership
     report, or with --full the full report)."""
-    from ..cli import app_bank
-
     if out and out_dir:
         raise click.UsageError("give --out or --out-dir, not both")
     if len(answers_files) > 1 and not out_dir:
@@ -142,8 +139,6 @@ def render_command(answers_files: tuple[Path, ...], out: Path | None, out_dir: P
         if as_html:
             target.write_text(render_html(report), encoding="utf-8")
             return
-        from .html import render_print_html
-
         try:
             target.write_bytes(get_pool().render(render_print_html(report)))
         except RenderError as error:
@@ -158,8 +153,6 @@ def render_command(answers_files: tuple[Path, ...], out: Path | None, out_dir: P
             for report, target in bar:
                 write(report, target)
     else:
-        from .html import render_print_html
-
         pool = get_pool()
         futures = [(pool.submit(render_print_html(report)), target) for report, target in inputs]
         with click.progressbar(futures, label="Rendering reports") as bar:
@@ -203,8 +196,8 @@ def renders_work(workers: int | None) -> None:
     from redis import Redis
     from redis.exceptions import RedisError
 
-    from .pool import configure_pool
-    from .queue import run_consumer
+    from ..report.pool import configure_pool
+    from ..report.queue import run_consumer
 
     url = _queue_url()
     try:
@@ -225,7 +218,7 @@ def renders_status() -> None:
     """How many reports wait on the queue, how many are being rendered, and how many were."""
     from redis.exceptions import RedisError
 
-    from .queue import queue_status
+    from ..report.queue import queue_status
 
     url = _queue_url()
     try:
@@ -242,7 +235,7 @@ def _echo_consumers(url: str) -> None:
     """The live consumers (from their heartbeats) and how long the oldest render has waited."""
     from redis import Redis
 
-    from .queue import live_consumers, oldest_waiting_age
+    from ..report.queue import live_consumers, oldest_waiting_age
 
     redis = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
     try:

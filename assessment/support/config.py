@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .private_files import create_file, make_folder
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SECRET_FILE = "secret_key"
 
 

@@ -29,14 +29,21 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple
 
 import yaml
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
-                      ValidationError, model_validator)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from .bank.frameworks import SafeLoader
 from .bank.loader import BankError, Problem, key_path
 from .costs import CURRENCIES
 
-DEFAULT_FILE = Path(__file__).resolve().parent.parent / "questions" / "prices" / "default.yaml"
+DEFAULT_FILE = Path(__file__).resolve().parents[2] / "questions" / "prices" / "default.yaml"
 PRICES_DIR = "prices"  # beside a bank's section files: <bank folder>/prices/default.yaml
 DEFAULT_NAME = "default.yaml"
 DEFAULT_STAFF = 15  # the bank's plan.default_staff; callers pass their bank's own
