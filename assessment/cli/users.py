@@ -15,8 +15,8 @@ from flask.cli import AppGroup
 
 from .. import storage
 from ..storage import accounts
-from ..support import inputs
 from ..storage.accounts import AccountError
+from ..support import inputs
 from ..support.config import database
 from .common import connect_or_fail  # a clean error, without the password
 

@@ -10,7 +10,6 @@ SHA-256 hash is stored. Nothing here logs a password, a token or a TOTP secret.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import re
@@ -30,6 +29,7 @@ from ..support.inputs import (
     normalise_email,
     password_problem,
 )
+from ..support.tokens import hash_token, new_token
 from .db import write
 
 ROLES = ("admin", "consultant")
@@ -119,9 +119,6 @@ def _stamp(moment: datetime) -> str:
 def _parse(stamp: str | None) -> datetime | None:
     return datetime.fromisoformat(stamp) if stamp else None
 
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _one(db: Database, sql: str, params: list) -> dict | None:
@@ -368,7 +365,7 @@ def start_login(db: Database, user_id: int, *, second_factor_ok: bool = False,
     """Record a new sign-in and return its token (only the hash is stored). Expired sign-ins of
     the same member are cleared on the way."""
     moment = _now(now)
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     stamp = _stamp(moment)
     with write(db):
         db.execute("DELETE FROM logins WHERE user_id = ? AND created_at < ?",
@@ -430,7 +427,7 @@ def create_invite(db: Database, firm_id: int, created_by: int, role: str = "cons
     if role not in ROLES:
         raise AccountError("role", f"Choose one of: {', '.join(ROLES)}.")
     moment = _now(now)
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     with write(db):
         if db.execute("SELECT 1 FROM users WHERE id = ? AND firm_id = ?",
                       [created_by, firm_id]).fetchone() is None:

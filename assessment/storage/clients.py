@@ -3,13 +3,13 @@ also takes the firm id, and finds nothing (None or False) for another firm's obj
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
 from ..core.bank import Bank
+from ..support.tokens import hash_token, new_token
 from .assessments import create_assessment, now, stored_answers
 from .db import write
 
@@ -17,9 +17,6 @@ CLIENT_FIELDS = ("name", "sector", "size", "contacts", "notes")
 CLAIM_DAYS = 14
 SELF_LINK_DAYS = 30  # a client's self-assessment link opens the assessment this long
 
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _later(days: int) -> str:
@@ -342,11 +339,11 @@ def create_claim_link(db: Database, firm_id: int, created_by: int,
     """A one-time link an owner opens to hand their own assessment to this firm."""
     if client_id is not None and get_client(db, firm_id, client_id) is None:
         raise LookupError("no such client in this firm")
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     stamp = datetime.now(UTC)
     with write(db):
         db["claim_links"].insert({
-            "token_hash": _hash(token), "firm_id": firm_id, "client_id": client_id,
+            "token_hash": hash_token(token), "firm_id": firm_id, "client_id": client_id,
             "created_by": created_by, "created_at": stamp.isoformat(timespec="seconds"),
             "expires_at": (stamp + timedelta(days=CLAIM_DAYS)).isoformat(timespec="seconds"),
             "ref": secrets.token_urlsafe(9)})
@@ -357,7 +354,7 @@ def open_claim_link(db: Database, token: str) -> dict | None:
     """The unused, unexpired claim link with its firm's name, or None."""
     row = _one(db, "SELECT l.*, f.name AS firm_name, c.name AS client_name FROM claim_links l "
                    "JOIN firms f ON f.id = l.firm_id LEFT JOIN clients c ON c.id = l.client_id "
-                   "WHERE l.token_hash = ?", [_hash(token or "")])
+                   "WHERE l.token_hash = ?", [hash_token(token or "")])
     if row is None or row["used_at"] or row["cancelled_at"] or row["expires_at"] < now():
         return None
     return row

@@ -9,11 +9,11 @@ provider next time they open the link), which reopens the hand-off: it waits for
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from ..support.tokens import hash_token, new_token
 from .assessments import now
 from .db import Store, read_rows, write
 
@@ -21,9 +21,6 @@ HANDOFF_DAYS = 30
 MAX_RECIPIENT = 100  # characters of "who it is for"
 MAX_QUERY = 1000  # characters of a query
 
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _later(days: int) -> str:
@@ -75,7 +72,7 @@ def create_handoff(db: Store, assessment_id: str, section_id: str,
                    recipient: str = "") -> str:
     """A new link for this section; any earlier one stops working, and its open queries and
     who it was for carry over when `recipient` is empty. Returns the token (shown once)."""
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     stamp = now()
     with write(db):
         db.lock(f"handoff:{assessment_id}")

@@ -11,26 +11,22 @@ the same browser stays signed in. Which assessment is open changes only on a for
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 
 from flask import g, session
 
 from ..storage import NotFound, find_by_resume_hash, get_assessment
 from ..storage.clients import self_link_refusal
+from ..support.tokens import hash_token, new_token
 from .db import get_db
 
 # The session keys that belong to the owner's side; a member's sign-in keys are never touched.
 OWNER_KEYS = ("assessment_id", "resume_token", "pending_resume", "link_shown")
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
 
 def new_resume_token() -> tuple[str, str]:
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     return token, hash_token(token)
 
 
