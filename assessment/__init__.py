@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .core.bank import BankError, load_bank
 from .core.prices import default_price_list
 from .storage import connect, migrate
-from .support import config
+from .support import config, sealed
 from .support.redact import redact_logs
 
 
@@ -30,6 +30,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = config.instance_secret(app.instance_path)
     app.config["SECRET_KEY_FALLBACKS"] = config.key_fallbacks(app.config["SECRET_KEY_FALLBACKS"])
+    # Two-step secrets are sealed at rest under a key made from the secret key (support/sealed.py).
+    sealed.configure(app.config["SECRET_KEY"], app.config["SECRET_KEY_FALLBACKS"])
 
     # The bank is loaded and validated once. A broken bank does not stop `flask bank check` from
     # explaining what is wrong, but the web layer refuses to serve pages with it. The same goes
