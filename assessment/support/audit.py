@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from datetime import UTC, datetime
 
 from flask import has_request_context, request
@@ -20,14 +21,30 @@ from .inputs import email_problem
 logger = logging.getLogger("it_health.audit")
 
 
+# Ids are 16 characters of URL-safe base64; a link's secret token is 43. A value this long made
+# of those characters may be a token pasted where an id goes: none of it is logged (a part of a
+# token is still most of a secret).
+_TOKEN_LIKE = re.compile(r"[A-Za-z0-9_-]{24,}")
+NOT_LOGGED = "(not logged: shaped like a secret link)"
+
+
+def loggable(value: object) -> object:
+    if isinstance(value, str) and _TOKEN_LIKE.search(value):
+        return NOT_LOGGED
+    return value
+
+
 def audit(event: str, **fields: object) -> None:
     record: dict[str, object] = {"time": datetime.now(UTC).isoformat(timespec="seconds"),
                                  "event": event}
     if has_request_context():
         record["address"] = request.remote_addr
         # The route's pattern, not the path: resume, claim and invite paths carry secrets.
-        record["route"] = request.url_rule.rule if request.url_rule else request.path
-    record.update(fields)
+        record["route"] = (request.url_rule.rule if request.url_rule
+                           else loggable(request.path))
+    # A typed email is logged as typed_email() allows; every other value is checked.
+    record.update({name: value if name == "email" else loggable(value)
+                   for name, value in fields.items()})
     logger.info(json.dumps(record, ensure_ascii=False, default=str))
 
 
