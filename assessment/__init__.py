@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import sys
+
+import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .core.bank import BankError, load_bank
 from .core.prices import default_price_list
-from .storage import connect, migrate
+from .storage import CannotConnect, accounts, connect, describe, migrate
+from .storage.copy import CopiedTo, copied_to
+from .storage.engines import unavailable
 from .support import config, sealed
-from .support.redact import redact_logs
+from .support.redact import redact, redact_logs
+
+# The commands that still start on a SQLite file copied to PostgreSQL: going back to it on
+# purpose, saying that it was copied already, and taking a backup of it.
+ON_A_COPIED_FILE = (("db", "reopen"), ("db", "copy"), ("db", "backup"))
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -44,9 +53,21 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.extensions["bank"] = None
         app.extensions["bank_error"] = error
         app.logger.error("The question bank is not valid:\n%s", error)
-    db = connect(config.database(app.config))
+    target = config.database(app.config)
+    db = connect(target, patient=True)  # migrations may take long on a large database
     try:
         migrate(db)
+        mark = copied_to(db)
+        if mark is not None and _command() not in ON_A_COPIED_FILE:
+            raise config.ConfigError(_copied_message(target, mark))
+        accounts.seal_two_step_secrets(db)  # any from before sealing, or under a rotated key
+    except Exception as error:
+        # Connected, but away by the time it was asked (or a pool this process already had):
+        # the same message as a database that could not be reached at all.
+        if unavailable(error) is None or isinstance(error, CannotConnect):
+            raise
+        raise CannotConnect(f"cannot connect to {describe(target)}: "
+                            f"{redact(str(error).strip())}") from None
     finally:
         db.close()
 
@@ -67,3 +88,26 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _copied_message(path: str, mark: CopiedTo) -> str:
+    return (f"The SQLite database {path} was copied to {mark.url} on {mark.when()} (flask db "
+            "copy): the app now runs on PostgreSQL, and answers saved there since are not in "
+            "this file. Set ITHEALTH_DATABASE_URL to that database and start again. To go back "
+            "to this file on purpose, run:\n    flask --app app db reopen")
+
+
+def _command() -> tuple[str, ...]:
+    """The command this process runs when it is the `flask` command line loading the app
+    (("db", "reopen")), else (). Flask loads the app before it looks the command up, and keeps
+    no record of which one it is, so the words are read from the command line."""
+    if click.get_current_context(silent=True) is None:
+        return ()
+    words: list[str] = []
+    args = iter(sys.argv[1:])
+    for arg in args:
+        if arg in ("--app", "-A", "--env-file", "-e"):
+            next(args, None)  # the option's value
+        elif not arg.startswith("-"):
+            words.append(arg)
+    return tuple(words[:2])

@@ -70,14 +70,14 @@ def seed(database: Path, assessments: int) -> int:
     if assessments <= 0:
         return 0
     from assessment.core.bank import Answer, load_bank
-    from assessment.storage import connect, create_assessment, migrate, save_answer, write
+    from assessment.storage import connect, create_assessment, migrate, save_answer
 
     bank = load_bank(ROOT / "questions")
     plan = single_choice_plan()
     db = connect(database)
     try:
         migrate(db)
-        with write(db):  # one transaction: the filler is not what is being measured
+        with db.write():  # one transaction: the filler is not what is being measured
             for n in range(assessments):
                 aid = create_assessment(db, bank)
                 for question, choices in plan:

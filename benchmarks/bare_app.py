@@ -6,8 +6,7 @@ app."""
 from flask import jsonify, request
 
 from assessment import create_app
-from assessment.storage.db import write_together
-from assessment.storage.assessments import now
+from assessment.storage.times import stamp
 from assessment.web import owner
 from assessment.web.db import get_db
 
@@ -26,6 +25,6 @@ def durable():
     row updated and on disk before the reply, committed as an answer save commits."""
     assessment = owner.current()
     request.get_json()
-    write_together(get_db(), lambda db: db.execute(
-        "UPDATE assessments SET updated_at = ? WHERE id = ?", [now(), assessment["id"]]))
+    get_db().write_together(lambda db: db.execute(
+        "UPDATE assessments SET updated_at = ? WHERE id = ?", [stamp(), assessment["id"]]))
     return jsonify(saved=True)

@@ -94,11 +94,11 @@ def _living(match: Callable[[list[str]], bool]) -> list[int]:
 
 def integrity(target: Path | str) -> str:
     """"ok" when the database is sound. A SQLite file: `PRAGMA integrity_check` (what it
-    found otherwise); a PostgreSQL URL: the storage layer's check (storage.db.integrity_ok)."""
+    found otherwise); a PostgreSQL URL: the storage layer's check (Admin.integrity_ok)."""
     db = connect(target)
     try:
         if db.engine == "sqlite":
-            return "; ".join(row[0] for row in db.execute("PRAGMA integrity_check").fetchall())
+            return "; ".join(row["integrity_check"] for row in db.rows("PRAGMA integrity_check"))
         return "ok" if db.integrity_ok() else "a page checksum or a B-tree index check failed"
     finally:
         db.close()
@@ -393,18 +393,20 @@ def verify(database: Path | str, owners: list[Owner]) -> Verdict:
             aid = owner.assessment_id
             for question, ack in owner.last_acks().items():
                 verdict.answers_checked += 1
-                row = conn.execute(
+                found = conn.one(
                     "SELECT state, value, version FROM answers WHERE assessment_id = ? AND "
-                    "question_id = ? AND source = 'owner'", [aid, question]).fetchone()
+                    "question_id = ? AND source = 'owner'", [aid, question])
+                row = tuple(found.values()) if found else None
                 if not matches(row, ack):
                     verdict.lost.append(f"{aid} {question}: acknowledged v{ack.version} "
                                         f"{ack.choice!r}, stored {row!r}")
             seen: dict[str, int] = {}
             for ack in owner.acks:
                 verdict.writes_checked += 1
-                logged = conn.execute(
+                found = conn.one(
                     "SELECT assessment_id, question_id, version FROM answer_writes "
-                    "WHERE client_key = ?", [f"{aid}:{ack.key}"]).fetchone()
+                    "WHERE client_key = ?", [f"{aid}:{ack.key}"])
+                logged = tuple(found.values()) if found else None
                 if logged != (aid, ack.question, ack.version):
                     verdict.writes_missing.append(f"{aid} {ack.question} key {ack.key}: "
                                                   f"acknowledged v{ack.version}, logged {logged}")
@@ -412,9 +414,9 @@ def verify(database: Path | str, owners: list[Owner]) -> Verdict:
                     verdict.regressions.append(f"{aid} {ack.question}: v{ack.version} "
                                                f"acknowledged after v{seen[ack.question]}")
                 seen[ack.question] = ack.version
-        verdict.duplicates = conn.execute(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM answers GROUP BY assessment_id, question_id, "
-            "source HAVING COUNT(*) > 1) AS duplicated").fetchone()[0]
+        verdict.duplicates = conn.one(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM answers GROUP BY assessment_id, "
+            "question_id, source HAVING COUNT(*) > 1) AS duplicated")["n"]
     finally:
         conn.close()
     return verdict

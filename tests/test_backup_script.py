@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assessment.storage import accounts, connect, migrate, restore
+from assessment.storage import accounts, connect, migrate
 
 pytestmark = pytest.mark.both_backends
 
@@ -78,7 +78,7 @@ def test_a_cron_run_backs_up_the_database_the_environment_file_names(tmp_path, l
         db = connect(database_url)
         try:
             accounts.create_firm(db, "Added after the backup")
-            restore(db, kept[-1])
+            db.restore(kept[-1])
             names = [row["name"] for row in db.rows("SELECT name FROM firms")]
         finally:
             db.close()

@@ -1,13 +1,16 @@
-"""The two storage engines side by side: the same schema, migration by migration; SQL written
-once; copying a SQLite database into PostgreSQL (`flask db copy`); and two app instances sharing
-one PostgreSQL database and secret key, as two machines would."""
+"""The two storage engines side by side: the same schema, migration by migration, from one list
+of migrations, also for databases made before there was one list; SQL written once; copying a
+SQLite database into PostgreSQL (`flask db copy`); and two app instances sharing one PostgreSQL
+database and secret key, as two machines would."""
 
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from assessment import create_app
@@ -18,12 +21,18 @@ from assessment.storage import (
     create_assessment,
     export_assessment,
     migrate,
-    postgres_migrations,
     save_answer,
 )
-from assessment.storage import migrations as sqlite_migrations
-from assessment.storage.clients import create_client, start_client_assessment
+from assessment.storage.accounts.sign_ins import record_failure
+from assessment.storage.clients import (
+    claim_links,
+    create_claim_link,
+    create_client,
+    start_client_assessment,
+)
+from assessment.storage.migrations import migrations
 from assessment.storage.postgres import adapt
+from assessment.storage.times import now
 from assessment.support.config import database
 
 from .workspace_fixtures import csrf_token, make_member, sign_in
@@ -33,12 +42,12 @@ DAILY = Answer("answered", "daily")
 
 # ---- one schema, two engines -----------------------------------------------------------------
 
-def sqlite_names() -> list[str]:
-    return [m.name for m in sqlite_migrations.migrations._migrations]
+def migration_names() -> list[str]:
+    return [m.name for m in migrations.all]
 
 
-def test_every_migration_has_its_postgresql_mirror_of_the_same_name_in_the_same_order():
-    assert [name for name, _ in postgres_migrations.MIGRATIONS] == sqlite_names()
+def count(store, table) -> int:
+    return store.one(f'SELECT count(*) AS n FROM "{table}"')["n"]  # nosec B608 (a test)
 
 
 def describe_difference(table, a, b):
@@ -61,12 +70,12 @@ def test_both_engines_build_the_same_schema_migration_by_migration(tmp_path, pos
     PostgreSQL compares byte by byte, as SQLite's does."""
     lite = connect(tmp_path / "schema.sqlite")
     pg = connect(postgres_cluster.new_database())
-    names = sqlite_names()
+    names = migration_names()
     try:
         for step, name in enumerate(names):
             stop = names[step + 1] if step + 1 < len(names) else None
-            sqlite_migrations.migrations.apply(lite, stop_before=stop)
-            postgres_migrations.migrate(pg, stop_before=stop)
+            assert migrate(lite, stop_before=stop) == [name]
+            assert migrate(pg, stop_before=stop) == [name]
             theirs = pg.schema()
             collations = {(table, column): spec.pop("collation")
                           for table, columns in theirs.items()
@@ -84,6 +93,89 @@ def test_both_engines_build_the_same_schema_migration_by_migration(tmp_path, pos
     finally:
         lite.close()
         pg.close()
+
+
+WRITTEN_TWICE = Path(__file__).parent / "fixtures" / "schema-written-twice"
+
+
+def load_schema_written_twice(engine, target):
+    """A database as the version with one migration file per engine left it."""
+    script = (WRITTEN_TWICE / f"{engine}.sql").read_text()
+    if engine == "sqlite":
+        conn = sqlite3.connect(target)
+        conn.executescript(script)
+        conn.close()
+    else:
+        with psycopg.connect(target, autocommit=True) as conn:
+            conn.execute(script)
+
+
+def test_databases_made_when_the_schema_was_written_twice_carry_on(tmp_path, postgres_cluster):
+    """Existing databases keep their record of applied migrations (same names), get only the
+    migrations added since, end with the schema a new database gets, and keep their rows, with
+    times stamped to the second rewritten to the millisecond and still read as the same times."""
+    for engine, target, fresh in (
+            ("sqlite", str(tmp_path / "before.sqlite"), tmp_path / "fresh.sqlite"),
+            ("postgresql", postgres_cluster.new_database(), postgres_cluster.new_database())):
+        load_schema_written_twice(engine, target)
+        new = connect(fresh)
+        db = connect(target)
+        try:
+            migrate(new)
+            since = migration_names()[migration_names().index("times_in_one_form"):]
+            assert [m.name for m in migrations.pending(db)] == since
+            with db.write():
+                firm = accounts.create_firm(db, "Northgate IT")
+                user = db.insert("users", {"firm_id": firm, "email": "ana@northgate.example",
+                                           "name": "Ana", "role": "admin", "password_hash": "x",
+                                           "created_at": "2025-01-02T03:04:05.678+00:00"})
+                for token, expires in (("live", "2999-05-06T07:08:09+00:00"),
+                                       ("old", "2020-05-06T07:08:09+00:00")):
+                    create_claim_link(db, firm, user)
+                    db.execute("UPDATE claim_links SET token_hash = ?, created_at = ?, "
+                               "expires_at = ? WHERE token_hash NOT IN ('live', 'old')",
+                               [token, "2025-01-02T03:04:05+00:00", expires])
+            assert migrate(db) == since
+            assert db.schema() == new.schema(), engine
+            assert migrations.pending(db) == [] and migrate(db) == []
+            assert sorted((r["expires_at"], r["state"]) for r in claim_links(db, firm, None)) == [
+                ("2020-05-06T07:08:09.000+00:00", "expired"),
+                ("2999-05-06T07:08:09.000+00:00", "active")]
+            assert db.one("SELECT created_at FROM users") == {
+                "created_at": "2025-01-02T03:04:05.678+00:00"}
+        finally:
+            db.close()
+            new.close()
+
+
+def test_a_database_stopped_before_the_assessments_got_their_foreign_keys_keeps_its_rows(
+        tmp_path, postgres_cluster):
+    """SQLite cannot add a foreign key to a table, so that migration makes the table again: its
+    rows, and the rows that refer to them, are all still there, and the keys hold."""
+    for target in (tmp_path / "early.sqlite", postgres_cluster.new_database()):
+        db = connect(target)
+        try:
+            migrate(db, stop_before="workspace_tables")
+            with db.write():
+                db.execute("INSERT INTO banks (hash, bank_id, version, snapshot, created_at) "
+                           "VALUES ('h', 'b', '1', '{}', '2025-01-02T03:04:05.678+00:00')")
+                db.execute("INSERT INTO assessments (id, bank_hash, created_at, updated_at) "
+                           "VALUES ('a1', 'h', '2025-01-02T03:04:05.678+00:00', "
+                           "'2025-01-02T03:04:05.678+00:00')")
+                db.execute("INSERT INTO answers (assessment_id, question_id, source, version, "
+                           "updated_at) VALUES ('a1', 'q', 'owner', 3, "
+                           "'2025-01-02T03:04:05.678+00:00')")
+            migrate(db)
+            assert db.one("SELECT version FROM answers WHERE assessment_id = 'a1'") == {
+                "version": 3}
+            keys = db.schema()["assessments"]["foreign_keys"]
+            assert {(("firm_id",), "firms", ("id",)), (("client_id",), "clients", ("id",))} <= keys
+            with pytest.raises((sqlite3.IntegrityError, psycopg.errors.ForeignKeyViolation)):
+                with db.write():
+                    db.execute("UPDATE assessments SET firm_id = 99 WHERE id = 'a1'")
+            assert db.integrity_ok()
+        finally:
+            db.close()
 
 
 def test_migrations_apply_once_when_instances_start_together_on_a_new_database(
@@ -105,7 +197,7 @@ def test_migrations_apply_once_when_instances_start_together_on_a_new_database(
         t.start()
     for t in threads:
         t.join()
-    assert sorted(applied, key=len) == [[], [], [], sqlite_names()]
+    assert sorted(applied, key=len) == [[], [], [], migration_names()]
 
 
 def test_the_integrity_check_on_postgresql_reads_every_table_and_checks_indexes_with_amcheck(
@@ -148,14 +240,13 @@ def test_the_same_sql_means_the_same_on_both_engines(tmp_path, postgres_url):
             for name in names:
                 create_client(store, firm, name=name, notes="100% sure")
             results.append((
-                [r["name"] for r in store.query("SELECT name FROM clients ORDER BY name")],
-                [r["l"] for r in store.query("SELECT lower(name) AS l FROM clients ORDER BY id")],
-                store.execute("SELECT count(*) FROM clients WHERE notes LIKE '100%'"
-                              ).fetchone()[0],
-                store.execute("SELECT require_totp FROM firms WHERE id = ?", [firm]).fetchone(),
+                [r["name"] for r in store.rows("SELECT name FROM clients ORDER BY name")],
+                [r["l"] for r in store.rows("SELECT lower(name) AS l FROM clients ORDER BY id")],
+                store.one("SELECT count(*) AS n FROM clients WHERE notes LIKE '100%'"),
+                store.one("SELECT require_totp FROM firms WHERE id = ?", [firm]),
             ))
             accounts.set_require_totp(store, firm, True)
-            assert store.execute("SELECT require_totp FROM firms").fetchone()[0] == 1
+            assert store.one("SELECT require_totp FROM firms") == {"require_totp": 1}
         finally:
             store.close()
     assert results[0] == results[1]
@@ -206,7 +297,7 @@ def test_db_copy_moves_every_row_checks_it_and_the_app_carries_on_on_postgresql(
     made = fill(sqlite_app, bank)
     source = connect(sqlite_app.config["DATABASE"])
     before = {aid: export_assessment(source, aid) for aid in made["assessments"]}
-    counts = {t: source[t].count for t in source.schema()}
+    counts = {t: count(source, t) for t in source.schema()}
     source.close()
     url = postgres_cluster.new_database()
 
@@ -218,7 +309,7 @@ def test_db_copy_moves_every_row_checks_it_and_the_app_carries_on_on_postgresql(
 
     target = connect(url)
     try:
-        assert {t: target[t].count for t in target.schema()} == counts
+        assert {t: count(target, t) for t in target.schema()} == counts
         assert {aid: export_assessment(target, aid) for aid in made["assessments"]} == before
     finally:
         target.close()
@@ -243,7 +334,7 @@ def test_db_copy_refuses_a_database_that_is_not_empty_and_changes_nothing(
         assert result.exit_code == 1
         assert "Error: the target database is not empty (firms: 1 row)" in result.output
         assert "nothing was copied" in result.output and "Traceback" not in result.output
-        assert other["firms"].count == 1 and other["users"].count == 0
+        assert count(other, "firms") == 1 and count(other, "users") == 0
     finally:
         other.close()
     # Any table with rows counts, not only the app's own.
@@ -315,8 +406,8 @@ def test_a_lockout_counted_on_both_instances_holds_on_each(two_instances):
         assert sign_in(client_of(app), ana["email"]).status_code == 400
     db = connect(database(one.config))
     try:
-        row = next(db.query("SELECT failed_logins, locked_until FROM users WHERE id = ?",
-                            [ana["user_id"]]))
+        row = db.one("SELECT failed_logins, locked_until FROM users WHERE id = ?",
+                     [ana["user_id"]])
     finally:
         db.close()
     assert row["failed_logins"] == 5 and row["locked_until"]
@@ -360,7 +451,7 @@ def test_attempts_and_failures_arriving_together_all_count(two_instances):
         try:
             barrier.wait()
             limited.append(accounts.rate_limit_hit(db, "sign-in:10.2.2.2", 8, 300))
-            accounts._record_failure(db, ana["user_id"], accounts._now(None))
+            record_failure(db, ana["user_id"], now())
         finally:
             db.close()
 
@@ -372,7 +463,7 @@ def test_attempts_and_failures_arriving_together_all_count(two_instances):
     assert sorted(limited) == [False] * 8 + [True] * 4
     db = connect(url)
     try:
-        assert db.execute("SELECT failed_logins FROM users WHERE id = ?",
-                          [ana["user_id"]]).fetchone()[0] == 12
+        assert db.one("SELECT failed_logins FROM users WHERE id = ?",
+                      [ana["user_id"]]) == {"failed_logins": 12}
     finally:
         db.close()

@@ -51,3 +51,27 @@ def test_an_altered_value_is_refused():
         sealed.unseal(tampered)
     with pytest.raises(sealed.SealError):
         sealed.unseal(sealed.PREFIX + "not base64 at all!")
+
+
+@pytest.mark.both_backends
+def test_secrets_from_before_sealing_are_sealed_at_start_up_and_still_work(db):
+    import pyotp
+
+    from assessment.storage import accounts
+
+    sealed.configure("test-secret")
+    firm = accounts.create_firm(db, "Northgate Dental")
+    member = accounts.create_user(db, firm, "ana@northgate.example", "Ana Northgate",
+                                  "tulip radiator seven", role="admin")
+    plain = pyotp.random_base32()
+    with db.write():
+        db.execute("UPDATE users SET totp_enabled = 1, totp_secret = ? WHERE id = ?",
+                   [plain, member])
+
+    assert accounts.seal_two_step_secrets(db) == 1
+    stored = db.one("SELECT totp_secret FROM users WHERE id = ?", [member])["totp_secret"]
+    assert stored.startswith(sealed.PREFIX) and plain not in stored
+    assert accounts.seal_two_step_secrets(db) == 0  # nothing left to do
+
+    code = pyotp.TOTP(plain).now()
+    assert accounts.verify_totp(db, firm, member, code) == "ok"

@@ -3,8 +3,10 @@ idempotent saves (also when they race), bank snapshots, backup and restore."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,19 +15,16 @@ from assessment.storage import (
     Conflict,
     NotFound,
     answers_for_scoring,
-    backup,
     bank_of,
     connect,
     create_assessment,
     export_assessment,
     get_assessment,
-    integrity_ok,
     migrate,
-    restore,
     save_answer,
     stored_answers,
-    write,
 )
+from assessment.storage import accounts, clients, handoffs, times
 
 pytestmark = pytest.mark.both_backends
 
@@ -36,13 +35,13 @@ WEEKLY = Answer("answered", "weekly")
 def test_connection_commits_to_disk_before_it_answers(db):
     """The durability rules: an acknowledged answer survives a crash, writers wait their turn."""
     if db.engine == "postgresql":
-        assert db.execute("SHOW synchronous_commit").fetchone()[0] == "on"
-        assert db.execute("SHOW transaction_isolation").fetchone()[0] == "read committed"
+        assert db.one("SHOW synchronous_commit") == {"synchronous_commit": "on"}
+        assert db.one("SHOW transaction_isolation") == {"transaction_isolation": "read committed"}
         return
-    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    assert db.one("PRAGMA journal_mode") == {"journal_mode": "wal"}
+    assert db.one("PRAGMA synchronous") == {"synchronous": 2}  # FULL
+    assert db.one("PRAGMA foreign_keys") == {"foreign_keys": 1}
+    assert db.one("PRAGMA busy_timeout")["timeout"] >= 5000
 
 
 def test_a_new_database_opened_while_another_process_creates_it_still_gets_wal(tmp_path):
@@ -60,7 +59,7 @@ def test_a_new_database_opened_while_another_process_creates_it_still_gets_wal(t
     finally:
         releases.join()
         first.close()
-    assert second.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert second.one("PRAGMA journal_mode") == {"journal_mode": "wal"}
     assert "made_by_the_first_worker" in second.table_names()
     second.close()
 
@@ -178,7 +177,7 @@ def test_concurrent_writers_do_not_see_locked_errors(db_target, mini_bank):
         t.join()
     assert errors == []
     check = connect(path)
-    assert check.execute("SELECT count(*) FROM answers").fetchone()[0] == 120
+    assert check.one("SELECT count(*) AS n FROM answers") == {"n": 120}
     check.close()
 
 
@@ -255,12 +254,12 @@ def test_backup_and_restore(tmp_path, db, mini_bank):
     aid = create_assessment(db, mini_bank)
     save_answer(db, aid, "backup.automatic", base_version=0, answer=DAILY)
     target = tmp_path / "backups" / "copy.sqlite"
-    backup(db, target)
+    db.backup(target)
     with pytest.raises(FileExistsError):
-        backup(db, target)
+        db.backup(target)
     save_answer(db, aid, "backup.automatic", base_version=1, answer=WEEKLY)
-    restore(db, target)
-    assert integrity_ok(db)
+    db.restore(target)
+    assert db.integrity_ok()
     assert answers_for_scoring(db, aid) == {"backup.automatic": DAILY}
 
 
@@ -269,7 +268,7 @@ def test_restore_refuses_a_file_that_is_not_a_database(tmp_path, db, mini_bank):
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"not a database at all" * 100)
     with pytest.raises(ValueError, match="not a (SQLite database|PostgreSQL backup)"):
-        restore(db, junk)
+        db.restore(junk)
     assert get_assessment(db, aid)["id"] == aid  # left as it was
 
 
@@ -279,16 +278,54 @@ def test_a_backup_holds_nothing_written_after_it_and_a_restore_drops_tables_adde
     table made after the backup is gone, and migrations bring it back (empty)."""
     aid = create_assessment(db, mini_bank)
     target = tmp_path / "copy.backup"
-    backup(db, target)
+    db.backup(target)
     later = create_assessment(db, mini_bank)
-    with write(db):
+    with db.write():
         db.execute("CREATE TABLE made_later (x TEXT)")
-    restore(db, target)
+    db.restore(target)
     assert "made_later" not in db.table_names()
     assert get_assessment(db, aid)["id"] == aid
     with pytest.raises(NotFound):
         get_assessment(db, later)
-    assert migrate(db) == [] and integrity_ok(db)
+    assert migrate(db) == [] and db.integrity_ok()
+
+
+def test_every_stored_time_has_one_form_and_an_older_form_reads_as_the_same_time(db, mini_bank):
+    """Times are stored UTC to the millisecond, all one width, so SQL's order of them is their
+    order in time; a time stored to the second, as older versions stored expiries, is read as
+    the same time and compared as a time."""
+    firm = accounts.create_firm(db, "Northgate IT")
+    with db.write():
+        user = db.insert("users", {"firm_id": firm, "email": "ana@northgate.example",
+                                   "name": "Ana", "role": "admin", "password_hash": "x",
+                                   "created_at": times.stamp()})
+    client = clients.create_client(db, firm, name="Acme Dental")
+    aid = clients.start_client_assessment(db, mini_bank, firm, client, mode="self",
+                                          created_by=user, resume_token_hash="h")
+    save_answer(db, aid, "backup.automatic", base_version=0, answer=DAILY, client_key="k")
+    clients.create_claim_link(db, firm, user, client)
+    handoffs.create_handoff(db, aid, "backup")
+    accounts.create_invite(db, firm, user)
+    accounts.start_login(db, user)
+    accounts.rate_limit_hit(db, "sign-in:10.0.0.1", 5, 60)
+    with db.write():
+        db.execute("UPDATE users SET locked_until = ?", [times.stamp()])
+    one_form = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00")
+    seen = 0
+    for table, spec in db.schema().items():
+        for column in spec["columns"]:
+            if column.endswith("_at") or column in ("locked_until", "window_start"):
+                for row in db.rows(f'SELECT "{column}" AS t FROM "{table}" '  # nosec B608
+                                   f'WHERE "{column}" IS NOT NULL'):
+                    assert one_form.fullmatch(row["t"]), (table, column, row["t"])
+                    seen += 1
+    assert seen >= 20
+    assert times.parse("2025-03-04T14:05:00+00:00") == times.parse(
+        "2025-03-04T14:05:00.000+00:00") == datetime(2025, 3, 4, 14, 5, tzinfo=UTC)
+    assert times.stamp(datetime(2025, 3, 4, 14, 5)) == "2025-03-04T14:05:00.000+00:00"
+    assert clients.self_link_refusal({"link_expires_at": "2020-01-31T00:00:00+00:00"}) \
+        == "expired"
+    assert clients.self_link_refusal({"link_expires_at": "2999-01-31T00:00:00+00:00"}) is None
 
 
 def test_export_holds_answers_and_records(db, mini_bank):
@@ -369,5 +406,5 @@ def test_a_save_sent_several_times_at_once_applies_once(db_target, mini_bank):
     assert {o.version for o in outcomes.values()} == {1}
     assert sum(not o.replayed for o in outcomes.values()) == 1
     assert stored_answers(setup, aid)["backup.automatic"].version == 1
-    assert setup.execute("SELECT count(*) FROM answer_writes").fetchone()[0] == 1
+    assert setup.one("SELECT count(*) AS n FROM answer_writes") == {"n": 1}
     setup.close()

@@ -36,7 +36,7 @@ def app_bank() -> Bank:
     return bank
 
 
-def connect_or_fail(target: str) -> storage.Store:
+def connect_or_fail(target: str) -> storage.Admin:
     try:
         return storage.connect(target)
     except storage.CannotConnect as error:

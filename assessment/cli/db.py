@@ -1,4 +1,5 @@
-"""`flask db ...`: create, back up, restore and copy the database."""
+"""`flask db ...`: create, back up, restore and copy the database, and reopen a SQLite file that
+was copied to PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,14 +12,23 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .. import storage
-from ..storage.copy import rows_of
+from ..storage.copy import copied_to, mark_copied, rows_of, unmark
 from ..support.audit import audit
 from ..support.config import database
 from ..support.private_files import tighten
 from ..support.redact import has_password, redact
-from .common import connect_or_fail
 
 db_cli = AppGroup("db", help="Create, back up, restore and copy the database.")
+
+
+def connect_or_fail(target: str) -> storage.Admin:
+    """The database, or a clean error without the password. Patient: a migration, a copy or an
+    integrity check of a large PostgreSQL database may rightly take longer than the few seconds
+    a page's statement is allowed."""
+    try:
+        return storage.connect(target, patient=True)
+    except storage.CannotConnect as error:
+        raise click.ClickException(redact(error)) from None
 
 
 @db_cli.command("init")
@@ -44,7 +54,7 @@ def db_backup(path: str) -> None:
     pg_dump), then check it."""
     db = connect_or_fail(database(current_app.config))
     try:
-        storage.backup(db, path)
+        db.backup(path)
     except (FileExistsError, RuntimeError) as error:
         raise click.ClickException(redact(error)) from None
     finally:
@@ -64,9 +74,9 @@ def db_restore(path: str, yes: bool) -> None:
                       abort=True)
     db = connect_or_fail(target)
     try:
-        storage.restore(db, path)
+        db.restore(path)
         storage.migrate(db)
-        ok = storage.integrity_ok(db)
+        ok = db.integrity_ok()
     except (FileNotFoundError, ValueError, RuntimeError) as error:
         raise click.ClickException(redact(error)) from None
     finally:
@@ -122,11 +132,20 @@ def db_copy(url: str | None) -> None:
                                    "(ITHEALTH_DATABASE names it)")
     source = connect_or_fail(source_path)
     try:
+        storage.migrate(source)  # a file from an older version gets the table of the mark
+        already = copied_to(source)
+        if already is not None:
+            raise click.ClickException(
+                f"{source_path} was already copied to {already.url} on {already.when()}; "
+                "nothing was copied. The app runs on PostgreSQL since then, and answers saved "
+                "there are not in this file. To copy this file again all the same (into a new, "
+                "empty database), first run: flask --app app db reopen")
         target = connect_or_fail(url)
         try:
             copied = storage.copy_database(source, target)
         finally:
             target.close()
+        mark = mark_copied(source, url)
     except storage.CopyError as error:
         raise click.ClickException(redact(error)) from None
     finally:
@@ -136,3 +155,31 @@ def db_copy(url: str | None) -> None:
     click.echo(f"Copied {rows_of(sum(copied.rows.values()))} in {len(copied.rows)} tables from "
                f"{source_path} to {storage.describe(url)}; row counts match, and so do the "
                f"versions of all {copied.answers} answers.")
+    click.echo(f"{source_path} is marked as copied to {mark.url}: the app no longer starts on "
+               "it. Set ITHEALTH_DATABASE_URL to that database and start the app again.")
+
+
+@db_cli.command("reopen")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def db_reopen(yes: bool) -> None:
+    """Let the app start on the SQLite database (ITHEALTH_DATABASE) again after `db copy` marked
+    it as copied to PostgreSQL: going back to the file on purpose."""
+    path = current_app.config["DATABASE"]
+    if not Path(path).is_file():
+        raise click.ClickException(f"{path}: no SQLite database there (ITHEALTH_DATABASE "
+                                   "names it)")
+    db = connect_or_fail(path)
+    try:
+        mark = copied_to(db)
+        if mark is None:
+            click.echo(f"{path} is not marked as copied to PostgreSQL; nothing to do.")
+            return
+        if not yes:
+            click.confirm(f"{path} was copied to {mark.url} on {mark.when()}. Answers saved on "
+                          "PostgreSQL since then are not in this file, and the app started on "
+                          "it will not see them. Start the app on this file again?", abort=True)
+        unmark(db)
+    finally:
+        db.close()
+    click.echo(f"{path} is no longer marked as copied: the app starts on it again (without "
+               "ITHEALTH_DATABASE_URL).")

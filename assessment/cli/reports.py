@@ -208,7 +208,12 @@ def renders_work(workers: int | None) -> None:
     count = workers or os.cpu_count() or 1
     configure_pool(workers=count, timeout=float(current_app.config["REPORT_TIMEOUT"]),
                    memory_mb=int(current_app.config["REPORT_MEMORY_MB"]))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # One handler for every line (the app's, Huey's): Flask's own handler on the app's logger
+    # would write each of the app's lines a second time.
+    from flask.logging import default_handler
+
+    current_app.logger.removeHandler(default_handler)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     click.echo(f"starting {count} render worker(s); Ctrl-C to stop")
     run_consumer(url, count)
 

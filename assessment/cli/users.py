@@ -13,7 +13,6 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .. import storage
 from ..storage import accounts
 from ..storage.accounts import AccountError
 from ..support import inputs
@@ -83,7 +82,7 @@ def users_create(admin: bool, firm: str, email: str, name: str, join_existing_fi
                                 "this person an admin of that firm, run the command again with "
                                 "--join-existing-firm; for a new firm, choose another name")
         password = _read_password(password_stdin, email)
-        with storage.write(db):
+        with db.write():
             firm_id = existing["id"] if existing else accounts.create_firm(db, firm)
             user_id = accounts.create_user(db, firm_id, email, name, password,
                                            role="admin" if admin else "consultant")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from ..core.bank import Answer, Bank, bank_from_snapshot
@@ -27,7 +26,8 @@ from ..core.viewpoint import (
     for_viewer,
     view,
 )
-from .db import Store, read_rows, write, write_together
+from .db import Row, Store
+from .times import stamp
 
 KEEP: Any = object()  # "leave this field as it is" in save_answer
 ANSWER_COLUMNS = ("assessment_id", "question_id", "source", "state", "value", "note", "verified",
@@ -66,10 +66,6 @@ class Saved:
     replayed: bool  # True when the client key had been applied before
 
 
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
 def new_id() -> str:
     """A new assessment id. Never one starting with "-": a command line would read it as an
     option (`flask assess export -x...` failed about once in 64 ids)."""
@@ -80,9 +76,10 @@ def new_id() -> str:
 
 
 def remember_bank(db: Store, bank: Bank) -> None:
-    if db.execute("SELECT 1 FROM banks WHERE hash = ?", [bank.hash]).fetchone() is None:
-        db["banks"].insert({"hash": bank.hash, "bank_id": bank.id, "version": bank.version,
-                            "snapshot": bank.snapshot, "created_at": now()}, ignore=True)
+    if db.one("SELECT 1 FROM banks WHERE hash = ?", [bank.hash]) is None:
+        db.execute("INSERT INTO banks (hash, bank_id, version, snapshot, created_at) "
+                   "VALUES (?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
+                   [bank.hash, bank.id, bank.version, bank.snapshot, stamp()])
 
 
 def create_assessment(db: Store, bank: Bank, *, mode: str = "self",
@@ -90,49 +87,58 @@ def create_assessment(db: Store, bank: Bank, *, mode: str = "self",
                       created_by: int | None = None, copied_from: str | None = None,
                       resume_token_hash: str | None = None) -> str:
     assessment_id = new_id()
-    stamp = now()
-    with write(db):
+    made = stamp()
+    with db.write():
         remember_bank(db, bank)
-        db["assessments"].insert({
-            "id": assessment_id, "bank_hash": bank.hash, "status": "in_progress", "mode": mode,
-            "firm_id": firm_id, "client_id": client_id, "created_by": created_by,
-            "copied_from": copied_from, "resume_token_hash": resume_token_hash,
-            "created_at": stamp, "updated_at": stamp,
-        })
+        db.execute("INSERT INTO assessments (id, bank_hash, status, mode, firm_id, client_id, "
+                   "created_by, copied_from, resume_token_hash, created_at, updated_at) "
+                   "VALUES (?, ?, 'in_progress', ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [assessment_id, bank.hash, mode, firm_id, client_id, created_by, copied_from,
+                    resume_token_hash, made, made])
     return assessment_id
 
 
-def get_assessment(db: Store, assessment_id: str) -> dict:
-    rows = read_rows(db, "SELECT * FROM assessments WHERE id = ?", [assessment_id])
-    if not rows:
+def get_assessment(db: Store, assessment_id: str) -> Row:
+    row = db.one("SELECT * FROM assessments WHERE id = ?", [assessment_id])
+    if row is None:
         raise NotFound(assessment_id)
-    return rows[0]
+    return row
 
 
-def find_by_resume_hash(db: Store, token_hash: str) -> dict | None:
-    rows = read_rows(db, "SELECT * FROM assessments WHERE resume_token_hash = ?", [token_hash])
-    return rows[0] if rows else None
+def find_by_resume_hash(db: Store, token_hash: str) -> Row | None:
+    return db.one("SELECT * FROM assessments WHERE resume_token_hash = ?", [token_hash])
+
+
+def replace_resume_link(db: Store, assessment_id: str, old_hash: str, new_hash: str) -> bool:
+    """An owner's new private link in place of the old one (named by its hash, so that of two
+    browsers replacing it at once only one succeeds). Never a firm's self-assessment link: the
+    firm replaces that one (clients.replace_self_link). False when nothing was changed."""
+    with db.write():
+        return db.execute("UPDATE assessments SET resume_token_hash = ? WHERE id = ? AND "
+                          "resume_token_hash = ? AND link_created_at IS NULL",
+                          [new_hash, assessment_id, old_hash]) == 1
 
 
 _BANKS: dict[str, Bank] = {}
 
 
-def bank_of(db: Store, assessment: dict) -> Bank:
+def bank_of(db: Store, assessment: Row) -> Bank:
     """The bank this assessment was answered against, whatever questions/ says today. Banks
     are immutable and named by their hash, so each is rebuilt from its snapshot only once."""
     bank_hash = assessment["bank_hash"]
     bank = _BANKS.get(bank_hash)
     if bank is None:
-        snapshot = db.execute("SELECT snapshot FROM banks WHERE hash = ?",
-                              [bank_hash]).fetchone()[0]
-        bank = bank_from_snapshot(snapshot)
+        row = db.one("SELECT snapshot FROM banks WHERE hash = ?", [bank_hash])
+        if row is None:
+            raise LookupError(f"no bank {bank_hash} is stored")
+        bank = bank_from_snapshot(row["snapshot"])
         if len(_BANKS) > 16:
             _BANKS.clear()
         _BANKS[bank_hash] = bank
     return bank
 
 
-def _to_stored(row: dict) -> StoredAnswer:
+def _to_stored(row: Row) -> StoredAnswer:
     answer = None
     if row["state"] is not None:
         value = json.loads(row["value"]) if row["value"] is not None else None
@@ -142,11 +148,9 @@ def _to_stored(row: dict) -> StoredAnswer:
                         row["version"], row["updated_at"], bool(row.get("note_shared")))
 
 
-def _row(db: Store, assessment_id: str, question_id: str, source: str) -> dict | None:
-    rows = read_rows(
-        db, "SELECT * FROM answers WHERE assessment_id = ? AND question_id = ? AND source = ?",
-        [assessment_id, question_id, source])
-    return rows[0] if rows else None
+def _row(db: Store, assessment_id: str, question_id: str, source: str) -> Row | None:
+    return db.one("SELECT * FROM answers WHERE assessment_id = ? AND question_id = ? AND "
+                  "source = ?", [assessment_id, question_id, source])
 
 
 def save_answer(db: Store, assessment_id: str, question_id: str, *, base_version: int,
@@ -162,23 +166,23 @@ def save_answer(db: Store, assessment_id: str, question_id: str, *, base_version
         raise ValueError(f"source must be one of {SOURCES}")
 
     def applied_before(db: Store) -> Saved | None:
-        done = db.execute("SELECT version, assessment_id, question_id FROM answer_writes "
-                          "WHERE client_key = ?", [client_key]).fetchone()
+        done = db.one("SELECT version, assessment_id, question_id FROM answer_writes "
+                      "WHERE client_key = ?", [client_key])
         if done is None:
             return None
-        if tuple(done[1:]) != (assessment_id, question_id):
+        if (done["assessment_id"], done["question_id"]) != (assessment_id, question_id):
             raise ValueError("this client key was used for another answer")
-        return Saved(done[0], replayed=True)
+        return Saved(done["version"], replayed=True)
 
     # Run by whichever thread commits the batch this save joins (storage.db.write_together).
     def save(db: Store) -> Saved:
         if client_key is not None and (saved := applied_before(db)):
             return saved
-        stamp = now()
+        saved_at = stamp()
         # First, so a missing assessment is told apart; undone with the job if the save fails.
         # It also locks the assessment's row until the commit (see the top of this module).
         if db.execute("UPDATE assessments SET updated_at = ? WHERE id = ?",
-                      [stamp, assessment_id]).rowcount == 0:
+                      [saved_at, assessment_id]) == 0:
             raise NotFound(assessment_id)
         row = _row(db, assessment_id, question_id, source)
         current = row["version"] if row else 0
@@ -204,8 +208,7 @@ def save_answer(db: Store, assessment_id: str, question_id: str, *, base_version
             new["verified"] = int(bool(verified))
         if note_shared is not KEEP:
             new["note_shared"] = int(bool(note_shared))
-        new.update(version=current + 1, updated_at=stamp, answered_by=answered_by)
-        # Plain SQL on this hot path: sqlite-utils' upsert inspects the table on every call.
+        new.update(version=current + 1, updated_at=saved_at, answered_by=answered_by)
         db.execute(
             "INSERT INTO answers (assessment_id, question_id, source, state, value, note, "
             "verified, reconfirm, answered_by, version, updated_at, note_shared) "
@@ -219,11 +222,11 @@ def save_answer(db: Store, assessment_id: str, question_id: str, *, base_version
         if client_key is not None:
             db.execute("INSERT INTO answer_writes (client_key, assessment_id, question_id, "
                        "version, created_at) VALUES (?, ?, ?, ?, ?)",
-                       [client_key, assessment_id, question_id, current + 1, stamp])
+                       [client_key, assessment_id, question_id, current + 1, saved_at])
         return Saved(current + 1, replayed=False)
 
     try:
-        return write_together(db, save)
+        return db.write_together(save)
     except _Replayed as replayed:  # its job's changes were undone
         return replayed.saved
 
@@ -237,7 +240,7 @@ def stored_answers(db: Store, assessment_id: str,
                    source: str | None = None) -> dict[str, StoredAnswer]:
     """Answers by question id: one source's, or without a source the answer that counts (the
     best-placed source's, viewpoint.SOURCES)."""
-    rows = read_rows(db, "SELECT * FROM answers WHERE assessment_id = ?", [assessment_id])
+    rows = db.rows("SELECT * FROM answers WHERE assessment_id = ?", [assessment_id])
     # Best-placed source first: a later row replaces it only where it holds no answer.
     rows = sorted(rows, key=lambda row: -PRECEDENCE[row["source"]])
     out: dict[str, StoredAnswer] = {}
@@ -256,24 +259,23 @@ def answers_for_scoring(db: Store, assessment_id: str) -> dict[str, Answer]:
 
 
 def set_status(db: Store, assessment_id: str, status: str) -> None:
-    stamp = now()
-    with write(db):
-        cursor = db.execute(
-            "UPDATE assessments SET status = ?, updated_at = ?, finished_at = ? WHERE id = ?",
-            [status, stamp, stamp if status == "finished" else None, assessment_id])
-        if cursor.rowcount == 0:
+    changed = stamp()
+    with db.write():
+        if db.execute(
+                "UPDATE assessments SET status = ?, updated_at = ?, finished_at = ? WHERE id = ?",
+                [status, changed, changed if status == "finished" else None, assessment_id]) == 0:
             raise NotFound(assessment_id)
 
 
 def records_of(db: Store, assessment_id: str) -> list[Record]:
     """Every source's answer, note and marks, as viewpoint.view takes them."""
-    rows = read_rows(db, "SELECT * FROM answers WHERE assessment_id = ? "
-                         "ORDER BY question_id, source", [assessment_id])
+    rows = db.rows("SELECT * FROM answers WHERE assessment_id = ? "
+                   "ORDER BY question_id, source", [assessment_id])
     return [Record(s.question_id, s.source, s.answer, s.note, s.verified, s.note_shared)
             for s in map(_to_stored, rows)]
 
 
-def assessment_view(db: Store, assessment: dict, viewer: str) -> AssessmentView:
+def assessment_view(db: Store, assessment: Row, viewer: str) -> AssessmentView:
     """What the assessment says to this viewer (viewpoint.py decides; this reads what it needs)."""
     return view(bank_of(db, assessment), records_of(db, assessment["id"]), viewer=viewer,
                 firm_involved=assessment["firm_id"] is not None,
@@ -288,8 +290,8 @@ def export_assessment(db: Store, assessment_id: str, viewer: str = FIRM) -> dict
     bank = bank_of(db, assessment)
     records = for_viewer(records_of(db, assessment_id), viewer)
     versions = {(s.question_id, s.source): (s.version, s.updated_at)
-                for s in map(_to_stored, read_rows(
-                    db, "SELECT * FROM answers WHERE assessment_id = ?", [assessment_id]))}
+                for s in map(_to_stored, db.rows(
+                    "SELECT * FROM answers WHERE assessment_id = ?", [assessment_id]))}
     return {
         "bank": bank.id,
         "bank_version": bank.version,
@@ -297,7 +299,8 @@ def export_assessment(db: Store, assessment_id: str, viewer: str = FIRM) -> dict
         "assessment": {k: assessment[k] for k in ("id", "status", "mode", "created_at",
                                                   "updated_at", "finished_at")}
         | {"firm": assessment["firm_id"] is not None},
-        "answers": {qid: _raw(r.answer) for qid, r in counting(records).items()},
+        "answers": {qid: _raw(r.answer) for qid, r in counting(records).items()
+                    if r.answer is not None},  # counting() holds answered records only
         "records": [
             {"question_id": r.question_id, "source": r.source,
              "answer": _raw(r.answer) if r.answer else None, "note": r.note,

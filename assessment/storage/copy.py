@@ -3,26 +3,35 @@
 The copy is one transaction on PostgreSQL, read from one snapshot of SQLite: either every row is
 there and checked (each table's row count, and every answer's key and version compared one by
 one), or nothing is. A target that holds any row is refused before anything is written to it.
+
+Once copied, the SQLite file is marked (`mark_copied`): where it went (the URL without its
+password) and when. An app started on a marked file stops (`copied_to` tells it why), so that
+no answer is saved where PostgreSQL never sees it; `unmark` is going back on purpose.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import zip_longest
+from typing import TYPE_CHECKING
 
-from .db import Store
+from ..support.redact import redact
+from .db import Admin, Store
 from .migrations import migrate
+from .sqlite import SQLiteStore
+from .times import parse, stamp
+
+if TYPE_CHECKING:  # the PostgreSQL driver is loaded only for a copy
+    from .postgres import PostgresStore
 
 ANSWER_KEY = "SELECT assessment_id, question_id, source, version FROM answers " \
              "ORDER BY assessment_id, question_id, source"
+MARK = "_copied_to"  # made by the migration copied_to_postgresql
 
 
 class CopyError(Exception):
     """The copy was refused or failed; the message says why, and the target is unchanged."""
-
-
-class TargetNotEmpty(CopyError):
-    pass
 
 
 @dataclass
@@ -31,8 +40,48 @@ class Copied:
     answers: int = 0
 
 
-def copy_database(source: Store, target: Store) -> Copied:
-    if source.engine != "sqlite" or target.engine != "postgresql":
+@dataclass(frozen=True)
+class CopiedTo:
+    """Where a SQLite file was copied to (its URL without the password), and when."""
+
+    url: str
+    at: datetime
+
+    def when(self) -> str:
+        return self.at.strftime("%Y-%m-%d at %H:%M UTC")
+
+
+def copied_to(db: Admin) -> CopiedTo | None:
+    """The mark of a SQLite file that was copied to PostgreSQL, or None (a PostgreSQL database,
+    or a file never copied, or one reopened since)."""
+    if db.engine != "sqlite" or MARK not in db.table_names():
+        return None
+    row = db.one(f"SELECT url, copied_at FROM {MARK} ORDER BY copied_at DESC")  # nosec B608
+    return None if row is None else CopiedTo(row["url"], parse(row["copied_at"]))
+
+
+def mark_copied(db: Store, url: str) -> CopiedTo:
+    """Mark the SQLite file as copied to `url` now (the password is never written)."""
+    if db.engine != "sqlite":
+        raise CopyError("only a SQLite database is marked as copied")
+    mark = CopiedTo(redact(url), parse(stamp()))
+    with db.write():
+        db.execute(f"DELETE FROM {MARK}")  # nosec B608
+        db.execute(f"INSERT INTO {MARK} (url, copied_at) VALUES (?, ?)",  # nosec B608
+                   [mark.url, stamp(mark.at)])
+    return mark
+
+
+def unmark(db: Store) -> bool:
+    """Remove the mark: the app starts on the file again. Whether there was one."""
+    with db.write():
+        return db.execute(f"DELETE FROM {MARK}") > 0  # nosec B608
+
+
+def copy_database(source: Admin, target: Admin) -> Copied:
+    from . import postgres
+
+    if not isinstance(source, SQLiteStore) or not isinstance(target, postgres.PostgresStore):
         raise CopyError("a copy goes from a SQLite database to a PostgreSQL one")
     _refuse_unless_empty(target)
     migrate(source)
@@ -55,20 +104,23 @@ def copy_database(source: Store, target: Store) -> Copied:
     return copied
 
 
-def _refuse_unless_empty(target: Store) -> None:
-    from psycopg import sql as pgsql
+def _count(db: Admin, table: str) -> int:
+    quoted = '"' + table.replace('"', '""') + '"'
+    row = db.one(f"SELECT count(*) AS n FROM {quoted}")  # nosec B608: a table's own name
+    return int(row["n"]) if row else 0
 
+
+def _refuse_unless_empty(target: Admin) -> None:
     holding = {}
     for table in target.table_names():
         if table.startswith("_"):
             continue
-        rows = target.conn.execute(pgsql.SQL("SELECT count(*) FROM {}").format(
-            pgsql.Identifier(table))).fetchone()[0]
+        rows = _count(target, table)
         if rows:
             holding[table] = rows
     if holding:
         listed = ", ".join(f"{table}: {rows_of(rows)}" for table, rows in holding.items())
-        raise TargetNotEmpty(f"the target database is not empty ({listed}); nothing was "
+        raise CopyError(f"the target database is not empty ({listed}); nothing was "
                              "copied. Copy into a new, empty database.")
 
 
@@ -115,7 +167,8 @@ def _parents_first(tables: dict) -> list[str]:
     return ordered
 
 
-def _copy_table(source: Store, target: Store, table: str, columns: list[str]) -> int:
+def _copy_table(source: SQLiteStore, target: PostgresStore, table: str,
+                columns: list[str]) -> int:
     import psycopg
     from psycopg import sql as pgsql
 
@@ -134,7 +187,7 @@ def _copy_table(source: Store, target: Store, table: str, columns: list[str]) ->
     return count
 
 
-def _continue_identities(target: Store) -> None:
+def _continue_identities(target: PostgresStore) -> None:
     """New rows get ids after the copied ones."""
     from psycopg import sql as pgsql
 
@@ -147,10 +200,9 @@ def _continue_identities(target: Store) -> None:
                 pgsql.Identifier(column), pgsql.Identifier(table)), [table, column])
 
 
-def _check(source: Store, target: Store, copied: Copied) -> None:
+def _check(source: SQLiteStore, target: PostgresStore, copied: Copied) -> None:
     for table, rows in copied.rows.items():
-        counts = [db.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # nosec B608
-                  for db in (source, target)]
+        counts = [_count(db, table) for db in (source, target)]
         if counts != [rows, rows]:
             raise CopyError(f"{table}: {counts[0]} rows in SQLite but {counts[1]} in "
                             "PostgreSQL; nothing was copied")

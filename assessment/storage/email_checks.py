@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import cast
 
 from ..core.bank import Answer, Bank, Question
 from ..core.viewpoint import CHECK, PRECEDENCE
@@ -17,8 +18,9 @@ from ..support.email_check import (
     DomainError,
     normalise_domain,
 )
-from .assessments import Conflict, now, save_answer
-from .db import Store, read_rows, write
+from .assessments import Conflict, save_answer
+from .db import Store
+from .times import stamp
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
@@ -45,8 +47,8 @@ def checked_questions(bank: Bank) -> tuple[Question, ...]:
 
 def typed_domain(db: Store, assessment_id: str) -> str | None:
     """The email domain as the answer that counts has it (as typed), or None."""
-    rows = read_rows(db, "SELECT source, state, value FROM answers WHERE assessment_id = ? "
-                         "AND question_id = ?", [assessment_id, DOMAIN_QUESTION])
+    rows = db.rows("SELECT source, state, value FROM answers WHERE assessment_id = ? "
+                   "AND question_id = ?", [assessment_id, DOMAIN_QUESTION])
     rows = [r for r in rows if r["state"] == "answered" and r["value"] is not None]
     if not rows:
         return None
@@ -67,10 +69,9 @@ def domain_to_check(db: Store, assessment_id: str) -> str | None:
 
 
 def latest(db: Store, assessment_id: str) -> EmailCheck | None:
-    rows = read_rows(db, "SELECT * FROM email_checks WHERE assessment_id = ?", [assessment_id])
-    if not rows:
+    row = db.one("SELECT * FROM email_checks WHERE assessment_id = ?", [assessment_id])
+    if row is None:
         return None
-    row = rows[0]
     result = CheckResult.from_data(json.loads(row["found"])) if row["found"] else None
     return EmailCheck(domain=row["domain"], status=row["status"], result=result,
                       started_at=row["started_at"], checked_at=row["checked_at"])
@@ -89,25 +90,25 @@ def _upsert(db: Store, assessment_id: str, domain: str, status: str, outcome: st
 
 def mark_pending(db: Store, assessment_id: str, domain: str) -> None:
     """A check of `domain` has started: pages say "Checking <domain>…" until it ends."""
-    with write(db):
-        _upsert(db, assessment_id, domain, PENDING, None, None, now(), None)
+    with db.write():
+        _upsert(db, assessment_id, domain, PENDING, None, None, stamp(), None)
 
 
 def record(db: Store, bank: Bank, assessment_id: str, result: CheckResult) -> None:
     """Keep what the check found, and give (or take back) the check's answers."""
-    with write(db):
-        started = read_rows(db, "SELECT started_at FROM email_checks WHERE assessment_id = ?",
-                            [assessment_id])
-        stamp = now()
+    with db.write():
+        started = db.one("SELECT started_at FROM email_checks WHERE assessment_id = ?",
+                         [assessment_id])
+        checked = stamp()
         _upsert(db, assessment_id, result.domain, DONE if result.checked else FAILED,
                 result.outcome, json.dumps(result.as_data()),
-                started[0]["started_at"] if started else stamp, stamp)
+                started["started_at"] if started else checked, checked)
     set_answers(db, bank, assessment_id, result.outcome)
 
 
 def forget(db: Store, bank: Bank, assessment_id: str) -> None:
     """No domain to check any more: no check, and no answers from it."""
-    with write(db):
+    with db.write():
         db.execute("DELETE FROM email_checks WHERE assessment_id = ?", [assessment_id])
     set_answers(db, bank, assessment_id, None)
 
@@ -116,12 +117,12 @@ def set_answers(db: Store, bank: Bank, assessment_id: str, outcome: str | None) 
     """The check's answer to each question it answers: the choice the outcome stands for, or
     none (outcome None)."""
     for q in checked_questions(bank):
-        wanted = Answer("answered", q.check.answers[outcome]) if outcome else None
+        choices = cast(dict[str, str], q.check.answers if q.check else {})  # outcome -> choice
+        wanted = Answer("answered", choices[outcome]) if outcome else None
         for _ in range(3):  # another save of the same answer in between: read it again
-            rows = read_rows(db, "SELECT state, value, version FROM answers WHERE "
-                                 "assessment_id = ? AND question_id = ? AND source = ?",
-                             [assessment_id, q.id, CHECK])
-            row = rows[0] if rows else None
+            row = db.one("SELECT state, value, version FROM answers WHERE "
+                         "assessment_id = ? AND question_id = ? AND source = ?",
+                         [assessment_id, q.id, CHECK])
             held = Answer(row["state"], json.loads(row["value"]) if row["value"] else None) \
                 if row and row["state"] else None
             if held == wanted:

@@ -11,28 +11,18 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from ..support.tokens import hash_token, new_token
-from .assessments import now
-from .db import Store, read_rows, write
+from .db import Row, Store
+from .times import now, passed, stamp, stamp_in
 
 HANDOFF_DAYS = 30
 MAX_RECIPIENT = 100  # characters of "who it is for"
 MAX_QUERY = 1000  # characters of a query
 
 
-
-def _later(days: int) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).isoformat(timespec="seconds")
-
-
-def _one(db: Store, sql: str, params: list) -> dict | None:
-    rows = read_rows(db, sql, params)
-    return rows[0] if rows else None
-
-
-def queries_of(row: dict | None) -> dict[str, dict]:
+def queries_of(row: Row | None) -> dict[str, dict]:
     """The owner's queries of a hand-off, by question id: {"text", "asked_at", "open"}."""
     if not row or not row.get("queries"):
         return {}
@@ -43,21 +33,22 @@ def queries_of(row: dict | None) -> dict[str, dict]:
     return found if isinstance(found, dict) else {}
 
 
-def open_queries(row: dict | None) -> dict[str, str]:
+def open_queries(row: Row | None) -> dict[str, str]:
     """The queries the provider has not answered yet (sent the section since), by question id."""
     return {qid: q.get("text", "") for qid, q in queries_of(row).items() if q.get("open")}
 
 
-def refusal(row: dict, at: str | None = None) -> str | None:
-    """Why a hand-off link no longer opens its section ("cancelled" or "expired"), or None."""
+def refusal(row: Row, at: datetime | None = None) -> str | None:
+    """Why a hand-off link no longer opens its section ("cancelled" or "expired"), at `at` (now),
+    or None."""
     if row["cancelled_at"]:
         return "cancelled"
-    if row["expires_at"] < (at or now()):
+    if passed(row["expires_at"], at):
         return "expired"
     return None
 
 
-def state(row: dict | None) -> str | None:
+def state(row: Row | None) -> str | None:
     """What the owner's pages say of a section's hand-off: "waiting" (for the provider),
     "answered" (sent back, no query open), "expired" (before it was answered), or None (there
     is none, or it was cancelled)."""
@@ -73,8 +64,8 @@ def create_handoff(db: Store, assessment_id: str, section_id: str,
     """A new link for this section; any earlier one stops working, and its open queries and
     who it was for carry over when `recipient` is empty. Returns the token (shown once)."""
     token = new_token()
-    stamp = now()
-    with write(db):
+    made = stamp()
+    with db.write():
         db.lock(f"handoff:{assessment_id}")
         before = latest(db, assessment_id, section_id)
         queries = {}
@@ -82,89 +73,83 @@ def create_handoff(db: Store, assessment_id: str, section_id: str,
             queries = {qid: q for qid, q in queries_of(before).items() if q.get("open")}
             recipient = recipient or before["recipient"] or ""
         db.execute("UPDATE handoffs SET cancelled_at = ? WHERE assessment_id = ? AND "
-                   "section_id = ? AND cancelled_at IS NULL", [stamp, assessment_id, section_id])
-        db["handoffs"].insert({
-            "token_hash": hash_token(token), "ref": secrets.token_urlsafe(9),
-            "assessment_id": assessment_id, "section_id": section_id,
-            "recipient": recipient, "created_at": stamp, "expires_at": _later(HANDOFF_DAYS),
-            "queries": json.dumps(queries, ensure_ascii=False)})
+                   "section_id = ? AND cancelled_at IS NULL", [made, assessment_id, section_id])
+        db.execute("INSERT INTO handoffs (token_hash, ref, assessment_id, section_id, recipient, "
+                   "created_at, expires_at, queries) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   [hash_token(token), secrets.token_urlsafe(9), assessment_id, section_id,
+                    recipient, made, stamp_in(days=HANDOFF_DAYS),
+                    json.dumps(queries, ensure_ascii=False)])
     return token
 
 
-def latest(db: Store, assessment_id: str, section_id: str) -> dict | None:
+def latest(db: Store, assessment_id: str, section_id: str) -> Row | None:
     """The section's newest hand-off link, whatever its state."""
-    return _one(db, "SELECT * FROM handoffs WHERE assessment_id = ? AND section_id = ? "
-                    "ORDER BY created_at DESC, cancelled_at IS NULL DESC LIMIT 1",
-                [assessment_id, section_id])
+    return db.one("SELECT * FROM handoffs WHERE assessment_id = ? AND section_id = ? "
+                  "ORDER BY created_at DESC, cancelled_at IS NULL DESC LIMIT 1",
+                  [assessment_id, section_id])
 
 
-def handoffs_of(db: Store, assessment_id: str) -> dict[str, dict]:
+def handoffs_of(db: Store, assessment_id: str) -> dict[str, Row]:
     """Each section's newest hand-off link that was not cancelled, by section id."""
-    out: dict[str, dict] = {}
-    for row in read_rows(db, "SELECT * FROM handoffs WHERE assessment_id = ? AND "
-                             "cancelled_at IS NULL ORDER BY created_at", [assessment_id]):
+    out: dict[str, Row] = {}
+    for row in db.rows("SELECT * FROM handoffs WHERE assessment_id = ? AND "
+                       "cancelled_at IS NULL ORDER BY created_at", [assessment_id]):
         out[row["section_id"]] = row
     return out
 
 
-def waiting_sections(db: Store, assessment_id: str) -> list[str]:
-    """The sections whose hand-off still waits for the provider (expired ones too)."""
-    return [sid for sid, row in handoffs_of(db, assessment_id).items()
-            if state(row) in ("waiting", "expired")]
-
-
-def handoff_for_token(db: Store, token: str | None) -> dict | None:
+def handoff_for_token(db: Store, token: str | None) -> Row | None:
     """The hand-off link of this token, whether or not it still opens its section."""
     if not token or len(token) > 200:
         return None
-    return _one(db, "SELECT * FROM handoffs WHERE token_hash = ?", [hash_token(token)])
+    return db.one("SELECT * FROM handoffs WHERE token_hash = ?", [hash_token(token)])
 
 
 def cancel_handoff(db: Store, assessment_id: str, section_id: str) -> bool:
     """The section's live link stops working at once; answers already given stay."""
-    with write(db):
+    with db.write():
         return db.execute("UPDATE handoffs SET cancelled_at = ? WHERE assessment_id = ? AND "
                           "section_id = ? AND cancelled_at IS NULL",
-                          [now(), assessment_id, section_id]).rowcount > 0
+                          [stamp(), assessment_id, section_id]) > 0
 
 
 def mark_used(db: Store, token_hash: str) -> None:
-    with write(db):
+    with db.write():
         db.execute("UPDATE handoffs SET last_used_at = ? WHERE token_hash = ?",
-                   [now(), token_hash])
+                   [stamp(), token_hash])
 
 
 def mark_answered(db: Store, token_hash: str) -> bool:
     """The provider sent the section back: answered, and every open query answered with it."""
-    stamp = now()
-    with write(db):
-        row = _one(db, "SELECT * FROM handoffs WHERE token_hash = ?", [token_hash])
-        if row is None or refusal(row, stamp):
+    moment = now()
+    with db.write():
+        row = db.one("SELECT * FROM handoffs WHERE token_hash = ?", [token_hash])
+        if row is None or refusal(row, moment):
             return False
         db.lock(f"handoff:{row['assessment_id']}")
         queries = {qid: {**q, "open": False} for qid, q in queries_of(row).items()}
         return db.execute("UPDATE handoffs SET answered_at = ?, last_used_at = ?, queries = ? "
                           "WHERE token_hash = ? AND cancelled_at IS NULL",
-                          [stamp, stamp, json.dumps(queries, ensure_ascii=False),
-                           token_hash]).rowcount == 1
+                          [stamp(moment), stamp(moment), json.dumps(queries, ensure_ascii=False),
+                           token_hash]) == 1
 
 
 def ask(db: Store, assessment_id: str, section_id: str, question_id: str, text: str) -> bool:
     """The owner's query about one answer, for the provider to see next time they open the
     section's link (which waits for them again). False when the section has no live link."""
-    stamp = now()
-    with write(db):
+    moment = now()
+    with db.write():
         db.lock(f"handoff:{assessment_id}")
-        row = _one(db, "SELECT * FROM handoffs WHERE assessment_id = ? AND section_id = ? AND "
-                       "cancelled_at IS NULL ORDER BY created_at DESC LIMIT 1",
-                   [assessment_id, section_id])
-        if row is None or refusal(row, stamp):
+        row = db.one("SELECT * FROM handoffs WHERE assessment_id = ? AND section_id = ? AND "
+                     "cancelled_at IS NULL ORDER BY created_at DESC LIMIT 1",
+                     [assessment_id, section_id])
+        if row is None or refusal(row, moment):
             return False
         queries = queries_of(row)
-        queries[question_id] = {"text": text, "asked_at": stamp, "open": True}
+        queries[question_id] = {"text": text, "asked_at": stamp(moment), "open": True}
         return db.execute("UPDATE handoffs SET queries = ?, answered_at = NULL "
                           "WHERE token_hash = ?", [json.dumps(queries, ensure_ascii=False),
-                                                   row["token_hash"]]).rowcount == 1
+                                                   row["token_hash"]]) == 1
 
 
 def text_problem(text: str, limit: int, *, lines: bool = False) -> str | None:

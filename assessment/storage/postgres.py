@@ -5,9 +5,15 @@ both engines accept, with SQLite's placeholders: `adapt` turns `?` and `:name` i
 `%s` and `%(name)s`. Concurrency comes from PostgreSQL itself, not from a lock around every
 writer: each write transaction runs at READ COMMITTED, where a conditional UPDATE or an INSERT
 ... ON CONFLICT waits for the row it touches and then sees the committed row, which is what makes
-versioned answer saves, client keys and counters exact (storage/assessments.py, accounts.py).
+versioned answer saves, client keys and counters exact (storage/assessments.py, accounts/).
 Every session commits with `synchronous_commit = on`: a commit is acknowledged once it is on
 disk (on the primary), as SQLite's synchronous=FULL.
+
+A database that does not answer is said within seconds, never after a long hang: connecting,
+waiting for a pooled connection and each statement have short limits (below), and the web
+answers such a failure with its "we'll be back" page (web/db.py, `outage` here says which kind
+of failure it was). Migrations and copies (`connect(..., patient=True)`) run their statements
+without the statement limit: on a large database they may rightly take longer.
 
 Backups are `pg_dump` archives (custom format); a restore replaces every table of the app in
 one transaction through `pg_restore` and `psql`. Those three tools come with Debian's
@@ -18,16 +24,18 @@ from __future__ import annotations
 
 import atexit
 import functools
+import logging
 import os
 import re
 import shutil
 import subprocess  # nosec B404 (pg_dump, pg_restore and psql, run with argument lists)
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar, cast
 
 import psycopg
 from psycopg import sql as pgsql
@@ -35,14 +43,23 @@ from psycopg.adapt import Dumper
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..support.private_files import create_file, make_folder
-from .db import redact
+from ..support.redact import redact
+from .db import Params, Row, insert_sql
 
 POOL_SIZE = 10  # connections a process keeps at most; a request holds one only while it runs
-POOL_TIMEOUT = 30  # seconds a request waits for a free connection
-CONNECT_TIMEOUT = 10
+# Short limits, so that a database that is away answers a page with "we'll be back" within
+# seconds. A process has more connections than threads, so a request waits for a connection
+# only while one is being made: three seconds is plenty when the server answers.
+POOL_TIMEOUT = 3  # seconds a request waits for a connection from the pool
+CONNECT_TIMEOUT = 5  # seconds a new connection may take (a host that drops packets)
+STATEMENT_TIMEOUT_MS = 5000  # one statement of a page: a lock or a server that hangs is cut off
+# While the server is away the pool tries to connect again with a growing delay; giving up after
+# this long lets the next request start afresh at once, so a server that is back is found within
+# seconds (the pool's default of five minutes could leave it unused for a minute or two).
+RECONNECT_TIMEOUT = 10
 T = TypeVar("T")
 
 _PLACEHOLDERS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|::|\?|:[A-Za-z_]\w*|%""")
@@ -95,10 +112,17 @@ def _configure(conn: psycopg.Connection) -> None:
     # READ COMMITTED are what the conditional writes in storage/ rely on.
     conn.execute("SET synchronous_commit = on")
     conn.execute("SET default_transaction_isolation = 'read committed'")
+    conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
 
 
 _POOLS: dict[tuple[int, str], ConnectionPool] = {}
 _POOLS_LOCK = threading.Lock()
+
+# The pool logs each failed attempt to connect again, every second or so per process while the
+# server is away; the web logs one line per kind of failure itself (web/db.py), which those
+# would bury. Its errors still show, and a logging configuration that sets a level keeps it.
+if logging.getLogger("psycopg.pool").level == logging.NOTSET:
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 
 def _pool(url: str) -> ConnectionPool:
@@ -114,10 +138,10 @@ def _pool(url: str) -> ConnectionPool:
             # than as a pool timeout later.
             psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT).close()
             pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, timeout=POOL_TIMEOUT,
+                                  reconnect_timeout=RECONNECT_TIMEOUT,
                                   kwargs={"autocommit": True, "client_encoding": "UTF8",
                                           "connect_timeout": CONNECT_TIMEOUT},
-                                  configure=_configure, check=ConnectionPool.check_connection,
-                                  name="it-health", open=True)
+                                  configure=_configure, name="it-health", open=True)
             _POOLS[key] = pool
     return pool
 
@@ -126,26 +150,89 @@ def close_pools(url: str | None = None) -> None:
     """Close this process's pools (or the one for `url`): their connections end."""
     with _POOLS_LOCK:
         for key in [k for k in _POOLS if k[0] == os.getpid() and url in (None, k[1])]:
-            _POOLS.pop(key).close()
+            pool = _POOLS.pop(key)
+            _AWAY.pop(id(pool), None)
+            pool.close()
 
 
 atexit.register(close_pools)
 
 
-def connect(url: str) -> PostgresStore:
-    return PostgresStore(url, _pool(url))
+# When a wait for a connection has just timed out, the server is most likely away: the next
+# requests wait only this long, so that while it is away a few threads are not all held for
+# seconds each (a static file or /healthz queued behind them). The first connection that works
+# ends it. The pool keeps trying to connect meanwhile, so a server that is back is found.
+AWAY_WAIT = 0.5
+_AWAY: dict[int, float] = {}  # id of a pool -> when a wait for one of its connections timed out
+
+
+def _take(pool: ConnectionPool, timeout: float = POOL_TIMEOUT) -> psycopg.Connection:
+    """A working connection from the pool within `timeout` seconds (AWAY_WAIT while the server
+    seems away), else PoolTimeout.
+
+    Each one is checked before use (a server restarted since it was pooled has closed it). The
+    pool's own check waits a growing delay after each broken connection it finds, so that after
+    a restart, with several dead connections pooled, the first request could time out although
+    the server is back; here a broken one is handed back at once (the pool drops it and makes a
+    new one) and the next is tried."""
+    now = time.monotonic()
+    if now - _AWAY.get(id(pool), -POOL_TIMEOUT * 2) < POOL_TIMEOUT * 2:
+        timeout = min(timeout, AWAY_WAIT)
+    deadline = now + timeout
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            if left <= 0:
+                raise PoolTimeout(f"no working connection within {timeout:g} seconds")
+            conn = pool.getconn(timeout=left)
+        except PoolTimeout:
+            _AWAY[id(pool)] = time.monotonic()
+            raise
+        try:
+            conn.execute("")
+        except psycopg.Error:
+            conn.close()  # whatever went wrong with it, it is not lent again
+            pool.putconn(conn)
+            continue
+        _AWAY.pop(id(pool), None)
+        return conn
+
+
+def connect(url: str, *, patient: bool = False) -> PostgresStore:
+    """A store on the process's pool for the URL. `patient`: its statements have no time limit
+    (migrations, copies), where a page's are cut off after STATEMENT_TIMEOUT_MS."""
+    return PostgresStore(url, _pool(url), patient=patient)
+
+
+def outage(error: BaseException) -> str | None:
+    """The kind of failure when `error` says the database cannot be used just now (its server
+    away, restarting, out of connections, or too slow), for a log line; None for any other
+    error, which is a fault to fix rather than to wait out."""
+    if isinstance(error, PoolTimeout):
+        return "no connection to the database within the time limit"
+    if isinstance(error, psycopg.errors.QueryCanceled):
+        return "a statement took longer than the time limit"
+    if isinstance(error, psycopg.errors.AdminShutdown | psycopg.errors.CrashShutdown |
+                  psycopg.errors.CannotConnectNow):
+        return "the database server is shutting down or starting"
+    if isinstance(error, psycopg.errors.InsufficientResources):
+        return "the database server is out of resources"
+    if isinstance(error, psycopg.OperationalError) and error.sqlstate is None:
+        return "the connection to the database failed"  # refused, lost, or closed
+    return None
 
 
 class PostgresStore:
-    """The storage protocol (storage.db.Store) on PostgreSQL. A store takes a connection from
+    """The storage contract (storage.db.Admin) on PostgreSQL. A store takes a connection from
     the pool when it is first used and gives it back on release() or close()."""
 
     engine = "postgresql"
 
-    def __init__(self, url: str, pool: ConnectionPool):
+    def __init__(self, url: str, pool: ConnectionPool | None, *, patient: bool = False):
         self.url = url
         self._pool = pool
         self._conn: psycopg.Connection | None = None
+        self.patient = patient
 
     def __repr__(self) -> str:
         return f"<PostgresStore {redact(self.url)}>"
@@ -153,8 +240,22 @@ class PostgresStore:
     @property
     def conn(self) -> psycopg.Connection:
         if self._conn is None:
-            self._conn = self._pool.getconn()
+            if self._pool is None:
+                raise RuntimeError("this store was lent a connection, and it was given back")
+            conn = _take(self._pool)
+            if self.patient:
+                try:
+                    conn.execute("SET statement_timeout = 0")
+                except BaseException:
+                    self._pool.putconn(conn)
+                    raise
+            self._conn = conn
         return self._conn
+
+    @property
+    def connected(self) -> bool:
+        """Whether it holds a working connection: it was used since it was last released."""
+        return self._conn is not None
 
     @property
     def in_transaction(self) -> bool:
@@ -163,31 +264,34 @@ class PostgresStore:
 
     # ---- reading and writing rows ------------------------------------------------------------
 
-    def execute(self, sql: str, params: list | tuple | dict | None = None) -> psycopg.Cursor:
-        return self.conn.execute(adapt(sql), params if params is not None else ())
-
-    def query(self, sql: str, params: list | tuple | dict | None = None) -> Iterator[dict]:
-        return iter(self.rows(sql, params))
-
-    def rows(self, sql: str, params: list | tuple | dict | None = None) -> list[dict]:
+    def rows(self, sql: str, params: Params = ()) -> list[Row]:
         with self.conn.cursor(row_factory=dict_row) as cursor:
-            cursor.execute(adapt(sql), params if params is not None else ())
-            return cursor.fetchall()
+            cursor.execute(adapt(sql), params)
+            return cursor.fetchall() if cursor.description is not None else []
 
-    def __getitem__(self, table: str) -> Table:
-        return Table(self, table)
+    def one(self, sql: str, params: Params = ()) -> Row | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    def insert(self, table: str, values: Mapping[str, Any]) -> int:
+        row = self.one(insert_sql(table, list(values)), list(values.values()))
+        if row is None:  # an INSERT ... RETURNING always gives its row
+            raise RuntimeError(f"the insert into {table} gave back no id")
+        return int(row["id"])
+
+    def execute(self, sql: str, params: Params = ()) -> int:
+        return self.conn.execute(adapt(sql), params).rowcount
+
+    # ---- administration ----------------------------------------------------------------------
 
     def table_names(self) -> list[str]:
         return [name for (name,) in self.conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = "
             "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name")]
 
-    def primary_key(self, table: str) -> tuple[str, ...]:
-        return _primary_key(self, table)
-
     def schema(self) -> dict[str, dict]:
-        """The app's tables as storage.db.Store.schema() describes them (as sqlite.schema),
-        with each text column's collation besides."""
+        """The app's tables as storage.db.Admin.schema() describes them (as on SQLite), with
+        each column's collation besides."""
         from .sqlite import broad_type, plain_default
 
         tables: dict[str, dict] = {}
@@ -220,7 +324,11 @@ class PostgresStore:
                     "FROM pg_constraint c WHERE c.conrelid = to_regclass(%s) AND c.contype = 'f'",
                     [table]):
                 foreign_keys.add((tuple(columns_from), parent, tuple(columns_to)))
-            tables[table] = {"columns": columns, "primary_key": self.primary_key(table),
+            primary_key = tuple(name for (name,) in self.conn.execute(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass(%s) AND "
+                "i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)", [table]))
+            tables[table] = {"columns": columns, "primary_key": primary_key,
                              "indexes": indexes, "foreign_keys": foreign_keys}
         return tables
 
@@ -256,11 +364,18 @@ class PostgresStore:
         conn, self._conn = self._conn, None
         if conn is None:
             return
+        if self._pool is None:
+            return  # a lent connection: its lender gives it back
         if conn.info.transaction_status != TransactionStatus.IDLE:
             try:
                 conn.rollback()
             except psycopg.Error:
                 pass  # the pool checks (and if need be replaces) a connection given back
+        if self.patient:
+            try:  # pooled connections keep a page's statement limit
+                conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+            except psycopg.Error:
+                conn.close()  # not to be lent without it: the pool drops a closed connection
         self._pool.putconn(conn)
 
     close = release
@@ -333,63 +448,6 @@ class PostgresStore:
         _restore_archive(source, prelude, self.url)
 
 
-class Table:
-    """The few sqlite-utils Table operations storage code uses: insert (with .last_pk), update by
-    primary key, count."""
-
-    def __init__(self, store: PostgresStore, name: str):
-        self.store = store
-        self.name = name
-        self.last_pk: Any = None
-
-    def insert(self, record: dict, *, ignore: bool = False) -> Table:
-        pk = self.store.primary_key(self.name)
-        query = pgsql.SQL("INSERT INTO {} ({}) VALUES ({}){} RETURNING {}").format(
-            pgsql.Identifier(self.name),
-            pgsql.SQL(", ").join(map(pgsql.Identifier, record)),
-            pgsql.SQL(", ").join(pgsql.Placeholder() * len(record)),
-            pgsql.SQL(" ON CONFLICT DO NOTHING" if ignore else ""),
-            pgsql.SQL(", ").join(map(pgsql.Identifier, pk)))
-        row = self.store.conn.execute(query, list(record.values())).fetchone()
-        values = row if row is not None else tuple(record.get(column) for column in pk)
-        self.last_pk = values[0] if len(pk) == 1 else tuple(values)
-        return self
-
-    def update(self, pk_value: Any, changes: dict) -> Table:
-        pk = self.store.primary_key(self.name)
-        pk_values = pk_value if isinstance(pk_value, (list, tuple)) else [pk_value]
-        query = pgsql.SQL("UPDATE {} SET {} WHERE {}").format(
-            pgsql.Identifier(self.name),
-            pgsql.SQL(", ").join(pgsql.SQL("{} = %s").format(pgsql.Identifier(c))
-                                 for c in changes),
-            pgsql.SQL(" AND ").join(pgsql.SQL("{} = %s").format(pgsql.Identifier(c))
-                                    for c in pk))
-        self.store.conn.execute(query, [*changes.values(), *pk_values])
-        self.last_pk = pk_value
-        return self
-
-    @property
-    def count(self) -> int:
-        return self.store.conn.execute(pgsql.SQL("SELECT count(*) FROM {}").format(
-            pgsql.Identifier(self.name))).fetchone()[0]
-
-
-_PRIMARY_KEYS: dict[tuple[str, str], tuple[str, ...]] = {}
-
-
-def _primary_key(store: PostgresStore, table: str) -> tuple[str, ...]:
-    key = (store.url, table)
-    if key not in _PRIMARY_KEYS:
-        rows = store.conn.execute(
-            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
-            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass(%s) AND i.indisprimary "
-            "ORDER BY array_position(i.indkey::int2[], a.attnum)", [table]).fetchall()
-        if not rows:
-            raise LookupError(f"table {table} has no primary key")
-        _PRIMARY_KEYS[key] = tuple(name for (name,) in rows)
-    return _PRIMARY_KEYS[key]
-
-
 # ---- pg_dump, pg_restore, psql -----------------------------------------------------------------
 
 def _tool(name: str) -> str:
@@ -407,8 +465,8 @@ def _connection_args(url: str) -> tuple[str, dict[str, str]]:
     env = dict(os.environ)
     password = params.pop("password", None)
     if password is not None:
-        env["PGPASSWORD"] = password
-    return make_conninfo(**params), env
+        env["PGPASSWORD"] = str(password)
+    return make_conninfo("", **params), env
 
 
 def _run_tool(name: str, *args: str, url: str | None = None) -> None:
@@ -445,12 +503,13 @@ def _restore_archive(source: Path, prelude: str, url: str) -> None:
         dump = subprocess.Popen(  # nosec B603
             [_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(source)],
             stdout=subprocess.PIPE, stderr=restore_err)
+        into, out = cast(IO[bytes], psql.stdin), cast(IO[bytes], dump.stdout)  # both PIPEs
         try:
-            psql.stdin.write(prelude.encode())
-            shutil.copyfileobj(dump.stdout, psql.stdin)
+            into.write(prelude.encode())
+            shutil.copyfileobj(out, into)
         except BrokenPipeError:
             pass  # psql stopped at an error: said below
-        dump.stdout.close()
+        out.close()
         if dump.wait() != 0:
             # psql commits at the end of its input: end it before, so nothing is committed.
             psql.kill()
@@ -459,7 +518,7 @@ def _restore_archive(source: Path, prelude: str, url: str) -> None:
             raise RuntimeError("the restore failed and changed nothing: "
                                + restore_err.read().decode(errors="replace").strip())
         try:
-            psql.stdin.close()
+            into.close()
         except BrokenPipeError:
             pass
         if psql.wait() != 0:
@@ -475,17 +534,17 @@ def quick_check(url: str, timeout: float = 2.0) -> list[str]:
     a connection got within `timeout` seconds (this process's pool when it has one, else a
     connection of its own) with statements limited to that long. Raises psycopg.Error or the
     pool's PoolTimeout when the database does not answer in time."""
-    from .postgres_migrations import pending
+    from .migrations import migrations
 
     pool = _POOLS.get((os.getpid(), url))
-    conn = pool.getconn(timeout=timeout) if pool is not None else psycopg.connect(
+    conn = _take(pool, timeout) if pool is not None else psycopg.connect(
         url, connect_timeout=max(2, int(timeout)), autocommit=True)
-    store = PostgresStore(url, pool)  # type: ignore[arg-type]  # the connection is ours
+    store = PostgresStore(url, None)  # lent this connection, which is given back below
     store._conn = conn
     try:
         with conn.transaction():
             conn.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
-            return pending(store)
+            return [migration.name for migration in migrations.pending(store)]
     finally:
         store._conn = None
         if pool is not None:

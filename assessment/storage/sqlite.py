@@ -1,7 +1,9 @@
-"""The SQLite engine: one database file, through sqlite-utils. WAL, a busy timeout, foreign keys,
-and write transactions that take the write lock up front (BEGIN IMMEDIATE), because a deferred
-BEGIN in WAL mode can fail with "database is locked" instead of waiting its turn. Writers queue on
-a lock (threads) and an flock beside the file (processes); answer saves share commits."""
+"""The SQLite engine: one database file, read and written through sqlite-utils (rows as dicts,
+table names) on a sqlite3 connection the project opens itself. WAL, a busy timeout, foreign
+keys, and write transactions that take the write lock up front (BEGIN IMMEDIATE), because a
+deferred BEGIN in WAL mode can fail with "database is locked" instead of waiting its turn.
+Writers queue on a lock (threads) and an flock beside the file (processes); answer saves share
+commits."""
 
 from __future__ import annotations
 
@@ -10,37 +12,57 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlite_utils import Database
 
 from ..support.private_files import FILE_MODE, create_file, make_folder, tighten
+from .db import Params, Row, insert_sql
 
 BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
 
 
-class SQLiteStore(Database):
-    """A sqlite-utils Database with the storage protocol's operations (storage.db.Store)."""
+class SQLiteStore:
+    """The storage contract (storage.db.Admin) on one SQLite connection."""
 
     engine = "sqlite"
-    writer_lock: str | None = None
 
-    @property
-    def in_transaction(self) -> bool:
-        return self.conn.in_transaction
+    def __init__(self, conn: sqlite3.Connection, writer_lock: str | None = None):
+        self.conn = conn
+        # sqlite-utils on the same connection: its transactions are ours (write() below), so
+        # none of its helpers that commit on their own (Table.insert and friends) is used.
+        self.db = Database(conn)
+        self.writer_lock = writer_lock  # the file writers of every process queue on, if any
 
-    def rows(self, sql: str, params: list | dict = ()) -> list[dict]:
-        return read_rows(self, sql, params)
+    # ---- reading and writing rows ------------------------------------------------------------
 
-    def write(self):
-        return write(self)
+    def rows(self, sql: str, params: Params = ()) -> list[Row]:
+        return list(self.db.query(sql, _plain(params)))
 
-    def write_together(self, job: Callable[[Database], T]) -> T:
-        return write_together(self, job)
+    def one(self, sql: str, params: Params = ()) -> Row | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    def insert(self, table: str, values: Mapping[str, Any]) -> int:
+        row = self.one(insert_sql(table, list(values)), list(values.values()))
+        if row is None:  # an INSERT ... RETURNING always gives its row
+            raise RuntimeError(f"the insert into {table} gave back no id")
+        return int(row["id"])
+
+    def execute(self, sql: str, params: Params = ()) -> int:
+        return self.db.execute(sql, _plain(params)).rowcount
+
+    # ---- transactions ------------------------------------------------------------------------
+
+    def write(self) -> AbstractContextManager[SQLiteStore]:
+        return _write(self)
+
+    def write_together(self, job: Callable[[SQLiteStore], T]) -> T:
+        return _write_together(self, job)
 
     def lock(self, key: str) -> None:
         """Nothing to do: a write transaction here already holds the one write lock."""
@@ -50,17 +72,51 @@ class SQLiteStore(Database):
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
 
-    def integrity_ok(self) -> bool:
-        return integrity_ok(self)
+    def close(self) -> None:
+        self.conn.close()
 
-    def backup(self, target: str | Path) -> None:
-        backup(self, target)
+    # ---- administration ----------------------------------------------------------------------
 
-    def restore(self, source: str | Path) -> None:
-        restore(self, source)
+    def table_names(self) -> list[str]:
+        return sorted(self.db.table_names())
 
     def schema(self) -> dict[str, dict]:
-        return schema(self)
+        return _schema(self)
+
+    def integrity_ok(self) -> bool:
+        return bool(self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+
+    def backup(self, target: str | Path) -> None:
+        _backup(self, target)
+
+    def restore(self, source: str | Path) -> None:
+        _restore(self, source)
+
+
+def _plain(params: Params) -> Sequence[Any] | dict[str, Any]:
+    """Parameters as sqlite-utils takes them: a sequence, or a dict for named ones."""
+    return dict(params) if isinstance(params, Mapping) else params
+
+
+# What SQLite's result codes say about a failure that may pass (the file locked by another
+# writer past the busy timeout, or the disk): worth a "we'll be back" page, not a fault to fix.
+_OUTAGES = {
+    sqlite3.SQLITE_BUSY: "the database file stayed locked by another writer",
+    sqlite3.SQLITE_LOCKED: "the database file stayed locked by another writer",
+    sqlite3.SQLITE_CANTOPEN: "the database file cannot be opened",
+    sqlite3.SQLITE_IOERR: "the disk holding the database failed to read or write",
+    sqlite3.SQLITE_FULL: "the disk holding the database is full",
+    sqlite3.SQLITE_READONLY: "the database file cannot be written",
+}
+
+
+def outage(error: BaseException) -> str | None:
+    """The kind of failure when `error` says the database cannot be used just now, for a log
+    line; None for any other error (a mistake in a statement is a fault, and stays one)."""
+    if not isinstance(error, sqlite3.DatabaseError):
+        return None
+    code = getattr(error, "sqlite_errorcode", None)
+    return None if code is None else _OUTAGES.get(code & 0xFF)
 
 
 def connect(path: str | Path) -> SQLiteStore:
@@ -69,7 +125,7 @@ def connect(path: str | Path) -> SQLiteStore:
     if str(path) != ":memory:":
         make_folder(Path(path).parent)
         _create_owner_only(path)
-    # isolation_level=None: no implicit transactions; we (and sqlite-utils) say BEGIN ourselves.
+    # isolation_level=None: no implicit transactions; we say BEGIN ourselves.
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
                            check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -79,9 +135,7 @@ def connect(path: str | Path) -> SQLiteStore:
     # FULL: a commit is on disk before it is acknowledged, so an answer the user saw "saved"
     # survives a power cut or a killed worker.
     conn.execute("PRAGMA synchronous = FULL")
-    db = SQLiteStore(conn)
-    db.writer_lock = None if str(path) == ":memory:" else f"{path}-writer.lock"
-    return db
+    return SQLiteStore(conn, None if str(path) == ":memory:" else f"{path}-writer.lock")
 
 
 def _create_owner_only(path: str | Path) -> None:
@@ -99,15 +153,6 @@ def make_private(path: str | Path) -> None:
     -shm, and our writer lock (an older install's may be readable by every local user)."""
     for suffix in ("", "-wal", "-shm", "-writer.lock"):
         tighten(f"{path}{suffix}")
-
-
-def read_rows(db: Database, sql: str, params: list | dict = ()) -> list[dict]:
-    """A read's rows as dicts, in one statement. sqlite-utils' query() wraps every statement in
-    a savepoint (so a write hidden in it can be undone), which makes each read three statements;
-    the reads on every page and every save don't need that guard."""
-    cursor = db.conn.execute(sql, params)
-    keys = [column[0] for column in cursor.description]
-    return [dict(zip(keys, row, strict=True)) for row in cursor]
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:
@@ -148,7 +193,7 @@ def _lock_fd(path: str | None) -> int | None:
 
 
 @contextmanager
-def write(db: Database) -> Iterator[Database]:
+def _write(db: SQLiteStore) -> Iterator[SQLiteStore]:
     """One write transaction. Nested use joins the outer transaction."""
     if db.conn.in_transaction:
         yield db
@@ -158,8 +203,8 @@ def write(db: Database) -> Iterator[Database]:
 
 
 @contextmanager
-def _file_lock(db: Database) -> Iterator[None]:
-    lock = _lock_fd(getattr(db, "writer_lock", None))
+def _file_lock(db: SQLiteStore) -> Iterator[None]:
+    lock = _lock_fd(db.writer_lock)
     if lock is not None:
         fcntl.flock(lock, fcntl.LOCK_EX)
     try:
@@ -170,7 +215,7 @@ def _file_lock(db: Database) -> Iterator[None]:
 
 
 @contextmanager
-def _immediate(db: Database) -> Iterator[None]:
+def _immediate(db: SQLiteStore) -> Iterator[None]:
     """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK when anything goes wrong."""
     db.conn.execute("BEGIN IMMEDIATE")
     try:
@@ -198,7 +243,7 @@ class _Failed(NamedTuple):
 
 class _Batch:
     def __init__(self) -> None:
-        self.jobs: list[Callable[[Database], object]] = []
+        self.jobs: list[Callable[[SQLiteStore], object]] = []
         self.outcomes: list[object] = []
         self.committed = threading.Event()
 
@@ -207,19 +252,19 @@ _FORMING: dict[str, _Batch] = {}  # by database: the batch still taking jobs
 _FORMING_LOCK = threading.Lock()
 
 
-def write_together(db: Database, job: Callable[[Database], T]) -> T:
+def _write_together(db: SQLiteStore, job: Callable[[SQLiteStore], T]) -> T:
     """job(db) in a write transaction shared with the jobs other threads of this process hand in
     meanwhile: one commit, one flush to disk, for all of them. Each job runs in a savepoint of
     its own, so one that raises leaves the others' work in place. Returns (or raises) only once
     the commit holding the job's work is on disk, as write() does."""
-    path = getattr(db, "writer_lock", None)
+    path = db.writer_lock
     if path is None or db.conn.in_transaction:
-        with write(db):
+        with _write(db):
             return job(db)
     with _FORMING_LOCK:
         batch = _FORMING.get(path)
         leads = batch is None
-        if leads:
+        if batch is None:
             batch = _FORMING[path] = _Batch()
         slot = len(batch.jobs)
         batch.jobs.append(job)
@@ -230,10 +275,10 @@ def write_together(db: Database, job: Callable[[Database], T]) -> T:
     outcome = batch.outcomes[slot]
     if isinstance(outcome, _Failed):
         raise outcome.error
-    return outcome
+    return cast(T, outcome)
 
 
-def _commit(db: Database, path: str, batch: _Batch) -> None:
+def _commit(db: SQLiteStore, path: str, batch: _Batch) -> None:
     """Run a batch's jobs on the leading thread's connection and commit them once."""
     try:
         batch.outcomes = _run(db, path, batch)
@@ -244,7 +289,7 @@ def _commit(db: Database, path: str, batch: _Batch) -> None:
         batch.committed.set()
 
 
-def _run(db: Database, path: str, batch: _Batch) -> list[object]:
+def _run(db: SQLiteStore, path: str, batch: _Batch) -> list[object]:
     outcomes: list[object] = []
     # While the writer before (this process's or another's) commits, this batch keeps taking
     # jobs; it closes once this thread holds the write locks.
@@ -269,11 +314,7 @@ def _close(path: str, batch: _Batch) -> None:
             del _FORMING[path]
 
 
-def integrity_ok(db: Database) -> bool:
-    return db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-
-
-def backup(db: Database, target: str | Path) -> None:
+def _backup(db: SQLiteStore, target: str | Path) -> None:
     """A consistent copy of the live database (VACUUM INTO), checked before it is trusted, and
     owner-only like the database."""
     target = Path(target)
@@ -284,7 +325,7 @@ def backup(db: Database, target: str | Path) -> None:
     except FileExistsError:
         raise FileExistsError(f"{target} already exists; choose a new file name") from None
     try:
-        db.execute("VACUUM INTO ?", [str(target)])
+        db.conn.execute("VACUUM INTO ?", [str(target)])
     except BaseException:
         target.unlink()
         raise
@@ -298,7 +339,7 @@ def backup(db: Database, target: str | Path) -> None:
         raise RuntimeError(f"the backup at {target} failed its integrity check and was removed")
 
 
-def restore(db: Database, source: str | Path) -> None:
+def _restore(db: SQLiteStore, source: str | Path) -> None:
     """Replace the live database's contents with a backup, after checking the backup."""
     source = Path(source)
     if not source.is_file():
@@ -316,26 +357,26 @@ def restore(db: Database, source: str | Path) -> None:
         src.close()
 
 
-def schema(db: Database) -> dict[str, dict]:
-    """The app's tables as storage.db.Store.schema() describes them: for each, its columns (broad
-    type, not null, default), primary key, other indexes and foreign keys."""
+def _schema(db: SQLiteStore) -> dict[str, dict]:
+    """The app's tables as storage.db.Admin.schema() describes them."""
     tables = {}
     for table in db.table_names():
         if table.startswith(("_", "sqlite_")):
             continue
-        info = db.execute(f'PRAGMA table_info("{table}")').fetchall()
+        info = db.conn.execute(f'PRAGMA table_info("{table}")').fetchall()
         primary_key = tuple(row[1] for row in sorted((r for r in info if r[5]),
                                                      key=lambda r: r[5]))
         columns = {name: {"type": broad_type(kind), "not_null": bool(not_null)
                           or name in primary_key, "default": plain_default(default)}
                    for _, name, kind, not_null, default, _ in info}
         indexes = set()
-        for _, name, unique, origin, _ in db.execute(f'PRAGMA index_list("{table}")'):
+        for _, name, unique, origin, _ in db.conn.execute(f'PRAGMA index_list("{table}")'):
             if origin != "pk":
-                indexed = tuple(row[2] for row in db.execute(f'PRAGMA index_info("{name}")'))
+                indexed = tuple(row[2] for row in db.conn.execute(
+                    f'PRAGMA index_info("{name}")'))
                 indexes.add((indexed, bool(unique)))
         keys: dict[int, list] = {}
-        for key_id, _, parent, child_column, parent_column, *_ in db.execute(
+        for key_id, _, parent, child_column, parent_column, *_ in db.conn.execute(
                 f'PRAGMA foreign_key_list("{table}")'):
             keys.setdefault(key_id, []).append((child_column, parent, parent_column))
         foreign_keys = {(tuple(c for c, _, _ in key), key[0][1], tuple(p for _, _, p in key))

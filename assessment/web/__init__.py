@@ -75,6 +75,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(error):
+        # The database being away met where its own handler (web/db.py) could not answer (an
+        # error page that reads it, say): still the "we'll be back" page, not a 500.
+        kind = db.outage_of(error)
+        if kind is not None:
+            return db.outage_response(error.original_exception, kind)
         return render_template("error.html", title="Something went wrong on our side",
                                message="Your saved answers are safe. Please try again in a "
                                        "moment."), 500
