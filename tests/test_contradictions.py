@@ -18,7 +18,7 @@ from assessment.core import wording
 from assessment.core.bank import BankError, bank_from_snapshot, load_bank
 from assessment.core.bank.models import Contradiction
 from assessment.core.scoring import parse_answers, result_to_dict, score
-from assessment.report import RenderPool, ReportInput, render_html, render_print_html
+from assessment.report import ReportInput, render_html, render_print_html
 
 from .conftest import BANK_FIXTURES, FIXTURES, ROOT
 
@@ -340,10 +340,8 @@ def test_the_report_html_names_them_in_the_brief(bank):
 
 
 @pytest.fixture(scope="module")
-def pool():
-    pool = RenderPool(workers=1, timeout=120)
-    yield pool
-    pool.shutdown()
+def pool(render_pool):
+    return render_pool  # the session's warm one (conftest.py)
 
 
 def pdf_text(path) -> str:

@@ -85,9 +85,10 @@ def _risks(result: Result, titles: dict[str, str]) -> list[dict]:
              for f in result.critical_findings[:high]]
     if len(risks) < low:
         taken = {f.outcome.question.id for f in result.critical_findings}
-        gaps = sorted((o for o in result.outcomes if o.counts and o.share < 1
-                       and o.question.id not in taken),
-                      key=lambda o: (-(1 - o.share) * o.question.weight, o.index))
+        short = [(o, 1 - o.share) for o in result.outcomes
+                 if o.share is not None and o.share < 1 and o.question.id not in taken]
+        gaps = [o for o, _ in sorted(short, key=lambda item: (
+            -item[1] * item[0].question.weight, item[0].index))]
         for o in gaps[:low - len(risks)]:
             risks.append({"title": first_sentence(o.question.help), "why": "",
                           "severity": None, "level": None, "answer": o.answer_label,
@@ -157,25 +158,23 @@ def _good(result: Result) -> dict:
     """What is good, honestly: sections at or above GOOD_SECTION, and the heaviest answers at
     best practice, each as a sentence. When no area is good, say so and name the closest,
     without taking back the good answers named above it."""
-    sections = [{"title": s.section.title, "score": s.score} for s in result.sections
-                if s.section.kind == "scored"]
+    # (title, score) of each scored section with a score
+    areas = [(s.section.title, s.score) for s in result.sections
+             if s.section.kind == "scored" and s.score is not None]
     titles = {s.section.id: s.section.title for s in result.sections}
-    strong = sorted((s for s in sections if s["score"] is not None
-                     and s["score"] >= GOOD_SECTION), key=lambda s: (-s["score"], s["title"]))
-    lines = [f"In good shape: {s['title']}, at {s['score']} out of 100."
-             for s in strong[:GOOD_SECTIONS]]
-    best = sorted((o for o in result.outcomes if o.counts and o.share >= 1),
+    strong = sorted((a for a in areas if a[1] >= GOOD_SECTION), key=lambda a: (-a[1], a[0]))
+    lines = [f"In good shape: {title}, at {score} out of 100."
+             for title, score in strong[:GOOD_SECTIONS]]
+    best = sorted((o for o in result.outcomes if o.share is not None and o.share >= 1),
                   key=lambda o: (-o.question.weight, o.index))
     answers = [strength(o.question, o.answer_label, titles.get(o.section_id, ""))
                for o in best[:GOOD_ANSWERS]]
     closest = None
-    if not strong:
-        scored = [s for s in sections if s["score"] is not None]
-        if scored:
-            top = max(scored, key=lambda s: (s["score"], s["title"]))
-            start = "No area as a whole" if answers else "No area"
-            closest = (f"{start} is in good shape yet: the closest is {top['title']}, at "
-                       f"{top['score']} out of 100.")
+    if not strong and areas:
+        title, score = max(areas, key=lambda a: (a[1], a[0]))
+        start = "No area as a whole" if answers else "No area"
+        closest = (f"{start} is in good shape yet: the closest is {title}, at {score} out of "
+                   "100.")
     return {"lines": lines, "answers": answers, "closest": closest,
             "nothing": not lines and not answers}
 

@@ -84,6 +84,7 @@ def cost_exposure(inputs: Mapping[str, object]) -> CostExposure | None:
     if downtime_cost is None and share is None and spend is None:
         return None
     currency = inputs.get("currency")
+    billing = inputs.get("billing_model")
     return CostExposure(
         currency=currency if isinstance(currency, str) else "other",
         hourly_downtime_cost=hourly,
@@ -94,7 +95,6 @@ def cost_exposure(inputs: Mapping[str, object]) -> CostExposure | None:
         it_spend_12m=spend,
         reactive_spend_12m=reactive,
         reactive_share=share,
-        billing_model=inputs.get("billing_model") if isinstance(inputs.get("billing_model"), str)
-        else None,
+        billing_model=billing if isinstance(billing, str) else None,
         monthly_spend=spend / 12 if spend is not None else None,
     )

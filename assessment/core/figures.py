@@ -25,7 +25,7 @@ def currency_symbol(bank: Bank, answers: Mapping[str, Answer]) -> str:
         if q.feeds == "currency":
             answer = answers.get(q.id)
             if answer is not None and answer.state == "answered":
-                return CURRENCIES.get(answer.value, "")
+                return CURRENCIES.get(answer.value, "") if isinstance(answer.value, str) else ""
     return ""
 
 

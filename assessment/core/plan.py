@@ -39,6 +39,7 @@ PHASES = (30, 60, 90)
 LATER = len(PHASES)  # the phase position of steps that wait until after the last phase
 COST_ORDER = {None: -1, "none": 0, "low": 1, "medium": 2, "high": 3}
 EFFORT_BY_POINTS = ("low", "medium", "high")
+EFFORT_RANK = {"low": 1, "medium": 2, "high": 3}  # position in EFFORT_BY_POINTS, from 1
 # A find-out meeting with more questions than this takes two sittings' worth of effort.
 MEETING_QUESTIONS = 5
 FIND_OUT_TITLES = {
@@ -71,10 +72,10 @@ class Candidate(NamedTuple):
     key: tuple  # risk order (smaller first)
     points: int  # effort points
     fixes_finding: bool
-
-    @property
-    def id(self) -> str:
-        return f"{self.question.id}:{self.recommendation.id}"
+    # question:recommendation, and is_find_out(recommendation): made once per answer by the
+    # scoring (placing reads them many times over)
+    id: str
+    find_out: bool
 
 
 class Step(NamedTuple):
@@ -110,7 +111,6 @@ class Step(NamedTuple):
 
 class Placement(NamedTuple):
     steps: tuple[Step, ...]  # in reading order
-    step_of: dict[str, Step]  # recommendation id -> its step
     # Why the first step after 90 days waits: "limit" (the 90 days hold as many steps as the
     # business's size allows) or "room" (the last phase had no room left for it); None when
     # nothing waits.
@@ -177,8 +177,8 @@ def place(bank: Bank, candidates: Sequence[Candidate], staff: object,
     """Turn triggered recommendations into numbered steps placed in phases (see the module's
     docstring for the rules). `severity_of` maps a question id to the severity of its standing
     critical finding."""
-    find_outs = [c for c in candidates if is_find_out(c.recommendation)]
-    fixes = [c for c in candidates if not is_find_out(c.recommendation)]
+    find_outs = [c for c in candidates if c.find_out]
+    fixes = [c for c in candidates if not c.find_out]
     groups = _Group(c.id for c in fixes)
     combined: dict[str, CombinedStep] = {}  # candidate id -> the combined wording it joins
     by_question: dict[str, list[Candidate]] = {}
@@ -360,14 +360,8 @@ def _number(phase_of: list[tuple[_Draft, int]]) -> Placement:
     ordered = sorted(phase_of, key=lambda item: (
         item[1], item[0].workstream.id != "find_out",
         first_of[(item[1], item[0].workstream.id)], position[id(item[0])]))
-    steps = []
-    step_of: dict[str, Step] = {}
-    for number, (d, phase) in enumerate(ordered, start=1):
-        step = _step(d, phase, number)
-        steps.append(step)
-        for part in step.parts:
-            step_of[part] = step
-    return Placement(tuple(steps), step_of)
+    return Placement(tuple(_step(d, phase, number)
+                           for number, (d, phase) in enumerate(ordered, start=1)))
 
 
 def _step(d: _Draft, phase: int, number: int) -> Step:
@@ -385,7 +379,7 @@ def _step(d: _Draft, phase: int, number: int) -> Step:
     else:
         party = None
         title, text, done_when, who = lead.title, lead.text, lead.done_when or "", lead.who or ""
-    cost = max((c.recommendation.cost for c in d.parts), key=lambda b: COST_ORDER[b])
+    cost = max((c.recommendation.cost for c in d.parts), key=COST_ORDER.__getitem__)
     return Step(
         id=d.lead.id, number=number, title=title, text=text, done_when=done_when, who=who,
         workstream=d.workstream, parts=tuple(c.id for c in d.parts), phase=phase,
@@ -401,8 +395,7 @@ def _effort_rank(d: _Draft) -> int:
     """The effort word of a step: its largest part's, or medium for a long find-out list."""
     if d.workstream.id == "find_out":
         return 1 if d.points == 1 else 2
-    order = {"low": 1, "medium": 2, "high": 3}
-    return max(order[c.recommendation.effort] for c in d.parts)
+    return max(EFFORT_RANK[c.recommendation.effort] for c in d.parts)
 
 
 def candidate_key(fixes_finding: bool, severity: str | None, r: Recommendation, value,

@@ -146,8 +146,16 @@ def step_cost(result: Result, step: Step, prices: price_list.PriceList | None = 
     """What one step typically costs this business, from the price list (the firm's own, or
     the shipped one) and its staff count; None where the currency has no figures."""
     prices = prices or price_list.default_price_list()
-    return price_list.cost_range(step.cost, step.per_person, result.profile.get("staff_count"),
-                                 result.profile.get("currency"), prices)
+    staff = result.profile.get("staff_count")  # a figure: the loader makes it a number's
+    return price_list.cost_range(step.cost, step.per_person,
+                                 staff if isinstance(staff, (int, float)) else None,
+                                 _currency(result), prices)
+
+
+def _currency(result: Result) -> str | None:
+    """The currency the owner chose (a choice id), or None."""
+    currency = result.profile.get("currency")
+    return currency if isinstance(currency, str) else None
 
 
 def step_cost_text(result: Result, step: Step, prices: price_list.PriceList | None = None
@@ -160,11 +168,10 @@ def step_cost_text(result: Result, step: Step, prices: price_list.PriceList | No
 def phase_cost(result: Result, phase: Phase, prices: price_list.PriceList | None = None
                ) -> price_list.CostRange | None:
     """The total of a phase's steps, as a range; None where the currency has no figures."""
-    currency = result.profile.get("currency")
     ranges = [step_cost(result, s, prices) for s in phase.steps]
     if not phase.steps or any(r is None for r in ranges):
         return None
-    return price_list.add_ranges(ranges, currency)
+    return price_list.add_ranges(ranges, _currency(result))
 
 
 def phase_cost_text(result: Result, phase: Phase, prices: price_list.PriceList | None = None

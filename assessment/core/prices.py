@@ -56,7 +56,6 @@ FIRM_SOURCE = "firm"  # the source id of the figures a firm sets for its own rep
 MAX_AMOUNT = 10_000_000  # a firm's figure above this is a typing mistake
 
 CurrencyCode = Literal["usd", "gbp", "eur", "cad", "aud", "nzd"]
-PricedBand = Literal["low", "medium", "high"]
 SourceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=60)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 

@@ -101,7 +101,7 @@ def view(bank: Bank, records: Iterable[Record], *, viewer: str, firm_involved: b
     by_source = {source: {r.question_id: r for r in allowed if r.source == source}
                  for source in SOURCES}
     counted = counting(allowed)
-    answers = {qid: r.answer for qid, r in counted.items()}
+    answers = {qid: r.answer for qid, r in counted.items() if r.answer is not None}
     consultant = by_source[CONSULTANT]
     consultant_led = firm_involved and any(r.answer for r in consultant.values())
     differs = {}  # the business's own answer, where another source's answer counts instead

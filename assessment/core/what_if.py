@@ -3,8 +3,8 @@ answer it could be. Pure: no Flask, no I/O.
 
 A "Not sure" on a gateway question also hides its follow-ups (no answer on backups hides where the
 copies are kept), so each world answers the follow-ups it reveals the same way, worst or best,
-until nothing new is revealed. The scoring (scoring.py) hands in its own walk, so the worlds are
-scored exactly as the real answers are.
+until nothing new is revealed. The scoring (scoring/score.py) hands in its own walk, so the worlds
+are scored exactly as the real answers are.
 """
 
 from __future__ import annotations

@@ -58,7 +58,6 @@ Severity = Literal["existential", "serious"]
 SEVERITY_ORDER: dict[str | None, int] = {"existential": 0, "serious": 1, None: 1}
 
 PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-EFFORT_ORDER = {"low": 0, "medium": 1, "high": 2}
 
 
 class Model(BaseModel):
@@ -306,19 +305,6 @@ class Question(Model):
             return "Does not apply"
         return self.kind.display(self, answer.value)
 
-    def label_for(self, token: str) -> str:
-        if token == NOT_SURE:
-            return "Not sure"
-        if token == NOT_APPLICABLE:
-            return "Does not apply"
-        for choice in self.choices:
-            if choice.id == token:
-                return choice.label
-        for band in self.bands:
-            if band.id == token:
-                return band.label
-        return token
-
 
 class Section(Model):
     id: SectionId
@@ -461,11 +447,6 @@ class Bank(Model):
     @cached_property
     def questions(self) -> tuple[Question, ...]:
         return tuple(q for section in self.sections for q in section.questions)
-
-    @cached_property
-    def question_sections(self) -> tuple[tuple[Question, str], ...]:
-        """Each question with its section id, in bank order (the scoring's walk)."""
-        return tuple((q, section.id) for section in self.sections for q in section.questions)
 
     @cached_property
     def question_by_id(self) -> dict[str, Question]:

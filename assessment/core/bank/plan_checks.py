@@ -134,8 +134,9 @@ def step_limits_rise(ctx: Context) -> Found:
     plan = ctx.bank.plan
     if plan is None or not plan.steps:
         return
-    bounds = [row.up_to for row in plan.steps[:-1]]
-    if plan.steps[-1].up_to is not None or None in bounds or bounds != sorted(set(bounds)):
+    bounds = [row.up_to for row in plan.steps[:-1] if row.up_to is not None]
+    if plan.steps[-1].up_to is not None or len(bounds) < len(plan.steps) - 1 \
+            or bounds != sorted(set(bounds)):
         yield ctx.bank_name, "plan.steps", "list rows by rising 'up_to'; only the last has none"
 
 

@@ -11,12 +11,55 @@ import math
 import re
 from abc import ABC, abstractmethod
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, cast
 
 from .answer import AnswerError, Value
 
-if TYPE_CHECKING:
-    from .models import Question
+
+# What a type reads of a question, its choices and its bands. models.Question has all of it; the
+# types are described by what they need rather than by the model, which itself looks its type up
+# here (Question.kind), so the two modules do not import each other.
+class ChoiceLike(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+
+
+class BandLike(ChoiceLike, Protocol):
+    @property
+    def up_to(self) -> float | None: ...
+
+
+class QuestionLike(Protocol):
+    @property
+    def choices(self) -> Sequence[ChoiceLike]: ...
+    @property
+    def choice_by_id(self) -> Mapping[str, ChoiceLike]: ...
+    @property
+    def best_choice_score(self) -> float: ...
+    @property
+    def bands(self) -> Sequence[BandLike]: ...
+    @property
+    def min(self) -> float | None: ...
+    @property
+    def max(self) -> float | None: ...
+    @property
+    def max_score(self) -> float | None: ...
+    @property
+    def unit(self) -> str | None: ...
+    @property
+    def feeds(self) -> str | None: ...
+    @property
+    def low_label(self) -> str | None: ...
+    @property
+    def high_label(self) -> str | None: ...
+    @property
+    def scored(self) -> bool: ...
+
 
 Problems = list[tuple[str, str]]  # (key path inside the question, message)
 
@@ -32,25 +75,25 @@ class QuestionType(ABC):
     operators: frozenset[str] = frozenset({"answered"})
     can_score = True  # False: the question must have weight 0
 
-    def check(self, q: Question) -> Problems:
+    def check(self, q: QuestionLike) -> Problems:
         return []
 
-    def tokens(self, q: Question) -> tuple[str, ...]:
+    def tokens(self, q: QuestionLike) -> tuple[str, ...]:
         """Every token a rule may name for this question."""
         return ()
 
-    def answer_tokens(self, q: Question, value: Value) -> frozenset[str]:
+    def answer_tokens(self, q: QuestionLike, value: Value) -> frozenset[str]:
         return frozenset()
 
     @abstractmethod
-    def parse(self, q: Question, raw: Any) -> Value:
+    def parse(self, q: QuestionLike, raw: Any) -> Value:
         """The normalised value of a raw answer, or AnswerError saying how to fix it."""
 
-    def points(self, q: Question, value: Value) -> float:
+    def points(self, q: QuestionLike, value: Value) -> float:
         """Share of the question's available points this answer earns, from 0 to 1."""
         return 0.0
 
-    def display(self, q: Question, value: Value) -> str:
+    def display(self, q: QuestionLike, value: Value) -> str:
         return str(value)
 
 
@@ -59,7 +102,7 @@ class SingleChoice(QuestionType):
     widget = "radio"
     operators = CHOICE_OPERATORS
 
-    def check(self, q: Question) -> Problems:
+    def check(self, q: QuestionLike) -> Problems:
         problems: Problems = []
         if len(q.choices) < 2:
             problems.append(("choices", "a choice question needs at least two choices "
@@ -69,25 +112,25 @@ class SingleChoice(QuestionType):
                                         "score above 0"))
         return problems
 
-    def tokens(self, q: Question) -> tuple[str, ...]:
+    def tokens(self, q: QuestionLike) -> tuple[str, ...]:
         return tuple(c.id for c in q.choices)
 
-    def answer_tokens(self, q: Question, value: Value) -> frozenset[str]:
+    def answer_tokens(self, q: QuestionLike, value: Value) -> frozenset[str]:
         return frozenset({value}) if isinstance(value, str) else frozenset()
 
-    def parse(self, q: Question, raw: Any) -> Value:
+    def parse(self, q: QuestionLike, raw: Any) -> Value:
         if isinstance(raw, list) and len(raw) == 1:
             raw = raw[0]
         if not isinstance(raw, str) or raw not in q.choice_by_id:
             raise AnswerError("Choose one of the options.")
         return raw
 
-    def points(self, q: Question, value: Value) -> float:
+    def points(self, q: QuestionLike, value: Value) -> float:
         best = q.best_choice_score
-        return q.choice_by_id[value].score / best if best else 0.0
+        return q.choice_by_id[cast(str, value)].score / best if best else 0.0
 
-    def display(self, q: Question, value: Value) -> str:
-        return q.choice_by_id[value].label
+    def display(self, q: QuestionLike, value: Value) -> str:
+        return q.choice_by_id[cast(str, value)].label
 
 
 class YesNo(SingleChoice):
@@ -101,7 +144,7 @@ class MultipleChoice(QuestionType):
     widget = "checkbox"
     operators = frozenset({"includes", "excludes", "answered"})
 
-    def check(self, q: Question) -> Problems:
+    def check(self, q: QuestionLike) -> Problems:
         problems: Problems = []
         if len(q.choices) < 2:
             problems.append(("choices", "a multiple-choice question needs at least two choices"))
@@ -111,17 +154,17 @@ class MultipleChoice(QuestionType):
 
     # A ticked choice is the token of its id; a scoring choice left unticked is 'missing_<id>',
     # so a rule can say what to do about what is missing.
-    def tokens(self, q: Question) -> tuple[str, ...]:
+    def tokens(self, q: QuestionLike) -> tuple[str, ...]:
         return tuple(c.id for c in q.choices) + tuple(
             MISSING + c.id for c in q.choices if c.score > 0)
 
-    def answer_tokens(self, q: Question, value: Value) -> frozenset[str]:
+    def answer_tokens(self, q: QuestionLike, value: Value) -> frozenset[str]:
         if not isinstance(value, tuple):
             return frozenset()
         return frozenset(value) | {MISSING + c.id for c in q.choices
                                    if c.score > 0 and c.id not in value}
 
-    def parse(self, q: Question, raw: Any) -> Value:
+    def parse(self, q: QuestionLike, raw: Any) -> Value:
         items = [raw] if isinstance(raw, str) else raw
         if not isinstance(items, (list, tuple)) or not items:
             raise AnswerError("Tick at least one option (or the option that says none apply).")
@@ -130,15 +173,15 @@ class MultipleChoice(QuestionType):
         chosen = set(items)
         return tuple(c.id for c in q.choices if c.id in chosen)
 
-    def available(self, q: Question) -> float:
+    def available(self, q: QuestionLike) -> float:
         return q.max_score or sum(c.score for c in q.choices)
 
-    def points(self, q: Question, value: Value) -> float:
-        earned = sum(q.choice_by_id[item].score for item in value)
+    def points(self, q: QuestionLike, value: Value) -> float:
+        earned = sum(q.choice_by_id[item].score for item in cast(tuple[str, ...], value))
         return min(earned, self.available(q)) / self.available(q)
 
-    def display(self, q: Question, value: Value) -> str:
-        return "; ".join(q.choice_by_id[item].label for item in value)
+    def display(self, q: QuestionLike, value: Value) -> str:
+        return "; ".join(q.choice_by_id[item].label for item in cast(tuple[str, ...], value))
 
 
 def format_number(value: float) -> str:
@@ -159,7 +202,7 @@ class AmbiguousNumber(AnswerError):
     """A figure that reads as two different numbers ("9.500": nine and a half, or nine thousand
     five hundred); `readings` holds both, the larger first, for the person to choose from."""
 
-    def __init__(self, typed: str, readings: tuple[float, float]):
+    def __init__(self, typed: str, readings: tuple[float, ...]):
         self.typed, self.readings = typed, readings
         shown = " or ".join(exact_number(r) for r in readings)
         plain = " or ".join(exact_number(r).replace(",", "") for r in readings)
@@ -197,9 +240,9 @@ def read_number(text: str) -> tuple[float, ...]:
     """The numbers a typed figure can mean: one, or two when it is ambiguous; () when it is not a
     number at all. Currency and percent signs are allowed around it."""
     found = _AROUND.match(text.strip())
-    body = found["body"] if found else ""
-    if not _BODY.fullmatch(body):
+    if found is None or not _BODY.fullmatch(found["body"]):
         return ()
+    body = found["body"]
     sign = -1 if found["sign"] else 1
     gaps = "".join(sorted({c for c in body if c in _GAPS}))
     dots, commas = body.count("."), body.count(",")
@@ -234,7 +277,7 @@ def read_number(text: str) -> tuple[float, ...]:
     return tuple(r for r in readings if r is not None and math.isfinite(r))
 
 
-def parse_number(q: Question, raw: Any) -> float:
+def parse_number(q: QuestionLike, raw: Any) -> float:
     """Accept what people type ('9,500', '£9 500', '9.500,00', '12,5') or a JSON number; a
     figure that reads two ways is AmbiguousNumber, with both readings."""
     low = q.min if q.min is not None else 0
@@ -244,6 +287,7 @@ def parse_number(q: Question, raw: Any) -> float:
     out_of_range = f"Enter a number from {format_number(low)} to {format_number(high)}."
     if isinstance(raw, bool):
         raw = None
+    readings: tuple[float, ...]
     if isinstance(raw, (int, float)):
         try:
             readings = (float(raw),)
@@ -276,7 +320,7 @@ class Number(QuestionType):
     widget = "number"
     operators = NUMBER_OPERATORS | CHOICE_OPERATORS
 
-    def check(self, q: Question) -> Problems:
+    def check(self, q: QuestionLike) -> Problems:
         problems: Problems = []
         if q.scored and not q.bands:
             problems.append(("bands", "a scored number question needs bands to score against"))
@@ -291,28 +335,35 @@ class Number(QuestionType):
                              "the last band must leave out 'up_to' so every number has a band"))
         return problems
 
-    def tokens(self, q: Question) -> tuple[str, ...]:
+    def tokens(self, q: QuestionLike) -> tuple[str, ...]:
         return tuple(b.id for b in q.bands)
 
-    def band(self, q: Question, value: Value):
+    def band(self, q: QuestionLike, value: Value) -> BandLike | None:
         for band in q.bands:
-            if band.up_to is None or value <= band.up_to:
+            if band.up_to is None or cast(float, value) <= band.up_to:
                 return band
         return None
 
-    def answer_tokens(self, q: Question, value: Value) -> frozenset[str]:
+    def answer_tokens(self, q: QuestionLike, value: Value) -> frozenset[str]:
         band = self.band(q, value)
         return frozenset({band.id}) if band else frozenset()
 
-    def parse(self, q: Question, raw: Any) -> Value:
+    def parse(self, q: QuestionLike, raw: Any) -> Value:
         return parse_number(q, raw)
 
-    def points(self, q: Question, value: Value) -> float:
+    def points(self, q: QuestionLike, value: Value) -> float:
         best = max(b.score for b in q.bands)
-        return self.band(q, value).score / best if best else 0.0
+        band = self.band(q, value)  # the last band has no upper end: there always is one
+        return cast(BandLike, band).score / best if best else 0.0
 
-    def display(self, q: Question, value: Value) -> str:
-        return format_number(value)
+    def display(self, q: QuestionLike, value: Value) -> str:
+        return format_number(cast(float, value))
+
+
+def _ends(q: QuestionLike) -> tuple[float, float]:
+    """A scale's min and max, which a loaded bank always has (Scale.check)."""
+    assert q.min is not None and q.max is not None, "a scale without its ends"  # noqa: S101
+    return q.min, q.max
 
 
 class Scale(QuestionType):
@@ -322,7 +373,7 @@ class Scale(QuestionType):
     widget = "scale"
     operators = NUMBER_OPERATORS | CHOICE_OPERATORS
 
-    def check(self, q: Question) -> Problems:
+    def check(self, q: QuestionLike) -> Problems:
         if q.min is None or q.max is None:
             return [("min", "a scale needs 'min' and 'max'")]
         if not (float(q.min).is_integer() and float(q.max).is_integer()) or not (
@@ -331,32 +382,34 @@ class Scale(QuestionType):
             return [("max", "a scale runs between whole numbers, 2 to 11 steps")]
         return []
 
-    def tokens(self, q: Question) -> tuple[str, ...]:
+    def tokens(self, q: QuestionLike) -> tuple[str, ...]:
         if q.min is None or q.max is None:
             return ()
         return tuple(str(v) for v in range(int(q.min), int(q.max) + 1))
 
-    def answer_tokens(self, q: Question, value: Value) -> frozenset[str]:
+    def answer_tokens(self, q: QuestionLike, value: Value) -> frozenset[str]:
         return frozenset({str(value)})
 
-    def parse(self, q: Question, raw: Any) -> Value:
+    def parse(self, q: QuestionLike, raw: Any) -> Value:
         # "3" and "3.0" are 3, as the number 3.0 is; not "²" or "--3" (isdigit() says yes,
         # int() says no), and "3.5" is no point of the scale.
         if isinstance(raw, str) and re.fullmatch(r"-?\d{1,9}(?:\.0+)?", raw.strip()):
             raw = int(raw.strip().partition(".")[0])
+        low, high = _ends(q)
         if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw not in range(
-            int(q.min), int(q.max) + 1
+            int(low), int(high) + 1
         ):
-            raise AnswerError(f"Pick a whole number from {q.min:g} to {q.max:g}.")
+            raise AnswerError(f"Pick a whole number from {low:g} to {high:g}.")
         return int(raw)
 
-    def points(self, q: Question, value: Value) -> float:
-        return (value - q.min) / (q.max - q.min)
+    def points(self, q: QuestionLike, value: Value) -> float:
+        low, high = _ends(q)
+        return (cast(float, value) - low) / (high - low)
 
-    def display(self, q: Question, value: Value) -> str:
+    def display(self, q: QuestionLike, value: Value) -> str:
         """A point on the scale with what its ends mean, so a bare "2" is never printed:
         "2 of 5 (1 is “Not at all”, 5 is “Very well”)", "5 of 5 (Very well)"."""
-        low, high = int(q.min), int(q.max)
+        low, high = (int(end) for end in _ends(q))
         point = f"{value} of {high}" if low == 1 else f"{value} on a scale of {low} to {high}"
         if value == low and q.low_label:
             return f"{point} ({q.low_label})"
@@ -372,7 +425,7 @@ class FreeText(QuestionType):
     widget = "text"
     can_score = False
 
-    def parse(self, q: Question, raw: Any) -> Value:
+    def parse(self, q: QuestionLike, raw: Any) -> Value:
         if not isinstance(raw, str) or not raw.strip():
             raise AnswerError("Type an answer, or leave the question out.")
         if len(raw) > MAX_TEXT:
@@ -388,7 +441,7 @@ class ProfileFigure(Number):
     operators = NUMBER_OPERATORS
     can_score = False
 
-    def check(self, q: Question) -> Problems:
+    def check(self, q: QuestionLike) -> Problems:
         problems: Problems = []
         if not q.feeds:
             problems.append(("feeds", "a profile figure must name the cost-model input it feeds"))
@@ -397,10 +450,10 @@ class ProfileFigure(Number):
                                      "days or percent)"))
         return problems
 
-    def tokens(self, q: Question) -> tuple[str, ...]:
+    def tokens(self, q: QuestionLike) -> tuple[str, ...]:
         return ()
 
-    def answer_tokens(self, q: Question, value: Value) -> frozenset[str]:
+    def answer_tokens(self, q: QuestionLike, value: Value) -> frozenset[str]:
         return frozenset()
 
 

@@ -28,15 +28,23 @@ def _fixed(q: Question) -> bool:
 
 
 def shares(bank: Bank) -> list[Share]:
-    if bank.overall == "questions":
-        scored = [(q, section.id) for section in bank.sections if section.kind == "scored"
-                  for q in section.questions if q.scored]
-        every = sum(Fraction(str(q.weight)) for q, _ in scored)
-        always = sum(Fraction(str(q.weight)) for q, _ in scored if _fixed(q))
-        return [Share(q, sid, Fraction(str(q.weight)) / every,
-                      Fraction(str(q.weight)) / (always - (Fraction(str(q.weight)) if _fixed(q)
-                                                           else 0) + Fraction(str(q.weight))))
-                for q, sid in scored]
+    return _by_questions(bank) if bank.overall == "questions" else _by_sections(bank)
+
+
+def _by_questions(bank: Bank) -> list[Share]:
+    """With `overall: questions` every counted question's weight is a share of one total."""
+    scored = [(q, section.id) for section in bank.sections if section.kind == "scored"
+              for q in section.questions if q.scored]
+    every = sum(Fraction(str(q.weight)) for q, _ in scored)
+    always = sum(Fraction(str(q.weight)) for q, _ in scored if _fixed(q))
+    return [Share(q, sid, Fraction(str(q.weight)) / every,
+                  Fraction(str(q.weight)) / (always - (Fraction(str(q.weight)) if _fixed(q)
+                                                       else 0) + Fraction(str(q.weight))))
+            for q, sid in scored]
+
+
+def _by_sections(bank: Bank) -> list[Share]:
+    """In a 1.x bank each section has a fixed weight, shared by its counted questions."""
     weights = {s.id: Fraction(str(bank.section_weights[s.id])) for s in bank.sections}
     total = sum(weights.values())
     rows = []
