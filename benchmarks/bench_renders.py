@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from assessment.core.bank import load_bank  # noqa: E402
 from assessment.core.scoring import parse_answers, score  # noqa: E402
-from assessment.report import RenderPool, ReportCache, ReportInput, cache_key  # noqa: E402
+from assessment.report import RenderPool, ReportCache, ReportInput  # noqa: E402
 from assessment.report.queue import RedisRenderQueue, queue_status  # noqa: E402
 from tests.redis_server import RedisServer, redis_binary  # noqa: E402
 
@@ -71,7 +71,7 @@ def run_batch(cache: ReportCache, batch: list[ReportInput]) -> float:
     for report in batch:
         cache.prerender(report)
     for report in batch:
-        status = cache.wait(cache_key(report), 600, report.full)
+        status = cache.ask(report, wait=600)
         if status.state != "ready":
             raise SystemExit(f"a render did not finish: {status}")
     return time.perf_counter() - started

@@ -28,6 +28,7 @@ from assessment.report.queue import (
     configure_queue,
     make_huey,
     queue_status,
+    write_heartbeat,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,6 +123,8 @@ def test_a_report_is_rendered_by_the_consumer_and_lands_in_the_web_cache(
     assert lines[0] == "waiting: 0  rendering: 0  rendered so far: 1", run.stderr
     assert "live consumers: 1" in lines, run.stdout  # the consumer's heartbeat
     assert any(f"pid {consumer.process.pid} " in line for line in lines), run.stdout
+    # Each of the consumer's lines is written once (not by Flask's handler and the root's both).
+    assert consumer.log.read_text().count("rendering reports from the queue") == 1
 
 
 def test_the_same_report_asked_for_by_two_web_instances_is_rendered_once(
@@ -133,8 +136,8 @@ def test_the_same_report_asked_for_by_two_web_instances_is_rendered_once(
     first.prerender(report)
     second.prerender(report)
     key = cache_key(report)
-    assert first.wait(key, 60).state == "ready"
-    assert second.wait(key, 60).state == "ready"
+    assert first.ask(report, wait=60).state == "ready"
+    assert second.ask(report, wait=60).state == "ready"
     assert first.get(key) == second.get(key)
     assert queue_status(queue_url)["rendered"] == 1
     # A third instance asking later copies the finished PDF from Redis: no new render.
@@ -145,19 +148,23 @@ def test_the_same_report_asked_for_by_two_web_instances_is_rendered_once(
 
 def test_a_full_queue_turns_new_renders_away_but_still_joins_queued_ones(bank, queue_url, web_queue,
                                                                             tmp_path):
-    queue = web_queue(limit=2)  # no consumer: the jobs stay on the list
+    queue = web_queue(limit=2)
+    # A heartbeat as a live consumer writes it, with no consumer taking jobs: they stay on the
+    # list (with no heartbeat at all the report would be "delayed": test_queue_outages.py).
+    write_heartbeat(queue.redis, 1, time.time(), name=f"{PREFIX}consumer:stand-in")
     cache = ReportCache(tmp_path / "web", pool=queue)
     reports = [report_of(bank, "well_run_managed.json", business_name=f"Firm {n}")
                for n in range(3)]
     cache.prerender(reports[0])
     cache.prerender(reports[1])
     assert queue.pending() == 2
-    with pytest.raises(RenderBusy):
-        cache.ensure(reports[2])
+    refused = cache.ask(reports[2])
+    assert refused.state == "failed" and refused.busy
     assert queue.pending() == 2, "nothing was queued for the refused report"
     # Another instance asking for a report already queued joins it rather than being refused.
     other = ReportCache(tmp_path / "other", pool=web_queue(limit=2))
-    assert other.ensure(reports[0]).state == "queued"
+    joined = other.ask(reports[0])
+    assert joined.state == "pending" and joined.stage == "queued"
     assert queue.pending() == 2
 
 
@@ -176,8 +183,8 @@ def test_a_consumer_killed_mid_render_is_replaced_and_the_pdf_still_arrives(
         while not redis.exists(f"{PREFIX}lease:{key}"):
             assert time.monotonic() < deadline, "the consumer never started the render"
             time.sleep(0.01)
-        while cache.status(key, True).state != "rendering":  # the web side sees it start
-            assert time.monotonic() < deadline, cache.status(key, True)
+        while cache.ask(report).stage != "rendering":  # the web side sees it start
+            assert time.monotonic() < deadline, cache.ask(report)
             time.sleep(0.01)
         doomed.kill()  # mid-render: the job went with it
     finally:
@@ -185,7 +192,7 @@ def test_a_consumer_killed_mid_render_is_replaced_and_the_pdf_still_arrives(
     assert not cache.path(key).exists()
     replacement = Consumer(queue_url, tmp_path)  # as a supervisor would restart it
     try:
-        status = cache.wait(key, 120, True)
+        status = cache.ask(report, wait=120)
     finally:
         replacement.stop()
     assert status.state == "ready", status
@@ -226,8 +233,8 @@ def test_an_unreachable_queue_is_a_render_error_not_a_crash(bank, tmp_path):
 
     queue = RedisRenderQueue(f"redis://127.0.0.1:{free_port()}/0", secret=SECRET)
     cache = ReportCache(tmp_path / "web", pool=queue)
-    with pytest.raises(RenderError, match="cannot be reached"):
-        cache.ensure(report_of(bank, "well_run_managed.json"))
+    status = cache.ask(report_of(bank, "well_run_managed.json"))
+    assert status.state == "failed" and "cannot be reached" in status.error
 
 
 def test_a_full_queue_shows_the_busy_page_and_the_answers_stay(queue_url, tmp_path):
@@ -409,7 +416,8 @@ def test_a_pdf_changed_in_redis_is_refused_not_served(bank, queue_url, web_queue
     assert forged.decode() not in caplog.text, "the content is never logged"
 
     # Asking again renders the report again, sealed, and it is served.
-    wait_for(lambda: third.status(key).state == "failed", "the failure was not recorded")
+    wait_for(lambda: third.ask(report, retry_failed=False).state == "failed",
+             "the failure was not recorded")
     assert third.get_or_render(report).startswith(b"%PDF")
     assert text_of(third.get(key)) == text_of(genuine)
     assert queue_status(queue_url)["rendered"] == 2

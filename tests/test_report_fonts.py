@@ -26,7 +26,7 @@ import pytest
 from pikepdf import Name
 
 from assessment.core.scoring import parse_answers, score
-from assessment.report import Branding, RenderPool, ReportInput, render_print_html
+from assessment.report import Branding, ReportInput, render_print_html
 from assessment.report.models import printable
 
 from .conftest import FIXTURES
@@ -69,27 +69,23 @@ def as_printed(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def pdfs(bank, tmp_path_factory):
+def pdfs(bank, tmp_path_factory, render_pool):
     data = json.loads((FIXTURES / "well_run_managed.json").read_text(encoding="utf-8"))
     answers, errors = parse_answers(bank, data["answers"])
     assert not errors, errors
     result = score(bank, answers)
-    pool = RenderPool(workers=2, timeout=180)
-    try:
-        futures = {}
-        for key, (name, _) in NAMES.items():
-            branding = Branding(firm_name=LONG_FIRM) if key == "long" else None
-            report = ReportInput(result=result, business_name=name, assessed_on=date(2025, 5, 6),
-                                 **({"branding": branding} if branding else {}))
-            futures[key] = pool.submit(render_print_html(report))
-        folder = tmp_path_factory.mktemp("names")
-        paths = {}
-        for key, future in futures.items():
-            paths[key] = folder / f"{key}.pdf"
-            paths[key].write_bytes(future.result())
-        return paths
-    finally:
-        pool.shutdown()
+    futures = {}
+    for key, (name, _) in NAMES.items():
+        branding = Branding(firm_name=LONG_FIRM) if key == "long" else None
+        report = ReportInput(result=result, business_name=name, assessed_on=date(2025, 5, 6),
+                             **({"branding": branding} if branding else {}))
+        futures[key] = render_pool.submit(render_print_html(report))
+    folder = tmp_path_factory.mktemp("names")
+    paths = {}
+    for key, future in futures.items():
+        paths[key] = folder / f"{key}.pdf"
+        paths[key].write_bytes(future.result())
+    return paths
 
 
 @pytest.fixture(scope="module", params=list(NAMES))

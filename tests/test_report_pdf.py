@@ -22,7 +22,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from assessment.core.scoring import parse_answers, score
-from assessment.report import DEFAULT_BRANDING, Branding, RenderPool, ReportInput, render_print_html
+from assessment.report import DEFAULT_BRANDING, Branding, ReportInput, render_print_html
 
 from .conftest import FIXTURES
 from .tools import tool
@@ -60,10 +60,8 @@ def load(path, bank):
 
 
 @pytest.fixture(scope="module")
-def pool():
-    pool = RenderPool(workers=2, timeout=120)
-    yield pool
-    pool.shutdown()
+def pool(render_pool):
+    return render_pool  # the session's warm one (conftest.py)
 
 
 @pytest.fixture(scope="module")

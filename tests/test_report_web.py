@@ -24,7 +24,6 @@ import pytest
 from assessment import create_app
 from assessment.core.scoring import parse_answer, parse_answers, score
 from assessment.report import ReportCache, ReportInput, cache_key, render_html
-from assessment.report.cache import RenderStatus
 from assessment.report.html import font_version
 from assessment.storage import clients as store
 from assessment.storage import create_assessment, save_answer, set_status
@@ -385,10 +384,10 @@ def test_a_render_in_another_process_is_seen_and_waited_for(bank, tmp_path):
     marker = tmp_path / f"{key}.rendering"
     marker.write_text(json.dumps({"pid": os.getppid(), "started": time.time() - 1,
                                   "expected": 4.0}))
-    status = cache.status(key)
-    assert status.state == "rendering" and 0.2 < status.fraction < 0.3
+    status = cache.ask(report)
+    assert status.state == "pending" and status.stage == "rendering"
+    assert 0.2 < status.fraction < 0.3 and not pool.jobs, "rendered twice"
     assert cache.prerender(report) is None and not pool.jobs, "rendered twice"
-    assert cache.ensure(report).state == "rendering" and not pool.jobs
 
     def other_process_finishes():
         cache.path(key).write_bytes(b"%PDF-elsewhere")
@@ -399,8 +398,6 @@ def test_a_render_in_another_process_is_seen_and_waited_for(bank, tmp_path):
 
 
 def test_a_dead_or_old_marker_is_ignored(bank, tmp_path):
-    pool = HeldPool()
-    cache = ReportCache(tmp_path, pool=pool)
     report = report_for(bank)
     key = cache_key(report)
     marker = tmp_path / f"{key}.rendering"
@@ -408,11 +405,15 @@ def test_a_dead_or_old_marker_is_ignored(bank, tmp_path):
                  {"pid": os.getppid(), "started": time.time() - 3600},  # far too old
                  "not json"):
         marker.write_text(data if isinstance(data, str) else json.dumps(data))
-        assert cache.status(key).state == "none"
-    assert cache.ensure(report).state == "queued" and len(pool.jobs) == 1
-    assert json.loads(marker.read_text())["pid"] == os.getpid()
+        pool = HeldPool()  # a process of its own sharing the folder
+        cache = ReportCache(tmp_path, pool=pool)
+        status = cache.ask(report)
+        assert status.state == "pending" and status.stage == "queued" and len(pool.jobs) == 1
+        assert json.loads(marker.read_text())["pid"] == os.getpid()
     pool.finish()
-    assert cache.status(key) == RenderStatus("ready") and not marker.exists()
+    status = cache.ask(report)
+    assert status.state == "ready" and status.pdf.startswith(b"%PDF-held")
+    assert not marker.exists()
 
 
 def test_render_times_set_the_expected_time(bank, tmp_path):

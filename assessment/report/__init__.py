@@ -4,8 +4,9 @@ Public API (the web layer and the CLI use only these):
 
 - `Branding`, `DEFAULT_BRANDING`, `BrandingError`, `ReportInput`: the inputs (models.py);
 - `render_html(report, nonce=None) -> str`: the standalone browser page;
-- `render_pdf(report, timeout=None) -> bytes`: the PDF, rendered in the worker pool;
-- `ReportCache(directory)`: `get_or_render(report) -> bytes`, `prerender(report)` (background);
+- `ReportCache(directory)`: `ask(report, wait=...) -> RenderStatus` (ready with the PDF,
+  pending, or failed), `get_or_render(report) -> bytes`, `prerender(report)` (background);
+  renders through a `Renderer`: the worker pool or the shared queue;
 - `content_disposition(business_name) -> str`: the download header;
 - `configure_pool(...)`, `get_pool()`, `shutdown_pool()`, `RenderError`, `RenderTimeout`,
   `RenderBusy`;
@@ -16,7 +17,7 @@ WeasyPrint is never imported in the calling process: only the render workers imp
 
 from __future__ import annotations
 
-from .cache import ReportCache, cache_key
+from .cache import Renderer, RenderStatus, ReportCache, cache_key
 from .download import content_disposition, download_filename
 from .html import render_html, render_print_html, template_version
 from .models import (
@@ -39,11 +40,6 @@ from .pool import (
 from .queue import configure_queue, get_renderer
 
 
-def render_pdf(report: ReportInput, timeout: float | None = None) -> bytes:
-    """The report as PDF bytes, rendered by a worker of the default pool (waits for it)."""
-    return get_pool().render(render_print_html(report), timeout=timeout)
-
-
 __all__ = [
     "DEFAULT_BRANDING",
     "PRODUCT_NAME",
@@ -52,7 +48,9 @@ __all__ = [
     "RenderBusy",
     "RenderError",
     "RenderPool",
+    "RenderStatus",
     "RenderTimeout",
+    "Renderer",
     "ReportCache",
     "ReportInput",
     "cache_key",
@@ -64,7 +62,6 @@ __all__ = [
     "get_pool",
     "get_renderer",
     "render_html",
-    "render_pdf",
     "render_print_html",
     "shutdown_pool",
     "template_version",

@@ -6,39 +6,7 @@ templates. Charts are small (tens of elements), so they cost almost nothing to l
 
 from __future__ import annotations
 
-import math
-
 from ..core import severity
-
-GAUGE_CX, GAUGE_CY, GAUGE_R = 150.0, 150.0, 120.0
-
-
-def _pt(angle: float, radius: float = GAUGE_R) -> tuple[float, float]:
-    return (round(GAUGE_CX + radius * math.cos(angle), 2),
-            round(GAUGE_CY - radius * math.sin(angle), 2))
-
-
-def _arc(start: float, end: float) -> str:
-    x0, y0 = _pt(start)
-    x1, y1 = _pt(end)
-    return f"M {x0} {y0} A {GAUGE_R} {GAUGE_R} 0 0 1 {x1} {y1}"
-
-
-def gauge(score: int | None, band_id: str | None = None) -> dict:
-    """A half-circle gauge from 0 (left) to 100 (right), in the colour of the band."""
-    value = None
-    if score is not None and score > 0:
-        value = _arc(math.pi, math.pi * (1 - min(score, 100) / 100))
-    ticks = []
-    for mark in (0, 25, 50, 75, 100):
-        angle = math.pi * (1 - mark / 100)
-        (x0, y0), (x1, y1) = _pt(angle, GAUGE_R + 16), _pt(angle, GAUGE_R + 22)
-        lx, ly = _pt(angle, GAUGE_R + 34)
-        ticks.append({"x0": x0, "y0": y0, "x1": x1, "y1": y1, "lx": lx, "ly": round(ly + 4, 2),
-                      "label": mark})
-    return {"track": _arc(math.pi, 0.0), "value": value, "ticks": ticks,
-            "score": "–" if score is None else str(score), "fill": severity.band_colour(band_id)}
-
 
 PROJ_LEFT, PROJ_TOP, PROJ_W, PROJ_H = 40.0, 20.0, 440.0, 170.0
 

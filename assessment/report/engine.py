@@ -46,7 +46,3 @@ class PdfEngine:
         document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=self.fetcher)
         return pdfua.finish(document.write_pdf(
             stylesheets=[self.stylesheet], font_config=self.font_config, **PDF_OPTIONS))
-
-
-def weasyprint_version() -> str:
-    return weasyprint.__version__

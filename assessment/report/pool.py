@@ -23,14 +23,11 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from ..support.config import RENDER_DEFAULTS, RenderSettings
 from . import worker
 
-DEFAULT_WORKERS = 2
-DEFAULT_TIMEOUT = 60.0  # seconds of wall-clock time per render
-DEFAULT_MEMORY_MB = 1024  # address space per worker (RLIMIT_AS), not resident memory
-DEFAULT_QUEUE_LIMIT = 50  # renders waiting for a worker before new ones are turned away
 START_TIMEOUT = 60.0  # seconds for a new worker to import WeasyPrint and load the fonts
 
 
@@ -44,6 +41,11 @@ class RenderTimeout(RenderError):
 
 class RenderBusy(RenderError):
     """Too many renders are waiting already; nothing was queued. Try again in a few minutes."""
+
+
+class RenderDelayed(RenderError):
+    """The render is queued, but no render consumer is running to take it: it is made when one
+    starts. Said at once, rather than after waiting for a consumer that is not there."""
 
 
 @dataclass
@@ -170,9 +172,14 @@ def _vm_hwm_kb(pid: int | None) -> int:
 
 
 class RenderPool:
-    def __init__(self, workers: int = DEFAULT_WORKERS, timeout: float = DEFAULT_TIMEOUT,
-                 memory_mb: int | None = DEFAULT_MEMORY_MB,
-                 queue_limit: int | None = DEFAULT_QUEUE_LIMIT):
+    """Renders in worker processes beside this one; a Renderer for the cache (cache.py).
+    `timeout` is the wall-clock limit of one render, `memory_mb` the address space of a worker
+    (RLIMIT_AS, not resident memory), `queue_limit` the renders that may wait for a worker."""
+
+    def __init__(self, workers: int = RENDER_DEFAULTS.workers,
+                 timeout: float = RENDER_DEFAULTS.timeout,
+                 memory_mb: int | None = RENDER_DEFAULTS.memory_mb,
+                 queue_limit: int | None = RENDER_DEFAULTS.queue_limit):
         if workers < 1:
             raise ValueError("a render pool needs at least one worker")
         self.workers = workers
@@ -247,18 +254,18 @@ class RenderPool:
 
 _default: RenderPool | None = None
 _default_lock = threading.Lock()
-_default_settings = {"workers": DEFAULT_WORKERS, "timeout": DEFAULT_TIMEOUT,
-                     "memory_mb": DEFAULT_MEMORY_MB, "queue_limit": DEFAULT_QUEUE_LIMIT}
+_settings: RenderSettings = RENDER_DEFAULTS
 
 
 def configure_pool(workers: int | None = None, timeout: float | None = None,
                    memory_mb: int | None = None, queue_limit: int | None = None) -> None:
-    """Set the default pool's size and limits; takes effect when the pool is next created."""
-    global _default
-    for key, value in (("workers", workers), ("timeout", timeout), ("memory_mb", memory_mb),
-                       ("queue_limit", queue_limit)):
-        if value is not None:
-            _default_settings[key] = value
+    """Set the default pool's size and limits (those not given stay as they are); takes effect
+    when the pool is next created."""
+    global _default, _settings
+    given = {"workers": workers, "timeout": timeout, "memory_mb": memory_mb,
+             "queue_limit": queue_limit}
+    _settings = replace(_settings, **{key: value for key, value in given.items()
+                                      if value is not None})
     with _default_lock:
         if _default is not None:
             _default.shutdown()
@@ -269,7 +276,8 @@ def get_pool() -> RenderPool:
     global _default
     with _default_lock:
         if _default is None or _default._closed:
-            _default = RenderPool(**_default_settings)
+            _default = RenderPool(_settings.workers, _settings.timeout, _settings.memory_mb,
+                                  _settings.queue_limit)
         return _default
 
 

@@ -42,8 +42,10 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from ..support.config import RENDER_DEFAULTS
 from ..support.redact import redact
-from .pool import DEFAULT_QUEUE_LIMIT, RenderBusy, RenderError, get_pool
+from ..support.throttle import Throttle, held_note
+from .pool import RenderBusy, RenderDelayed, RenderError, get_pool
 from .signed import (
     Refused,
     SignedJsonSerializer,
@@ -64,9 +66,11 @@ ORPHAN_CHECKS = 2  # a job must be missing this many looks in a row, a second ap
 MAX_TRIES = 3
 PDF_SECONDS = 3600  # a finished PDF stays in Redis this long, for the other web instances
 ERROR_SECONDS = 300
-DEFAULT_WAIT = 300.0  # seconds a web process waits for a job before calling it failed
 
 log = logging.getLogger(__name__)
+# Redis away, or no consumer running, is met by every request: one line a minute says so.
+TROUBLE_LOG_SECONDS = 60.0
+_trouble = Throttle(TROUBLE_LOG_SECONDS)
 
 
 def _name(kind: str, key: str) -> str:
@@ -167,7 +171,7 @@ def render_job(redis, key: str, secret_key: bytes) -> None:
         redis.delete(_name("lease", key))
 
 
-@dataclass
+@dataclass(eq=False)  # each waiter is itself: several may wait for one key
 class _Waiter:
     key: str
     html: str
@@ -178,17 +182,22 @@ class _Waiter:
 
 
 class RedisRenderQueue:
-    """The web side: `submit(html, key=...)` returns a Future like RenderPool.submit, resolved
-    with the PDF when a consumer has rendered it (or with RenderError)."""
+    """The web side, a Renderer for the cache (cache.py): `submit(html, key=...)` returns a
+    Future like RenderPool.submit, resolved with the PDF when a consumer has rendered it (or
+    with RenderError).
 
-    def __init__(self, url: str, limit: int = DEFAULT_QUEUE_LIMIT, wait: float = DEFAULT_WAIT,
-                 *, secret: str | bytes | None):
+    One render per key across every web instance is the claim's doing (`claim:<key>` above);
+    within this process the cache asks for a key once at a time. Each submit gets a Future of
+    its own, watched until the job is over."""
+
+    def __init__(self, url: str, limit: int | None = RENDER_DEFAULTS.queue_limit,
+                 wait: float = RENDER_DEFAULTS.queue_wait, *, secret: str | bytes | None):
         self.huey, self.task = make_huey(url, secret)
         self._key = derive_key(secret)
         self.redis = self.huey.storage.conn
         self.limit = limit
-        self.timeout = wait  # how long the cache may wait for one job (read as the pool's)
-        self._waiters: dict[str, _Waiter] = {}
+        self.timeout = wait  # how long one job may be waited for (the Renderer's timeout)
+        self._waiters: list[_Waiter] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -230,26 +239,30 @@ class RedisRenderQueue:
             raise ValueError("a queued render needs its report's key")
         if self._closed:
             raise RenderError("the render queue client was closed")
-        with self._lock:
-            waiter = self._waiters.get(key)
-            if waiter is not None:
-                return waiter.future
         from redis.exceptions import RedisError
 
         try:
             self.redis.delete(_name("error", key))  # asking again is trying again
             if not self.redis.exists(_name("pdf", key)):
                 self._put(key, html)  # a PDF there is checked (and maybe refused) by _look
-        except RedisError as error:
+                if not live_consumers(self.redis):
+                    held = _trouble.allow("no consumer")
+                    if held is not None:
+                        log.warning("no render consumer is running: report %s waits on the "
+                                    "queue until one starts (flask --app app renders work)%s",
+                                    key[:16], held_note(held))
+                    raise RenderDelayed("no render consumer is running; the report waits on "
+                                        "the queue until one starts")
+                _trouble.clear("no consumer")
+        except RedisError as error:  # the download's failure is logged where it is shown
             raise RenderError(f"the render queue cannot be reached: {redact(error)}") from None
         future: Future = Future()
         future.set_running_or_notify_cancel()
         with self._lock:
-            waiter = self._waiters.setdefault(
-                key, _Waiter(key, html, future, time.monotonic() + self.timeout))
+            self._waiters.append(_Waiter(key, html, future, time.monotonic() + self.timeout))
             self._start_watching()
         self._wake.set()
-        return waiter.future
+        return future
 
     def _put(self, key: str, html: str) -> None:
         if self.redis.exists(_name("claim", key)):
@@ -299,7 +312,7 @@ class RedisRenderQueue:
         if self._thread is not None:
             self._thread.join(5)
         with self._lock:
-            waiters, self._waiters = list(self._waiters.values()), {}
+            waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             waiter.future.set_exception(RenderError("the render queue client was closed"))
         self.huey.storage.conn.close()
@@ -309,18 +322,23 @@ class RedisRenderQueue:
             self._wake.wait(POLL_SECONDS)
             self._wake.clear()
             with self._lock:
-                waiters = list(self._waiters.values())
+                waiters = list(self._waiters)
             if not waiters:
                 continue
             try:
                 self._look(waiters)
-            except Exception:  # Redis away for a moment: look again next time  # noqa: BLE001
-                log.exception("looking at the render queue failed")
+                _trouble.clear("watch")
+            except Exception as error:  # Redis away for a moment: look again  # noqa: BLE001
+                held = _trouble.allow("watch")
+                if held is not None:
+                    log.warning("looking at the render queue failed: %s%s",
+                                redact(error), held_note(held))
                 time.sleep(1)
 
     def _finish(self, waiter: _Waiter, pdf: bytes | None = None, error: str | None = None):
         with self._lock:
-            self._waiters.pop(waiter.key, None)
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
         if error is not None:
             waiter.future.set_exception(RenderError(error))
         else:
@@ -373,8 +391,8 @@ class RedisRenderQueue:
 
 
 _queue: RedisRenderQueue | None = None
-_settings: dict = {"url": None, "limit": DEFAULT_QUEUE_LIMIT, "wait": DEFAULT_WAIT,
-                   "secret": None}
+_settings: dict = {"url": None, "limit": RENDER_DEFAULTS.queue_limit,
+                   "wait": RENDER_DEFAULTS.queue_wait, "secret": None}
 _lock = threading.Lock()
 
 
@@ -395,8 +413,8 @@ def configure_queue(url: str | None, limit: int | None = None, wait: float | Non
 
 
 def get_renderer():
-    """What renders reports for this process: the Redis queue when one is configured, else the
-    in-process pool. Both have `submit(html, key=...) -> Future` and `timeout`."""
+    """What renders reports for this process (a cache.Renderer): the Redis queue when one is
+    configured, else the in-process pool."""
     global _queue
     if not _settings["url"]:
         return get_pool()

@@ -27,8 +27,8 @@
     window.location.assign(reply.pdf);
   }
 
-  function stop(message) {
-    heading.textContent = "The report could not be made just now";
+  function stop(message, title) {
+    heading.textContent = title || "The report could not be made just now";
     lead.textContent = message;
     step.textContent = "Stopped";
     download.textContent = "Try the download again";
@@ -45,8 +45,9 @@
         failures = 0;
         show(reply);
         if (reply.state === "ready") ready(reply);
-        else if (reply.state === "failed" || reply.state === "busy") {
-          stop(reply.message || "Your answers are safe. Please try again in a minute.");
+        else if (reply.state === "failed" || reply.state === "busy" || reply.state === "delayed") {
+          stop(reply.message || "Your answers are safe. Please try again in a minute.",
+               reply.state === "failed" ? null : reply.step);
         }
         else setTimeout(poll, 200);  // the server holds each answer until there is news
       })

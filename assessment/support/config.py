@@ -6,12 +6,34 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from .private_files import create_file, make_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SECRET_FILE = "secret_key"
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """How reports are rendered, and the one place their defaults are set: the app's settings
+    (REPORT_WORKERS ... REPORT_QUEUE_WAIT below) start from these, and so do the render pool
+    (report/pool.py) and the render queue (report/queue.py) when nothing configures them."""
+
+    # Report renders run in worker processes of their own, beside each web process.
+    workers: int = 1
+    timeout: float = 60  # seconds one render may take before its worker is replaced
+    memory_mb: int | None = 1024  # address-space limit of a render worker
+    queue_limit: int | None = 50  # renders waiting before new ones get the "busy" page
+    queue_wait: float = 300  # seconds a web process waits for a queued render at most
+    # Each web machine's folder of rendered PDFs (REPORT_DIR) is a cache: the least recently
+    # read PDFs go once it holds more than this, and any not read for this many days.
+    cache_mb: int = 1024
+    cache_days: int = 30
+
+
+RENDER_DEFAULTS = RenderSettings()
 
 
 def defaults(instance_path: str) -> dict:
@@ -32,20 +54,44 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": False,  # set ITHEALTH_SESSION_COOKIE_SECURE=true behind HTTPS
-        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
+        # How long a browser session lasts since it was last used, in seconds; unset, the
+        # owner's idle limit below. A member's sign-in also ends after MEMBER_IDLE_HOURS unused.
+        "PERMANENT_SESSION_LIFETIME": None,
+        # An owner's assessment stays open in their browser this long unused (their private
+        # link opens it again after that).
+        "OWNER_IDLE_DAYS": 30,
+        # A firm member's sign-in ends after this long with no request: a workspace left open
+        # on a shared or lost computer does not stay signed in for the cookie's whole life.
+        "MEMBER_IDLE_HOURS": 12,
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
-        # Report renders run in worker processes of their own, beside each web process.
-        "REPORT_WORKERS": 1,
-        "REPORT_TIMEOUT": 60,  # seconds one render may take
-        "REPORT_MEMORY_MB": 1024,  # address-space limit of a render worker
-        "REPORT_QUEUE_LIMIT": 50,  # renders waiting before new ones get the "busy" page
+        "REPORT_WORKERS": RENDER_DEFAULTS.workers,
+        "REPORT_TIMEOUT": RENDER_DEFAULTS.timeout,
+        "REPORT_MEMORY_MB": RENDER_DEFAULTS.memory_mb,
+        "REPORT_QUEUE_LIMIT": RENDER_DEFAULTS.queue_limit,
         # redis://... to render on a shared queue, consumed by `flask renders work` on any
         # machine, instead of in worker processes beside each web process.
         "RENDER_QUEUE": None,
-        "REPORT_QUEUE_WAIT": 300,  # seconds a web process waits for a queued render at most
+        "REPORT_QUEUE_WAIT": RENDER_DEFAULTS.queue_wait,
+        "REPORT_CACHE_MB": RENDER_DEFAULTS.cache_mb,
+        "REPORT_CACHE_DAYS": RENDER_DEFAULTS.cache_days,
         "AUDIT_LOG": None,  # a file for the audit lines; standard error when unset
         "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app whose X-Forwarded-* to trust
     }
+
+
+def session_seconds(config: Mapping) -> float:
+    """How long a browser session lasts unused: PERMANENT_SESSION_LIFETIME when set (seconds,
+    or a timedelta), else OWNER_IDLE_DAYS."""
+    lifetime = config.get("PERMANENT_SESSION_LIFETIME")
+    if lifetime is not None:
+        return lifetime.total_seconds() if hasattr(lifetime, "total_seconds") \
+            else float(lifetime)
+    return float(config["OWNER_IDLE_DAYS"]) * 24 * 60 * 60
+
+
+def member_idle_seconds(config: Mapping) -> float:
+    """How long a member's sign-in may go unused before it ends."""
+    return float(config["MEMBER_IDLE_HOURS"]) * 60 * 60
 
 
 def database(config: Mapping) -> str:

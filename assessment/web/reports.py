@@ -43,18 +43,17 @@ from ..report import (
     DEFAULT_BRANDING,
     Branding,
     BrandingError,
-    RenderBusy,
-    RenderError,
+    RenderStatus,
     ReportCache,
     ReportInput,
     cache_key,
     content_disposition,
     render_html,
 )
-from ..report.cache import RenderStatus
 from ..report.html import font_file, font_version
 from ..storage import NotFound, accounts, assessment_view, get_assessment
 from ..storage import clients as clients_store
+from ..support.throttle import Throttle, held_note
 from ..support.audit import audit
 from .db import get_db
 from .security import csp_nonce
@@ -64,17 +63,23 @@ GRACE_SECONDS = 0.5  # a browser's download waits this long for a render before 
 STATUS_WAIT_SECONDS = 1.0  # a status request answers as soon as the render is over, or after this
 REFRESH_SECONDS = 3  # the preparing page reloads itself this often when scripts are off
 FONT_CACHE = "public, max-age=31536000, immutable"  # the address changes with the font files
+# What the preparing page and its status JSON say, by the state shown (_shown).
 STEPS = {
-    "none": "Starting",
     "queued": "Waiting for a free moment to lay out the pages",
     "rendering": "Laying out the pages",
     "ready": "Your report is ready",
     "failed": "The report could not be made just now",
     "busy": "Too many reports are being made right now",
+    "delayed": "Reports are delayed",
 }
 BUSY_MESSAGE = ("The queue for reports is full, so yours could not join it. Your answers are "
                 "safe. Please try the download again in a few minutes.")
 BUSY_RETRY_SECONDS = 120
+DELAYED_MESSAGE = ("The service that lays out reports is not running just now. Your answers are "
+                   "safe and your report is in the queue: it will be made as soon as the "
+                   "service is back. Please try the download again in a few minutes.")
+DELAYED_RETRY_SECONDS = 300
+_failures = Throttle(60.0)
 
 # The report's font files, at an address that changes with them (so browsers keep them).
 bp = Blueprint("report_assets", __name__)
@@ -155,7 +160,9 @@ PURGE_SWEEP_SECONDS = 30
 def cache() -> ReportCache:
     if "report_cache" not in current_app.extensions:
         folder = Path(current_app.config["REPORT_DIR"])
-        current_app.extensions["report_cache"] = ReportCache(folder)
+        current_app.extensions["report_cache"] = ReportCache(
+            folder, max_mb=int(current_app.config["REPORT_CACHE_MB"]),
+            max_days=float(current_app.config["REPORT_CACHE_DAYS"]))
     store = current_app.extensions["report_cache"]
     _sweep_purged(store)
     return store
@@ -268,13 +275,29 @@ def _busy_page(full: bool) -> Response:
                          {"Retry-After": str(BUSY_RETRY_SECONDS)})
 
 
+def _delayed_page(full: bool) -> Response:
+    """The answer when no render consumer is running: the report is queued; come back later."""
+    return _not_now_page(full, STEPS["delayed"], DELAYED_MESSAGE,
+                         {"Retry-After": str(DELAYED_RETRY_SECONDS)})
+
+
+def _shown(status: RenderStatus) -> str:
+    """The state the preparing page and its script are told: queued or rendering while pending,
+    busy when the queue was full, delayed when no consumer runs, else ready or failed."""
+    if status.busy:
+        return "busy"
+    if status.delayed:
+        return "delayed"
+    return (status.stage or "queued") if status.state == "pending" else status.state
+
+
 def _waiting_page(full: bool, status: RenderStatus) -> Response:
     """The "Preparing your report" page, or (for the reload that finds it done) "ready"."""
     pages = _pages(full)
     ready = status.state == "ready"
     page = render_template(
         "report_wait.html", title="Your report is ready" if ready else "Preparing your report",
-        ready=ready, percent=round(100 * status.fraction), step=STEPS[status.state],
+        ready=ready, percent=round(100 * status.fraction), step=STEPS[_shown(status)],
         pages=pages, refresh=REFRESH_SECONDS,
         status_url=url_for(request.endpoint, **(request.view_args or {}), **_variant_args(full),
                            status="json"),
@@ -283,67 +306,51 @@ def _waiting_page(full: bool, status: RenderStatus) -> Response:
     return Response(page, status=200 if ready else 202, mimetype="text/html")
 
 
-def _status_reply(report: ReportInput, key: str) -> Response:
+def _status_reply(report: ReportInput) -> Response:
     """How far the render has got, as JSON: answered as soon as it is over, or after a second.
     A render that nothing is running (its process restarted, say) is started again; one that
     failed lately is not (the reader decides to try again)."""
-    store = cache()
-    try:
-        status = store.ensure(report, retry_failed=False)
-    except RenderBusy:
+    status = cache().ask(report, wait=STATUS_WAIT_SECONDS, retry_failed=False)
+    pdf = _pages(report.full)["pdf"]
+    if status.busy:
         return jsonify(state="busy", percent=0, step=STEPS["busy"], message=BUSY_MESSAGE,
-                       pdf=_pages(report.full)["pdf"])
-    except RenderError:
-        status = RenderStatus("failed")
-    if status.in_progress:
-        status = store.wait(key, STATUS_WAIT_SECONDS, report.full)
-    return jsonify(state=status.state, percent=round(100 * status.fraction),
-                   step=STEPS[status.state], pdf=_pages(report.full)["pdf"])
+                       pdf=pdf)
+    if status.delayed:
+        return jsonify(state="delayed", percent=0, step=STEPS["delayed"],
+                       message=DELAYED_MESSAGE, pdf=pdf)
+    shown = _shown(status)
+    return jsonify(state=shown, percent=round(100 * status.fraction), step=STEPS[shown], pdf=pdf)
 
 
 def pdf_response(assessment: dict) -> Response:
     full = requested_full()
     report = report_input(assessment, full=full)
-    key = cache_key(report)
-    store = cache()
     if "status" in request.args:
-        return _status_reply(report, key)
-    waiting = "waiting" in request.args and _browser_navigation()
-    pdf = store.get(key)
-    if pdf is not None:
-        if waiting:  # the preparing page's reload: say "ready", and that page fetches the PDF
-            return _waiting_page(full, RenderStatus("ready"))
-        return _pdf(report, assessment, key, pdf, rendered=False)
-    _rendering(assessment, key)
-    if _browser_navigation():
-        # Never a blank wait: a short grace for a render about to finish, then a page that shows
-        # progress and fetches the PDF itself. The page's own reload (waiting) does not restart a
-        # render that failed: it says so, and pressing Download again tries again.
-        try:
-            status = store.ensure(report, retry_failed=not waiting)
-        except RenderBusy:
-            return _busy_page(full)
-        except RenderError:
-            current_app.logger.exception("report render did not start")
-            return _failed_page(full)
-        if status.in_progress:
-            status = store.wait(key, GRACE_SECONDS, full)
-        if status.state == "failed":
-            return _failed_page(full)
-        if status.state == "ready" and waiting:
-            return _waiting_page(full, status)  # "ready": it fetches the PDF by itself
-        pdf = store.get(key) if status.state == "ready" else None
-        if pdf is None:
-            return _waiting_page(full, status)
-        return _pdf(report, assessment, key, pdf, rendered=True)
-    try:
-        pdf = store.get_or_render(report)
-    except RenderBusy:
+        return _status_reply(report)
+    browser = _browser_navigation()
+    waiting = "waiting" in request.args and browser
+    # A browser never gets a blank wait: a short grace for a render about to finish, then a page
+    # that shows progress and fetches the PDF itself. The page's own reload (waiting) does not
+    # restart a render that failed: it says so, and pressing Download again tries again. A
+    # client that does not ask for HTML waits for the PDF.
+    status = cache().ask(report, wait=GRACE_SECONDS if browser else None,
+                         retry_failed=not waiting,
+                         on_render=lambda key: _rendering(assessment, key))
+    if status.busy:
         return _busy_page(full)
-    except RenderError:
-        current_app.logger.exception("report render failed")
+    if status.delayed:  # logged by the queue, once a minute at most
+        return _delayed_page(full)
+    if status.state == "failed":
+        # While the queue or a render worker is away every download fails the same way: one
+        # line a minute per cause says so.
+        held = _failures.allow(status.error or "")
+        if held is not None:
+            current_app.logger.warning("report %s could not be made: %s%s", status.key[:16],
+                                       status.error, held_note(held))
         return _failed_page(full)
-    return _pdf(report, assessment, key, pdf, rendered=True)
+    if status.pdf is None or waiting:  # the reload that finds it ready: that page fetches it
+        return _waiting_page(full, status)
+    return _pdf(report, assessment, status.key, status.pdf, rendered=not status.cached)
 
 
 def font_base() -> str:
