@@ -43,9 +43,10 @@ def test_a_token_pasted_where_an_id_goes_is_not_logged_at_all():
 
 
 def test_ids_emails_and_ordinary_values_are_logged_as_they_are():
-    [line] = captured(("assessment_finished", {"assessment": "q3VJ0xYd1sKf8aQe", "member": 3,
-                                               "email": "a.very.long.mailbox_name_indeed@example.com",
-                                               "time_zone": "America/Argentina/Buenos_Aires"}))
+    fields = {"assessment": "q3VJ0xYd1sKf8aQe", "member": 3,
+              "email": "a.very.long.mailbox_name_indeed@example.com",
+              "time_zone": "America/Argentina/Buenos_Aires"}
+    [line] = captured(("assessment_finished", fields))
     assert line["assessment"] == "q3VJ0xYd1sKf8aQe"
     assert line["email"] == "a.very.long.mailbox_name_indeed@example.com"
     assert line["time_zone"] == "America/Argentina/Buenos_Aires"

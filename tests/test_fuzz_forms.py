@@ -43,6 +43,7 @@ from assessment.report.models import printable
 from assessment.storage import clients as store
 from assessment.storage import connect, set_status, stored_answers
 from assessment.support.config import database
+from assessment.support.inputs import name_problem
 from assessment.web.answer_fields import field_name, widget_for
 
 from .workspace_fixtures import PASSWORD, make_member
@@ -692,7 +693,8 @@ client_values = st.fixed_dictionaries({
 
 def _client_ok(values: dict) -> bool:
     return bool(one_line(values["name"])) and all(
-        len(values[k]) <= CLIENT_LIMITS[k] for k in CLIENT_FIELDS)
+        len(values[k]) <= CLIENT_LIMITS[k] for k in CLIENT_FIELDS) and \
+        name_problem(values["name"], what="the client's name") is None  # no hidden characters
 
 
 def _check_client_page(world: World, client_id: int, values: dict, where: str) -> None:
@@ -830,7 +832,8 @@ branding_values = st.fixed_dictionaries({
 def _branding_ok(values: dict) -> bool:
     return bool(one_line(values["name"])) and all(
         len(values[k]) <= BRANDING_LIMITS[k] for k in BRANDING_LIMITS) and all(
-        STRICT_COLOUR.fullmatch(values[k]) for k in ("primary_colour", "accent_colour"))
+        STRICT_COLOUR.fullmatch(values[k]) for k in ("primary_colour", "accent_colour")) and \
+        name_problem(values["name"], what="your firm's name", limit=120) is None
 
 
 def check_branding(world: World, values: dict) -> str:

@@ -464,8 +464,8 @@ def test_a_firm_s_client_hands_off_and_the_consultant_sees_the_provider_s_answer
 
     # Deleting the assessment deletes its hand-off links too.
     assert store.delete_assessment(adb, member["firm_id"], assessment_id) is not None
-    assert adb.execute("SELECT count(*) FROM handoffs WHERE assessment_id = ?",
-                       [assessment_id]).fetchone()[0] == 0
+    assert adb.one("SELECT count(*) AS n FROM handoffs WHERE assessment_id = ?",
+                   [assessment_id]) == {"n": 0}
     assert app.test_client().get(provider_link).status_code == 404
 
 

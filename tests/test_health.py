@@ -9,7 +9,7 @@ import pytest
 
 from assessment.report.queue import live_consumers, start_heartbeat
 from assessment.storage import connect
-from assessment.storage.migrations import migrations
+from assessment.storage.migrations import LEDGER
 from assessment.support.config import database
 
 from .postgres_cluster import free_port
@@ -58,7 +58,7 @@ def test_readyz_names_the_database_when_it_cannot_be_reached(app, client, backen
 
 def test_readyz_names_the_migrations_when_the_schema_is_behind(app, client, backend):
     db = connect(database(app.config))
-    table = "_migrations" if db.engine == "postgresql" else migrations.migrations_table
+    table = LEDGER[db.engine]
     try:
         db.execute(f"DELETE FROM {table} WHERE name = 'handoffs'")  # nosec B608 (a test)
         response = client.get("/readyz")

@@ -426,7 +426,9 @@ def test_a_self_assessment_link_is_listed_and_can_be_cancelled_and_replaced(app,
     page = f"/workspace/clients/{client_id}"
     assert post_with_token(firm, f"/workspace/assessments/{record['id']}/link/cancel",
                            page=page).status_code == 303
-    assert client.get("/assessment/").status_code == 404
+    closed = client.get("/assessment/")
+    assert closed.status_code == 410
+    assert "Northgate IT cancelled it" in closed.get_data(as_text=True)
     refused = app.test_client().get(link)
     assert refused.status_code == 410
     assert "Northgate IT cancelled it" in refused.get_data(as_text=True)
@@ -468,7 +470,7 @@ def test_links_for_owners_are_listed_and_can_be_cancelled_and_replaced(app, adb)
     assert "It works once" in made and "until" in made
     [row] = link_rows(firm.get(page).get_data(as_text=True))
     assert "Link for the owner" in row and "Active" in row and "by Ana" in row
-    ref = adb.execute("SELECT ref FROM claim_links").fetchone()[0]
+    ref = adb.one("SELECT ref FROM claim_links")["ref"]
 
     owner = start_owner(app)
     assert post_with_token(firm, f"/workspace/claim-links/{ref}/cancel",
@@ -505,7 +507,7 @@ def test_invites_are_listed_with_their_state_and_can_be_cancelled_and_replaced(a
                            page="/account/members").get_data(as_text=True)
     link = re.search(r'id="invite-link"[^>]*value="([^"]+)"', made).group(1)
     assert "It works once, for 7 days: until" in made
-    ref = adb.execute("SELECT ref FROM invites").fetchone()[0]
+    ref = adb.one("SELECT ref FROM invites")["ref"]
     [row] = link_rows(admin.get("/account/members").get_data(as_text=True))
     assert "Consultant" in row and "Active" in row
 
@@ -610,10 +612,10 @@ def test_deleting_asks_for_the_name_and_takes_everything_with_it(app, adb, tmp_p
     done = post_with_token(admin, delete, {"name": "  harbour   dental "}, page=delete)
     assert done.status_code == 303
     for table in ("answers", "answer_writes", "report_renders"):
-        assert adb.execute(f"SELECT count(*) FROM {table} WHERE assessment_id = ?",
-                           [own["id"]]).fetchone()[0] == 0, table
-    assert adb.execute("SELECT count(*) FROM assessments WHERE id = ?",
-                       [own["id"]]).fetchone()[0] == 0
+        assert adb.one(f"SELECT count(*) AS n FROM {table} WHERE assessment_id = ?",
+                       [own["id"]]) == {"n": 0}, table
+    assert adb.one("SELECT count(*) AS n FROM assessments WHERE id = ?",
+                   [own["id"]]) == {"n": 0}
     assert not path.exists()
     assert get_assessment(adb, renewed)["copied_from"] is None  # the copy stays
     assert app.test_client().get(link).status_code == 404  # its link is gone
@@ -626,8 +628,8 @@ def test_deleting_asks_for_the_name_and_takes_everything_with_it(app, adb, tmp_p
                            page=delete).status_code == 303
     assert store.get_client(adb, ana["firm_id"], client_id) is None
     for table in ("assessments", "claim_links"):
-        assert adb.execute(f"SELECT count(*) FROM {table} WHERE client_id = ?",
-                           [client_id]).fetchone()[0] == 0, table
+        assert adb.one(f"SELECT count(*) AS n FROM {table} WHERE client_id = ?",
+                       [client_id]) == {"n": 0}, table
     assert admin.get(page).status_code == 404
     events = [e["event"] for e in audit_events(caplog)]
     assert "assessment_deleted" in events and "client_deleted" in events
@@ -1079,7 +1081,7 @@ def test_the_new_forms_refuse_any_input_without_a_server_error(app, adb, value):
     link = client_link(ana, client_id)
     [record] = store.client_assessments(adb, ana["firm_id"], client_id)
     token = csrf_token(browser.get(page).get_data(as_text=True))
-    before = adb.execute("SELECT count(*) FROM assessments").fetchone()[0]
+    before = adb.one("SELECT count(*) AS n FROM assessments")
     for url, field in ((f"{page}/archive", "archived"), (f"{page}/delete", "name"),
                        (f"/workspace/assessments/{record['id']}/archive", "archived"),
                        (f"/workspace/assessments/{record['id']}/delete", "name"),
@@ -1091,7 +1093,7 @@ def test_the_new_forms_refuse_any_input_without_a_server_error(app, adb, value):
                        (f"/account/members/{ana['user_id']}/active", "confirm")):
         response = browser.post(url, data={"csrf_token": token, field: value})
         assert response.status_code < 500, (url, response.status_code)
-    assert adb.execute("SELECT count(*) FROM assessments").fetchone()[0] == before
+    assert adb.one("SELECT count(*) AS n FROM assessments") == before
     assert store.get_client(adb, ana["firm_id"], client_id)["archived_at"] is None
     owner = app.test_client()
     open_client_link(owner, link)

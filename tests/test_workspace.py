@@ -226,7 +226,7 @@ def dump(app) -> list[str]:
     try:
         return [f"{table}: {row}" for table in sorted(db.schema())
                 if table not in ("rate_limits", "logins")
-                for row in sorted(map(repr, db.query(f'SELECT * FROM "{table}"')))]
+                for row in sorted(map(repr, db.rows(f'SELECT * FROM "{table}"')))]
     finally:
         db.close()
 
@@ -243,8 +243,8 @@ def tenancy(app, firms):
     store.create_claim_link(db, a["firm_id"], a["user_id"], a["client_id"])
     from assessment.storage import accounts
     accounts.create_invite(db, a["firm_id"], a["user_id"])
-    a["claim_ref"] = db.execute("SELECT ref FROM claim_links").fetchone()[0]
-    a["invite_ref"] = db.execute("SELECT ref FROM invites").fetchone()[0]
+    a["claim_ref"] = db.one("SELECT ref FROM claim_links")["ref"]
+    a["invite_ref"] = db.one("SELECT ref FROM invites")["ref"]
     db.close()
     return {"a": a, "b": firms["b"], "stranger": app.test_client(),
             "other_owner": owner_with_answers(app, "Other Owner")}

@@ -6,10 +6,14 @@ log (`make serve`); `redact_request_logs` for werkzeug's request log (the develo
 from __future__ import annotations
 
 import logging
+import os
 import re
+from pathlib import Path
 
 from flask import Flask
 from gunicorn.glogging import Logger
+
+from ..support.private_files import create_file, make_folder
 
 SECRET_PATHS = re.compile(r"(/(?:assessment/resume|claim|account/invite|answer-for)/)"
                           r"[^/?\s]+")
@@ -23,6 +27,18 @@ QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes: logged o
 
 
 class RedactingLogger(Logger):
+    def _set_handler(self, log, output, fmt, stream=None):
+        """A log file gunicorn is to write (ITHEALTH_ACCESS_LOG) is made here first, readable
+        and writable by the service user only: its lines hold visitors' addresses, and gunicorn
+        itself would make it as the umask says (commonly readable by every local user)."""
+        if output is not None and output != "-":
+            make_folder(Path(output).parent)
+            try:
+                os.close(create_file(output))
+            except FileExistsError:  # kept as it is: rotated, or /dev/null
+                pass
+        super()._set_handler(log, output, fmt, stream=stream)
+
     def access(self, resp, req, environ, request_time):
         status = getattr(resp, "status_code", None) or 0
         if getattr(req, "path", None) in QUIET_PATHS and 200 <= int(status) < 300:

@@ -3,7 +3,7 @@ firm carry the firm's branding, and start from what the firm already knows.
 
 - The welcome page a firm's self-assessment link opens on: who sent it, why, how long it takes,
   what the firm will see and how the link works. It changes nothing, neither the browser's
-  session nor the record of the link being opened, until its button is pressed (wizard.py).
+  session nor the record of the link being opened, until its button is pressed (wizard/links.py).
 - The header of the client's pages: the firm's name and logo, and its colour as decoration only
   (a stripe and a border, never behind text, never in place of the band and finding colours).
 - The firm's logo for those pages, at an address signed with the app's secret key: only a page

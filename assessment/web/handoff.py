@@ -41,10 +41,11 @@ from ..storage import (
 )
 from ..storage.clients import self_link_refusal
 from ..support.audit import audit
-from . import section_page, sessions, wizard
+from . import owner, section_page
+from .answer_fields import widget_for
 from .db import get_db
 from .section_page import SectionPage
-from .security import json_body
+from .security import form_expired, from_another_site, json_body, refused_from_another_site
 
 bp = Blueprint("handoff", __name__)
 
@@ -63,7 +64,7 @@ def _parts():
 
 def _owner_section(section_id: str):
     """The open assessment and the section, or a response to send instead."""
-    assessment, away = wizard._assessment_or_redirect()
+    assessment, away = owner.current_or_refusal()
     if away:
         return None, None, away
     section = bank_of(get_db(), assessment).section_by_id.get(section_id)
@@ -79,7 +80,7 @@ def _back(section_id: str):
 
 
 def _refused_read_only(assessment, section_id: str):
-    reason = wizard.read_only(assessment)
+    reason = owner.read_only(assessment)
     if reason:
         flash("Nothing was changed. " + reason, "warning")
         return _back(section_id)
@@ -109,7 +110,7 @@ def start(section_id: str):
             return _show_link(assessment, section, token, replaced=replaced)
     return render_template("handoff/start.html", title=f"Ask whoever runs your IT: {section.title}",
                            section=section, row=row, state=handoffs.state(row), error=error,
-                           recipient=recipient, read_only=wizard.read_only(assessment),
+                           recipient=recipient, read_only=owner.read_only(assessment),
                            questions=_asked(assessment, section)), 422 if error else 200
 
 
@@ -198,7 +199,7 @@ def annotate(page: SectionPage, assessment: dict) -> None:
     db = get_db()
     row = handoffs.handoffs_of(db, assessment["id"]).get(page.section.id)
     state = handoffs.state(row)
-    read_only = wizard.read_only(assessment)
+    read_only = owner.read_only(assessment)
     page.handoff = {"row": row, "state": state,
                     "offer": page.section.kind == "scored" and not read_only}
     provider = stored_answers(db, assessment["id"], PROVIDER)
@@ -240,8 +241,7 @@ def annotate_interview(page: SectionPage, record: dict) -> None:
         view.handoff = parts.interview_said(view.question.describe(theirs.answer),
                                             theirs.note, view.question.id)
         if view.stored is None:  # start from the answer that counts now
-            view.value = section_page.widget_for(view.question).shown(
-                section_page.raw_of(theirs.answer))
+            view.value = widget_for(view.question).shown(section_page.raw_of(theirs.answer))
 
 
 @bp.app_template_global()
@@ -304,7 +304,7 @@ def _link(token: str):
             assessment = get_assessment(db, row["assessment_id"])
         except NotFound:
             reason = "cancelled"
-    if reason is None and (wizard.read_only(assessment) or self_link_refusal(assessment)):
+    if reason is None and (owner.read_only(assessment) or self_link_refusal(assessment)):
         reason = "closed"
     if reason is None:
         section = bank_of(db, assessment).section_by_id.get(row["section_id"])
@@ -415,11 +415,9 @@ def autosave(token: str):
 def csrf_error(error: CSRFError):
     """An expired page keeps what the provider typed (shown again, unsaved); a form from
     another site changes nothing at all."""
-    if wizard.from_another_site():
-        sessions.leave_cookie()
-        return render_template("error.html", title="Nothing was changed",
-                               message="A page on another site sent a form here. Nothing was "
-                                       "saved and nothing was changed."), 400
+    if from_another_site():
+        return refused_from_another_site("A page on another site sent a form here. Nothing was "
+                                         "saved and nothing was changed.")
     if request.endpoint == "handoff.autosave":
         return jsonify(error="session", message="This page has expired. Press Save at the "
                                                 "bottom of the page to keep your answers."), 400
@@ -432,4 +430,4 @@ def csrf_error(error: CSRFError):
         return _render_provider(page, row, assessment, 400, notice=(
             "This page had expired, so it is not saved yet. Your answers are still below: "
             "check them and press Save again."))
-    return wizard.handle_csrf_error(error)
+    return form_expired()

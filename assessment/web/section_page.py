@@ -3,7 +3,8 @@
 Shared by the owner's wizard and the consultant's interview, so both save answers the same way:
 each answer that changed is one versioned save; a value that does not fit is an error message for
 that question; an answer changed elsewhere in the meantime is a conflict shown to the user, and
-what the user typed stays on the page.
+what the user typed stays on the page. What a submitted page means is read by section_changes.py;
+this module saves it.
 """
 
 from __future__ import annotations
@@ -26,21 +27,14 @@ from ..core.figures import (
     show_figure,
     unit_words,
 )
-from ..core.scoring import Result, parse_answer, score
+from ..core.scoring import Result
 from ..storage import KEEP, Conflict, StoredAnswer, save_answer
-from ..support.email_check import DOMAIN_QUESTION, DomainError, normalise_domain
 from .answer_fields import MAX_NOTE, field_name, widget_for
 from .db import get_db
 from .memo import Memo
+from .section_changes import SectionForm, Submitted, parse_checked, raw_of, read_form
 
 MAX_FIGURE = 100  # characters in a figure's box: "£1,234,567.89" with room to spare
-
-
-def raw_of(answer: Answer):
-    """An Answer back in the raw shape forms and files use."""
-    if answer.state != "answered":
-        return {"state": answer.state}
-    return list(answer.value) if isinstance(answer.value, tuple) else answer.value
 
 
 @dataclass(frozen=True)
@@ -218,124 +212,63 @@ class SectionPage:
         An answer copied from an earlier assessment is re-confirmed when it is changed, or
         when it is in `confirm` (True: every one on the page); saved unchanged, it still
         waits."""
+        submitted = read_form(self.bank, [v.question for v in self.views], self.stored, form,
+                              symbol=self.symbol, notes=self.notes, verify=self.verify,
+                              hide_unasked=not self.interview, confirm=confirm)
+        self._sign_money(submitted)
         ok = True
-        for view in self.views:  # a currency chosen on this page signs its money figures
-            if view.question.feeds == "currency":
-                chosen = widget_for(view.question).raw(form, view.question)
-                if isinstance(chosen, str) and chosen in view.question.choice_by_id:
-                    self.symbol = CURRENCIES.get(chosen, "")
-                for money in self.views:
-                    if money.prefix is not None:
-                        money.prefix = self.symbol
-        hidden = self._hidden_after(form)
-        for view in self.views:
-            q = view.question
-            raw = widget_for(q).raw(form, q)
-            view.value = widget_for(q).shown(raw)
-            stored = view.stored
-            changes = {}
-            # Note and Verified are read first, so a problem with the answer never loses them.
-            if self.notes:
-                view.note = (form.get("n_" + view.name) or "").strip()
-                if len(view.note) > MAX_NOTE:
-                    view.error = f"Keep the note under {MAX_NOTE:,} characters."
-                    ok = False
-                    continue
-                if view.note != (stored.note if stored else ""):
-                    changes["note"] = view.note
-                view.note_shared = bool(form.get("s_" + view.name))
-                if view.note_shared != bool(stored and stored.note_shared):
-                    changes["note_shared"] = view.note_shared
-            if self.verify:
-                view.verified = bool(form.get("c_" + view.name))
-                if view.verified != bool(stored and stored.verified):
-                    changes["verified"] = view.verified
-            if q.id in hidden:
-                # Not asked, given this page's answers: its answer is not kept, and saying so
-                # means nothing typed into it is lost without a word.
-                said = self._said(q, raw, stored)
-                if said:
-                    self.not_kept.append((q, said))
-                view.value = widget_for(q).shown(None)
-            try:
-                answer = (None if stored and stored.answer else KEEP) if q.id in hidden \
-                    else self._answer(q, raw, stored)
-            except AmbiguousNumber as error:
-                view.error = f"“{error.typed}” can be read two ways: choose the one you meant."
-                view.readings = tuple((exact_number(r).replace(",", ""),
-                                       show_figure(q, r, self.symbol)) for r in error.readings)
-                view.asked = error.typed
+        for view, said in zip(self.views, submitted.questions, strict=True):
+            self._show_submitted(view, said)
+            if said.error:
                 ok = False
-                continue
-            except AnswerError as error:
-                view.error = str(error)
+            elif said.changes and not self._save_one(view, said, assessment_id, source=source,
+                                                     answered_by=answered_by):
                 ok = False
-                continue
-            if answer is not KEEP:
-                changes["answer"] = answer
-            elif stored and stored.reconfirm and stored.answer and (
-                    confirm is True or q.id in confirm):
-                changes["answer"] = stored.answer  # "still true": saved again, re-confirmed
-            if not changes:
-                continue
-            try:
-                base = int(form.get("v_" + view.name) or 0)
-            except ValueError:
-                base = -1  # unreadable: treated as stale, so nothing is overwritten blindly
-            try:
-                saved = save_answer(get_db(), assessment_id, q.id, base_version=base,
-                                    source=source, answered_by=answered_by, **changes)
-            except Conflict as conflict:
-                view.conflict = conflict.current
-                view.version = conflict.current.version if conflict.current else 0
-                ok = False
-                continue
-            view.version = saved.version
-            if q.kind.widget == "number" and "answer" in changes:
-                saved_answer = changes["answer"]
-                view.saved_as = self.saved_as(q, saved_answer)
-                if saved_answer is not None and saved_answer.state == "answered":
-                    view.value = widget_for(q).shown(saved_answer.value)  # "600", not "£600"
-                if (isinstance(raw, str) and view.saved_as
-                        and not read_as_typed(raw, saved_answer.value)):
-                    self.echoes.append((view.saved_as, raw, q.text))
         return ok
 
-    def _hidden_after(self, form: MultiDict) -> set[str]:
-        """The questions of this page that its submitted answers leave unasked (a condition
-        on this page's own answers), worked out as the saved answers would be scored. The
-        owner's pages only: the interview keeps what the consultant records, as it was."""
-        conditional = [v for v in self.views if v.question.show_if is not None]
-        if not conditional or self.interview:
-            return set()
-        answers = {qid: s.answer for qid, s in self.stored.items() if s.answer}
-        for view in self.views:
-            q = view.question
-            try:
-                answer = self._answer(q, widget_for(q).raw(form, q), view.stored)
-            except AnswerError:
-                continue  # shown as a problem on the page; the saved answer stands meanwhile
-            if answer is None:
-                answers.pop(q.id, None)
-            elif answer is not KEEP:
-                answers[q.id] = answer
-        applies = {o.question.id: o.applicable for o in score(self.bank, answers).outcomes}
-        return {v.question.id for v in conditional if not applies.get(v.question.id, True)}
+    def _sign_money(self, submitted: SectionForm) -> None:
+        """A currency chosen on this page signs its money figures."""
+        if submitted.currency_on_page:
+            self.symbol = submitted.symbol
+            for view in self.views:
+                if view.prefix is not None:
+                    view.prefix = self.symbol
 
-    def _said(self, q: Question, raw, stored: StoredAnswer | None) -> str:
-        """What the page holds for a question, in words: what was typed or chosen, else the
-        saved answer ("" for nothing)."""
-        if raw is not None:
-            try:
-                return self._shown_answer(q, parse_answer(q, raw))
-            except AnswerError:
-                return f"“{raw}”" if isinstance(raw, str) else ""
-        return self._shown_answer(q, stored.answer) if stored and stored.answer else ""
+    def _show_submitted(self, view: QuestionView, said: Submitted) -> None:
+        view.value = said.value
+        if said.note is not None:
+            view.note = said.note
+        if said.note_shared is not None:
+            view.note_shared = said.note_shared
+        if said.verified is not None:
+            view.verified = said.verified
+        if said.not_kept:
+            self.not_kept.append((view.question, said.not_kept))
+        if said.error:
+            view.error, view.readings, view.asked = said.error, said.readings, said.asked
 
-    def _shown_answer(self, q: Question, answer: Answer) -> str:
-        if answer.state == "answered" and q.kind.widget == "number":
-            return show_figure(q, answer.value, self.symbol)  # £2,100,000
-        return f"“{q.describe(answer)}”"
+    def _save_one(self, view: QuestionView, said: Submitted, assessment_id: str, *,
+                  source: str, answered_by: int | None) -> bool:
+        """One question's changes as one versioned save; False on a conflict, which the view
+        then shows beside what was submitted."""
+        q = view.question
+        try:
+            saved = save_answer(get_db(), assessment_id, q.id, base_version=said.base_version,
+                                source=source, answered_by=answered_by, **said.changes)
+        except Conflict as conflict:
+            view.conflict = conflict.current
+            view.version = conflict.current.version if conflict.current else 0
+            return False
+        view.version = saved.version
+        if q.kind.widget == "number" and "answer" in said.changes:
+            answer = said.changes["answer"]
+            view.saved_as = self.saved_as(q, answer)
+            if answer is not None and answer.state == "answered":
+                view.value = widget_for(q).shown(answer.value)  # "600", not "£600"
+            if (isinstance(said.raw, str) and view.saved_as
+                    and not read_as_typed(said.raw, answer.value)):
+                self.echoes.append((view.saved_as, said.raw, q.text))
+        return True
 
     @staticmethod
     def _not_kept_message(items: list[tuple[Question, str]]) -> str:
@@ -372,21 +305,6 @@ class SectionPage:
                 view.note = form.get("n_" + view.name) or ""
                 view.note_shared = bool(form.get("s_" + view.name))
 
-    @staticmethod
-    def _answer(q: Question, raw, stored: StoredAnswer | None):
-        """The Answer to save, None to clear it, or KEEP when nothing changed."""
-        if isinstance(raw, dict) and raw.get("conflicting"):
-            raise AnswerError("Tick either the options that apply or the last option, not both.")
-        if raw is None:
-            # An emptied figure or text box clears it; an untouched choice leaves it alone.
-            clearable = q.kind.widget in ("number", "text")
-            return None if clearable and stored and stored.answer else KEEP
-        if (isinstance(raw, str) and stored and stored.answer and q.kind.widget == "number"
-                and raw == widget_for(q).shown(raw_of(stored.answer))):
-            return KEEP  # the figure as the page showed it, which may read two ways ("1.250")
-        answer = parse_checked(q, raw)
-        return KEEP if stored and stored.answer == answer else answer
-
     @property
     def errors(self) -> list[QuestionView]:
         return [v for v in self.views if v.error]
@@ -394,18 +312,6 @@ class SectionPage:
     @property
     def conflicts(self) -> list[QuestionView]:
         return [v for v in self.views if v.conflict is not None]
-
-
-def parse_checked(q: Question, raw) -> Answer:
-    """parse_answer, and for the email domain, a domain: refused with a message otherwise.
-    What was typed is kept as typed (trimmed); the check looks up its normalised form."""
-    answer = parse_answer(q, raw)
-    if q.id == DOMAIN_QUESTION and answer.state == "answered":
-        try:
-            normalise_domain(str(answer.value))
-        except DomainError as error:
-            raise AnswerError(str(error)) from None
-    return answer
 
 
 def figure_checks(bank: Bank, section: Section, result: Result) -> list[Contradiction]:

@@ -1,13 +1,15 @@
-"""Security headers on every response (a nonce-based Content-Security-Policy and friends), and the
-CSRF token templates put in forms."""
+"""Security headers on every response (a nonce-based Content-Security-Policy and friends), the
+CSRF token templates put in forms, and what a form refused by the CSRF check is told."""
 
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, render_template, request, session
 from flask_wtf.csrf import generate_csrf
 
+from . import sessions
 from .memo import Memo, cached_url_for
 
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
@@ -49,6 +51,49 @@ def json_body():
         return request.get_json(silent=True)
     except RecursionError:
         return None
+
+
+def from_another_site() -> bool:
+    """True when the browser says this request came from a page of another site."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site:
+        return fetch_site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if origin:
+        return origin.rstrip("/") != request.host_url.rstrip("/")
+    return False
+
+
+def navigated_from_another_site() -> bool:
+    """True when the browser says a page of another site sent it to this address (a link
+    followed there, or its redirect): Sec-Fetch-Site "cross-site", or, from a browser that does
+    not send that header, a Referer of another origin. An address typed or pasted (no Referer,
+    Sec-Fetch-Site "none") and a link on one of our own pages or of the same site are not."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site:
+        return fetch_site.strip().lower() == "cross-site"
+    referrer = request.headers.get("Referer")
+    if not referrer:
+        return False
+    try:
+        parts = urlsplit(referrer)
+    except ValueError:  # not an address at all: nothing says it was ours
+        return True
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    return origin != request.host_url.rstrip("/").lower()
+
+
+def refused_from_another_site(message: str):
+    """A form sent from another site changes nothing at all, not even the session cookie."""
+    sessions.leave_cookie()
+    return render_template("error.html", title="Nothing was changed", message=message), 400
+
+
+def form_expired():
+    """A form whose CSRF token had expired, with nothing on it that a page could show again."""
+    return render_template("error.html", title="Please try that again",
+                           message="This form had expired. Go back, reload the page and try "
+                                   "again."), 400
 
 
 def set_headers(response):

@@ -4,7 +4,8 @@ Measured on the wizard (benchmarks/bench_wizard.py), opening and re-signing the 
 a quarter of the processor time of a small page. Four savings, same cookie, same security:
 - the signing serializer is built once per set of keys, not once per request;
 - an unchanged permanent session is re-signed at most once an hour instead of on every response,
-  so its 30-day expiry still slides with use, to the hour;
+  so its expiry (the owner's idle limit, 30 days unless configured) still slides with use, to
+  the hour;
 - static files (stylesheet, script, fonts) never open the session at all;
 - a cookie already verified by this process is not verified again: the exact signed string is
   looked up with what it held and when it was signed (its age is still checked every time).
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 import copy
 import time
+from datetime import timedelta
 
 from flask import Flask, Request, g
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from ..support.config import session_seconds
 from .memo import Memo
 
 REFRESH_AFTER = 60 * 60  # seconds before an unchanged permanent cookie is signed afresh
@@ -103,4 +106,7 @@ def _copy(data: dict) -> dict:
 
 
 def init_app(app: Flask) -> None:
+    # The cookie lasts the owner's idle limit since it was last used (the hourly re-signing
+    # above slides it); a member's shorter idle limit is kept on the server (auth/access.py).
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=session_seconds(app.config))
     app.session_interface = CookieSessionInterface()
