@@ -210,18 +210,29 @@
     el.pending = Object.assign({}, el.sending || {}, el.pending || {});
   }
 
-  const RETRY_DELAYS = [500, 1000, 2000, 4000, 8000];
+  // A save the server did not acknowledge (no connection, or the service down for a while) is
+  // sent again, sooner at first, then every 30 seconds (or when the server's Retry-After says),
+  // for as long as the page is open; and it is kept in this browser meanwhile (keepUnsaved),
+  // so a reload or a closed tab does not lose it either.
+  const RETRY_DELAYS = [500, 1000, 2000, 4000, 8000, 15000];
+  const RETRY_MAX = 30000;
+  const OUTAGE = "Not saved yet: the service cannot be reached. Your answer is kept in this browser and sent as soon as it is back.";
+  let waitingRetries = [];
 
   function attempt(el, version, body, tries) {
-    function retryOrGiveUp(message) {
-      if (tries < RETRY_DELAYS.length) {
-        el.dataset.retrying = "1";  // a Save pressed meanwhile does not wait for it
-        setStatus(el, "Not saved yet: trying again…", "error");
-        setTimeout(function () { attempt(el, version, body, tries + 1); }, RETRY_DELAYS[tries]);
-      } else {
-        unsent(el);
-        if (!finished(el)) setStatus(el, message, "error");
-      }
+    function retryLater(retryAfter) {
+      el.dataset.retrying = "1";  // a Save pressed meanwhile does not wait for it
+      setStatus(el, tries < 2 ? "Not saved yet: trying again…" : OUTAGE, "error");
+      keepUnsaved();
+      const delay = retryAfter ? Math.min(retryAfter * 1000, 60000)
+        : (tries < RETRY_DELAYS.length ? RETRY_DELAYS[tries] : RETRY_MAX);
+      const again = function () {
+        clearTimeout(timer);
+        waitingRetries = waitingRetries.filter(function (f) { return f !== again; });
+        attempt(el, version, body, tries + 1);
+      };
+      const timer = setTimeout(again, delay);
+      waitingRetries.push(again);
     }
     fetch(form.dataset.autosave, {
       method: "POST",
@@ -229,8 +240,9 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
       body: body
     }).then(function (response) {
-      return response.json().then(function (data) { return { status: response.status, body: data }; },
-                                  function () { return { status: response.status, body: {} }; });
+      const retryAfter = parseInt(response.headers.get("Retry-After") || "", 10) || 0;
+      return response.json().then(function (data) { return { status: response.status, body: data, retryAfter: retryAfter }; },
+                                  function () { return { status: response.status, body: {}, retryAfter: retryAfter }; });
     }).then(function (reply) {
       if (reply.status === 200) {
         version.value = reply.body.version;
@@ -253,6 +265,7 @@
           if (!Object.keys(el.pending || {}).length) el.dataset.unsaved = "0";
           setStatus(el, reply.body.saved_as ? "Saved as " + reply.body.saved_as : "Saved", "ok");
         }
+        keepUnsaved();
       } else if (reply.status === 422 && reply.body.readings) {
         el.dataset.saving = "0";
         el.dataset.again = "0";
@@ -264,15 +277,96 @@
         unsent(el);
         conflict(el, reply.body);
       } else if (reply.status >= 500) {
-        retryOrGiveUp("Not saved yet. Press Save at the bottom of the page.");
+        retryLater(reply.retryAfter);
       } else {
         unsent(el);
         if (!finished(el)) setStatus(el, reply.body.message || "Not saved. Press Save at the bottom of the page.", "error");
       }
     }).catch(function () {
-      retryOrGiveUp("Not saved yet (no connection). Press Save at the bottom of the page when you are back online.");
+      retryLater(0);
     });
   }
+
+  // Back online: the saves waiting for their next try go now.
+  window.addEventListener("online", function () {
+    waitingRetries.slice().forEach(function (again) { again(); });
+  });
+
+  // ---- kept in this browser until the server has them ----------------------------------
+  // What each question with an unsaved change holds, and the version it was changed from, in
+  // localStorage under a key of this assessment's page (a hash of the save address and the
+  // private link's field, so the key itself gives nothing away). Removed once saved. Where the
+  // browser has no storage or no hashing (a page served over plain HTTP), saves are still
+  // retried while the page is open.
+  let keptKey = null;
+  const resume = form.querySelector("input[name='resume']");
+  if (window.localStorage && window.crypto && crypto.subtle && window.TextEncoder) {
+    crypto.subtle.digest("SHA-256", new TextEncoder().encode(
+      form.dataset.autosave + "|" + (resume ? resume.value : ""))).then(function (digest) {
+      keptKey = "it-health:unsent:" + Array.from(new Uint8Array(digest)).map(function (b) {
+        return b.toString(16).padStart(2, "0");
+      }).join("");
+      restoreKept();
+    }).catch(function () { keptKey = null; });
+  }
+
+  // Only what was changed: a kept note must not re-send (and so re-confirm) a copied answer.
+  function stateOf(el) {
+    const state = { base: parseInt(versionInput(el).value || "0", 10) };
+    const changed = Object.assign({}, el.sending || {}, el.pending || {});
+    const answer = changed.answer ? readAnswer(el) : undefined;
+    if (answer !== undefined) state.answer = answer;
+    const note = extra(el, "n_");
+    if (note && (changed.note || changed.verified || changed.note_shared)) {
+      state.note = note.value.trim();
+      state.verified = extra(el, "c_").checked;
+      state.note_shared = extra(el, "s_").checked;
+    }
+    return state;
+  }
+
+  function keepUnsaved() {
+    if (!keptKey) return;
+    const kept = {};
+    questions.forEach(function (el) {
+      if (el.dataset.unsaved === "1") kept[el.dataset.question] = stateOf(el);
+    });
+    try {
+      if (Object.keys(kept).length) localStorage.setItem(keptKey, JSON.stringify(kept));
+      else localStorage.removeItem(keptKey);
+    } catch (e) { /* storage full or refused: the retries still run while the page is open */ }
+  }
+
+  // A page opened again with answers kept from before: they are put back in their questions
+  // and sent, from the version they were changed from (so a change made meanwhile in another
+  // window is shown as a conflict, not overwritten).
+  function restoreKept() {
+    let kept = null;
+    try { kept = JSON.parse(localStorage.getItem(keptKey) || "null"); } catch (e) { kept = null; }
+    if (!kept) return;
+    questions.forEach(function (el) {
+      const state = kept[el.dataset.question];
+      if (!state) return;
+      const fields = {};
+      if ("answer" in state) { showAnswer(el, state.answer); fields.answer = true; }
+      if ("note" in state && extra(el, "n_")) {
+        extra(el, "n_").value = state.note;
+        extra(el, "c_").checked = state.verified;
+        extra(el, "s_").checked = state.note_shared;
+        fields.note = fields.verified = fields.note_shared = true;
+      }
+      if (!Object.keys(fields).length) return;
+      el.pending = fields;
+      el.dataset.unsaved = "1";
+      send(el, state.base);
+    });
+    applyConditions();
+  }
+
+  window.addEventListener("pagehide", keepUnsaved);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") keepUnsaved();
+  });
 
   // A figure that reads two ways ("9.500"): the two readings to choose from, as the page
   // shows them without JavaScript; choosing one saves it.
