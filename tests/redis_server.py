@@ -23,19 +23,25 @@ class RedisServer:
         from redis import Redis
         from redis.exceptions import ConnectionError as RedisConnectionError
 
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder), "--protected-mode", "yes"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                Redis.from_url(self.url).ping()
-                return self
-            except RedisConnectionError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("redis-server did not start") from None
-                time.sleep(0.05)
+        for _ in range(3):
+            self.process = subprocess.Popen(
+                [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", str(self.folder), "--protected-mode", "yes"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 20
+            while self.process.poll() is None:
+                try:
+                    Redis.from_url(self.url).ping()
+                    return self
+                except RedisConnectionError:
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.05)
+            self.stop_process()
+            # It exited: most likely another process (a second pytest-xdist worker, say) took
+            # the free port before it could bind it. Try another one.
+            self.port = free_port()
+        raise RuntimeError("redis-server did not start")
 
     @property
     def url(self) -> str:
@@ -46,7 +52,7 @@ class RedisServer:
 
         Redis.from_url(self.url).flushall()
 
-    def stop(self) -> None:
+    def stop_process(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -54,6 +60,9 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def stop(self) -> None:
+        self.stop_process()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

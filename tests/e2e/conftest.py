@@ -1,23 +1,17 @@
 """Fixtures for the real-browser tests: the app on a live server, driven by Playwright
 in Debian's chromium, with axe-core accessibility checks and full-page screenshots.
 
-Storage engines: a module marked ``both_backends`` runs all its tests twice, once against a
-live server on a SQLite file and once against one on PostgreSQL (a new database of the module's
-own in the session's throwaway cluster: ``module_database_url`` in tests/conftest.py); the other
-modules run on SQLite only. On PostgreSQL run the modules that save data across pages and read it
-back on later ones, where the engine can make a difference a single request would not show:
-test_owner_path.py, test_wizard.py (the owner's answers, autosave, resume links), test_workspace.py
-(clients, interviews, claim links, members) and test_trust.py (links, finishing and reopening,
-notes, copied answers). test_harness.py (the home page only) and test_report.py (renders and the
-preparing page; the storage behind the report routes runs on both engines in
-tests/test_report_web.py) stay on SQLite: doubling them would add their time to `make test` for
-nothing the non-browser tests do not already cover, and doubling every module would take the whole
-suite past about 15 minutes on the two cores of CI.
+Storage engine: every browser test runs on SQLite only. What an engine can change is what is
+stored on one page and read back on a later one, and each such check has a test-client twin that
+runs on SQLite and on PostgreSQL (tests/test_owner_walk.py for the owner's wizard; test_trust.py,
+test_workspace.py, test_client_link.py and the other both_backends modules for the rest). Running
+the browser on both engines would double its share of `make test` (about a third of the suite)
+for nothing those tests do not already check.
 
 Fixtures
     live_server               the app served on 127.0.0.1 with a throwaway database;
-                              ``.url`` (no trailing slash) and ``.app``. One per test module
-                              (and engine).
+                              ``.url`` (no trailing slash) and ``.app``. One per test
+                              module.
     browser                   Playwright Browser (Debian's /usr/bin/chromium, headless)
     page                      desktop page, 1280x900, in a fresh context
     phone_page                phone page, 390x844, is_mobile and has_touch, fresh context
@@ -31,6 +25,7 @@ Fixtures
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -74,17 +69,18 @@ class LiveServer:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory,
-                module_database_url: str | None) -> Iterator[LiveServer]:
+                _sqlite_template: Path) -> Iterator[LiveServer]:
     """The real app, served from a background thread on a free port of 127.0.0.1.
 
-    Each test module gets its own app and empty database: a SQLite file, or in a
-    ``both_backends`` module's PostgreSQL half a new PostgreSQL database.
+    Each test module gets its own app and empty database: a SQLite file (a copy of the session's
+    migrated template), whatever ITHEALTH_DATABASE_URL says.
     """
     from assessment import create_app
 
     db_path = tmp_path_factory.mktemp("live_server") / "test.sqlite"
+    shutil.copy(_sqlite_template, db_path)
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE": str(db_path),
-                      "DATABASE_URL": module_database_url})
+                      "DATABASE_URL": None})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live_server", daemon=True)
     thread.start()

@@ -18,7 +18,7 @@ from workspace_helpers import database, horizontal_overflow, other_page, sign_in
 
 from tests.workspace_fixtures import make_member
 
-pytestmark = [pytest.mark.e2e, pytest.mark.both_backends]  # engines: see conftest.py
+pytestmark = pytest.mark.e2e  # on SQLite only: see conftest.py
 
 
 def logo() -> bytes:

@@ -26,7 +26,7 @@ from wizard_helpers import (
     submit,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.both_backends]  # engines: see conftest.py
+pytestmark = pytest.mark.e2e  # on SQLite only: see conftest.py
 
 PROFILE = "/assessment/section/profile"
 SPEND = "profile.it_spend_12m"

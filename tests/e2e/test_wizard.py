@@ -36,7 +36,7 @@ from wizard_helpers import (
     submit,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.both_backends]  # engines: see conftest.py
+pytestmark = pytest.mark.e2e  # on SQLite only: see conftest.py
 
 ANSWERS = load_answers("break_fix_untested_backups")
 # Figures typed the way people write them; they must be read as the numbers in the answer set.
