@@ -23,11 +23,13 @@ test:
 	$(MAKE) --no-print-directory lint
 	ITHEALTH_REQUIRE_TOOLS=1 .venv/bin/python -m pytest $(PYTEST_ARGS)
 
-# Static checks: ruff; the layers only import downwards (import-linter, pyproject.toml); and
+# Static checks: ruff; the layers only import downwards and no package's modules import each
+# other in a circle (import-linter, pyproject.toml); the core and storage type-check (mypy); and
 # bandit with no high-severity finding.
 lint:
 	.venv/bin/ruff check assessment tests benchmarks scripts app.py
 	.venv/bin/lint-imports --no-cache
+	.venv/bin/mypy
 	.venv/bin/bandit -q -c pyproject.toml -r assessment app.py -lll
 
 # Removes the virtual environment only; instance/ (secret key, database) is kept.

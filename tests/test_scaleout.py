@@ -273,8 +273,8 @@ def test_a_lockout_counted_on_one_instance_holds_on_the_other(stack):
     assert lee.get(a, "/workspace/")[0] == lee.get(b, "/workspace/")[0] == 303  # not signed in
     db = connect(stack["database_url"])
     try:
-        row = next(db.query("SELECT failed_logins, locked_until FROM users WHERE email = ?",
-                            ["lee@lockout.example"]))
+        row = db.one("SELECT failed_logins, locked_until FROM users WHERE email = ?",
+                     ["lee@lockout.example"])
     finally:
         db.close()
     assert row["failed_logins"] == 5 and row["locked_until"]
@@ -338,7 +338,7 @@ def test_kill_9_of_one_instance_during_saves_loses_no_acknowledged_answer(stack)
     # the one sent after it, whose reply the kill cut off).
     db = connect(stack["database_url"])
     try:
-        aid = next(db.query("SELECT id FROM assessments ORDER BY created_at DESC LIMIT 1"))["id"]
+        aid = db.one("SELECT id FROM assessments ORDER BY created_at DESC LIMIT 1")["id"]
         stored = stored_answers(db, aid)
     finally:
         db.close()
@@ -375,3 +375,45 @@ def test_kill_9_of_the_consumer_mid_render_still_delivers_the_pdf(stack):
     assert status == 200 and headers["Content-Type"] == "application/pdf"
     assert "Millbrook Joinery" in pdf_text(pdf)
     assert any(redis.scan_iter(match=f"{PREFIX}requeued:*")), "the lost job was put back"
+
+
+def test_a_rolling_restart_signs_nobody_out_and_loses_no_answer(stack):
+    """The upgrade procedure of docs/operations.md: restart one instance, wait for its
+    /readyz, then the other, while an owner keeps answering through whichever is up and a
+    consultant stays signed in."""
+    a, b = stack["a"], stack["b"]
+    member(stack, "Rolling IT", "rio@rolling.example")
+    consultant = Browser()
+    assert consultant.sign_in(a, "rio@rolling.example", PASSWORD) == 303
+    owner = Browser()
+    token = owner.token(a, "/")
+    status, headers, _ = owner.post_form(a, "/assessment/start", {"csrf_token": token})
+    section = headers["Location"]
+    token = owner.token(a, section)
+    version = 0
+    saved = []
+    for restarting, serving in ((a, b), (b, a)):
+        restarting.stop()  # SIGTERM: gunicorn finishes what it has, as systemctl restart does
+        status, _, probe = Browser().get(serving, "/readyz")
+        assert (status, probe) == (200, b"ready\n")
+        for value in (11, 12):  # answers keep being saved through the instance that is up
+            status, reply = owner.autosave(serving, token, "profile.staff_count",
+                                           value + len(saved), version)
+            assert status == 200, reply
+            version = reply["version"]
+            saved.append(value + len(saved))
+        restarting.start()
+        deadline = time.monotonic() + 60
+        while Browser().get(restarting, "/readyz")[0] != 200:  # back in the balancer's list
+            assert time.monotonic() < deadline, "the restarted instance never became ready"
+            time.sleep(0.2)
+        # The restarted instance knows the same browsers: nobody was signed out.
+        status, _, page = owner.get(restarting, section)
+        assert status == 200 and f'value="{saved[-1]}"' in page.decode()
+        assert consultant.get(restarting, "/workspace/")[0] == 200
+    db = connect(stack["database_url"])
+    try:
+        aid = db.one("SELECT id FROM assessments ORDER BY created_at DESC LIMIT 1")["id"]
+        assert stored_answers(db, aid)["profile.staff_count"].answer.value == saved[-1]
+    finally:
+        db.close()
