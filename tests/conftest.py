@@ -45,7 +45,6 @@ from assessment import create_app
 from assessment.core.bank import load_bank
 from assessment.report import get_pool
 from assessment.storage import accounts, connect, migrate
-from assessment.storage.accounts import passwords
 from assessment.storage.postgres import close_pools
 
 from .postgres_cluster import Cluster, bin_dir
@@ -64,7 +63,7 @@ BANK_FIXTURES = Path(__file__).resolve().parent / "bank_fixtures"
 # ---- passwords: cheap argon2 for the run -----------------------------------------------------
 
 # The hasher the app itself uses (argon2-cffi's defaults), kept for the test of those parameters.
-APP_PASSWORD_HASHER = passwords._hasher
+APP_PASSWORD_HASHER = accounts.password_hasher()
 # The cheapest parameters argon2 allows: what is tested is the app's handling of passwords, not
 # the cost of a hash, and at the real cost every sign-in of the suite takes a third of a second.
 CHEAP_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -108,28 +107,8 @@ def bank():
 
 # ---- one warm render pool --------------------------------------------------------------------
 
-_configure_pool = assessment.report.configure_pool
-
-
-def _configure_pool_keeping_a_warm_one(workers=None, timeout=None, memory_mb=None,
-                                       queue_limit=None):
-    """create_app's configure_pool: every app reconfigures the process's default render pool,
-    which stops its workers, so each new app's first PDF would start a worker again (WeasyPrint
-    and its fonts: seconds). When the running pool already has these settings and no render
-    waiting, nothing would change, so it is kept, warm. Otherwise (a test's short timeout, or
-    renders an earlier app queued, which a new app's renders must not wait behind) it is
-    replaced, as in the app."""
-    current = get_pool()  # only an object: its workers start with its first render
-    wanted = {"workers": workers, "timeout": timeout, "memory_mb": memory_mb,
-              "queue_limit": queue_limit}
-    waiting = getattr(current, "_jobs", None)  # the pool's queue; unknown counts as busy
-    if waiting is not None and waiting.qsize() == 0 and all(
-            value is None or getattr(current, key) == value for key, value in wanted.items()):
-        return
-    _configure_pool(**wanted)
-
-
-assessment.report.configure_pool = _configure_pool_keeping_a_warm_one
+# create_app's configure_pool keeps a running pool with the same settings and nothing waiting
+# (report/pool.py), so apps made one after another share one warm render worker.
 
 
 class DefaultPool:

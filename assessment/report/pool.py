@@ -218,6 +218,10 @@ class RenderPool:
                 self._slots.append(slot)
                 slot.start()
 
+    def idle(self) -> bool:
+        """No render waiting for a worker."""
+        return self._jobs.qsize() == 0
+
     def submit(self, html: str, timeout: float | None = None, key: str | None = None) -> Future:
         """Queue a render and return at once; the Future gives the PDF bytes or RenderError.
         `key` (the report's content hash) is for the shared queue's deduplication; a pool's
@@ -264,9 +268,16 @@ def configure_pool(workers: int | None = None, timeout: float | None = None,
     global _default, _settings
     given = {"workers": workers, "timeout": timeout, "memory_mb": memory_mb,
              "queue_limit": queue_limit}
-    _settings = replace(_settings, **{key: value for key, value in given.items()
-                                      if value is not None})
+    wanted = replace(_settings, **{key: value for key, value in given.items()
+                                   if value is not None})
     with _default_lock:
+        # A running pool with these settings and nothing waiting is kept, with its warm
+        # workers (WeasyPrint and its fonts take seconds to load): an app made again in the
+        # same process changes nothing.
+        if (wanted == _settings and _default is not None and not _default._closed
+                and _default.idle()):
+            return
+        _settings = wanted
         if _default is not None:
             _default.shutdown()
             _default = None

@@ -106,3 +106,21 @@ def insert_sql(table: str, columns: Sequence[str]) -> str:
     names = ", ".join(f'"{column}"' for column in columns)
     marks = ", ".join("?" for _ in columns)
     return f'INSERT INTO "{table}" ({names}) VALUES ({marks}) RETURNING id'  # nosec B608
+
+
+class RowsBase:
+    """What both engines' stores build on their own `rows`: the first row, and an insert that
+    returns the new id (INSERT ... RETURNING id, which both engines accept)."""
+
+    def rows(self, sql: str, params: Params = ()) -> list[Row]:
+        raise NotImplementedError
+
+    def one(self, sql: str, params: Params = ()) -> Row | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    def insert(self, table: str, values: Mapping[str, Any]) -> int:
+        row = self.one(insert_sql(table, list(values)), list(values.values()))
+        if row is None:  # an INSERT ... RETURNING always gives its row
+            raise RuntimeError(f"the insert into {table} gave back no id")
+        return int(row["id"])

@@ -32,10 +32,10 @@ import subprocess  # nosec B404 (pg_dump, pg_restore and psql, run with argument
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, TypeVar, cast
+from typing import IO, TypeVar, cast
 
 import psycopg
 from psycopg import sql as pgsql
@@ -47,7 +47,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..support.private_files import create_file, make_folder
 from ..support.redact import redact
-from .db import Params, Row, insert_sql
+from .db import Params, Row, RowsBase
 
 POOL_SIZE = 10  # connections a process keeps at most; a request holds one only while it runs
 # Short limits, so that a database that is away answers a page with "we'll be back" within
@@ -222,7 +222,7 @@ def outage(error: BaseException) -> str | None:
     return None
 
 
-class PostgresStore:
+class PostgresStore(RowsBase):
     """The storage contract (storage.db.Admin) on PostgreSQL. A store takes a connection from
     the pool when it is first used and gives it back on release() or close()."""
 
@@ -268,16 +268,6 @@ class PostgresStore:
         with self.conn.cursor(row_factory=dict_row) as cursor:
             cursor.execute(adapt(sql), params)
             return cursor.fetchall() if cursor.description is not None else []
-
-    def one(self, sql: str, params: Params = ()) -> Row | None:
-        found = self.rows(sql, params)
-        return found[0] if found else None
-
-    def insert(self, table: str, values: Mapping[str, Any]) -> int:
-        row = self.one(insert_sql(table, list(values)), list(values.values()))
-        if row is None:  # an INSERT ... RETURNING always gives its row
-            raise RuntimeError(f"the insert into {table} gave back no id")
-        return int(row["id"])
 
     def execute(self, sql: str, params: Params = ()) -> int:
         return self.conn.execute(adapt(sql), params).rowcount

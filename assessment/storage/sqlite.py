@@ -20,13 +20,13 @@ from typing import Any, NamedTuple, TypeVar, cast
 from sqlite_utils import Database
 
 from ..support.private_files import FILE_MODE, create_file, make_folder, tighten
-from .db import Params, Row, insert_sql
+from .db import Params, Row, RowsBase
 
 BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
 
 
-class SQLiteStore:
+class SQLiteStore(RowsBase):
     """The storage contract (storage.db.Admin) on one SQLite connection."""
 
     engine = "sqlite"
@@ -42,16 +42,6 @@ class SQLiteStore:
 
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
         return list(self.db.query(sql, _plain(params)))
-
-    def one(self, sql: str, params: Params = ()) -> Row | None:
-        found = self.rows(sql, params)
-        return found[0] if found else None
-
-    def insert(self, table: str, values: Mapping[str, Any]) -> int:
-        row = self.one(insert_sql(table, list(values)), list(values.values()))
-        if row is None:  # an INSERT ... RETURNING always gives its row
-            raise RuntimeError(f"the insert into {table} gave back no id")
-        return int(row["id"])
 
     def execute(self, sql: str, params: Params = ()) -> int:
         return self.db.execute(sql, _plain(params)).rowcount

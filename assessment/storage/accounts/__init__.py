@@ -44,7 +44,7 @@ from .members import (
     set_active,
     set_password,
 )
-from .passwords import hash_password, use_password_hasher
+from .passwords import hash_password, password_hasher, use_password_hasher
 from .rate_limits import rate_limit_hit
 from .sign_ins import (
     LOCK_AFTER,
@@ -75,6 +75,7 @@ __all__ = [
     "create_user", "end_all_logins", "end_login", "end_other_logins", "find_firm_by_name",
     "find_user_by_email", "firm_branding", "firm_look", "firm_price_list", "firm_time_zone",
     "get_firm", "get_user", "hash_password", "idle_too_long", "invite_by_ref", "invite_for_token",
+    "password_hasher",
     "invite_state", "list_invites", "list_members", "lock_seconds", "login_for_token",
     "rate_limit_hit", "reset_totp", "set_active", "set_firm_price_list", "set_firm_time_zone",
     "set_password", "set_require_totp", "seal_two_step_secrets", "start_login", "start_totp",

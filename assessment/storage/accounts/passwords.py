@@ -22,6 +22,11 @@ def use_password_hasher(hasher: PasswordHasher) -> None:
     _dummy_hash = hasher.hash(secrets.token_urlsafe(16))
 
 
+def password_hasher() -> PasswordHasher:
+    """The hasher in use (the tests keep the app's to give it back to one test)."""
+    return _hasher
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
