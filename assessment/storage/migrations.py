@@ -401,3 +401,28 @@ def copied_to_postgresql(db: Admin) -> None:
     # every table is, and only ever filled on SQLite; its name starts with "_", so that it is not
     # one of the app's tables that a copy carries over or compares.
     ddl(db, "CREATE TABLE _copied_to (url TEXT NOT NULL, copied_at TEXT NOT NULL)")
+
+
+@migrations
+def roadmap_actions(db: Admin) -> None:
+    # The living roadmap (core/actions.py): each client's actions, made from an assessment's
+    # plan, and every change of one as an event that is only ever added (who, when, from, to,
+    # why). Dates (due, agreed...) are ISO dates; questions is a JSON list of question ids.
+    ddl(db, """CREATE TABLE actions (
+        id ID, firm_id INTEGER NOT NULL REFERENCES firms (id),
+        client_id INTEGER NOT NULL REFERENCES clients (id), title TEXT NOT NULL,
+        why TEXT DEFAULT '', workstream TEXT DEFAULT '', party TEXT NOT NULL,
+        status TEXT NOT NULL, person TEXT DEFAULT '', due TEXT, original_due TEXT,
+        pushes INTEGER DEFAULT 0, cost_low INTEGER, cost_high INTEGER, currency TEXT,
+        score_gain INTEGER DEFAULT 0, questions TEXT DEFAULT '[]', finding TEXT DEFAULT '',
+        ticket TEXT DEFAULT '', notes TEXT DEFAULT '', from_assessment TEXT, agreed_on TEXT,
+        done_on TEXT, verified_on TEXT, verified_by TEXT, accepted_by TEXT DEFAULT '',
+        accepted_until TEXT, actual_cost INTEGER, created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL)""",
+        "CREATE INDEX idx_actions_firm_id_client_id ON actions (firm_id, client_id)",
+        """CREATE TABLE action_events (
+        id ID, action_id INTEGER NOT NULL REFERENCES actions (id),
+        firm_id INTEGER NOT NULL REFERENCES firms (id), at TEXT NOT NULL, who TEXT NOT NULL,
+        on_date TEXT NOT NULL, from_status TEXT, to_status TEXT NOT NULL,
+        reason TEXT DEFAULT '', due_before TEXT, due_after TEXT, assessment_id TEXT)""",
+        "CREATE INDEX idx_action_events_action_id ON action_events (action_id)")
