@@ -116,6 +116,16 @@ def _copy_target(url: str | None) -> str:
     return str(url)
 
 
+def _sqlite_file() -> str:
+    """The SQLite database `db copy` and `db reopen` work on (ITHEALTH_DATABASE), which must
+    exist."""
+    path = current_app.config["DATABASE"]
+    if not Path(path).is_file():
+        raise click.ClickException(f"{path}: no SQLite database there (ITHEALTH_DATABASE "
+                                   "names it)")
+    return str(path)
+
+
 @db_cli.command("copy")
 @click.option("--to", "url", metavar="URL|-", default=None,
               help="postgresql://... of an empty database, without a password (or - to read "
@@ -126,10 +136,7 @@ def db_copy(url: str | None) -> None:
     url = _copy_target(url)
     if not storage.is_url(url):
         raise click.BadParameter("give a postgresql:// URL", param_hint="--to")
-    source_path = current_app.config["DATABASE"]
-    if not Path(source_path).is_file():
-        raise click.ClickException(f"{source_path}: no SQLite database there to copy "
-                                   "(ITHEALTH_DATABASE names it)")
+    source_path = _sqlite_file()
     source = connect_or_fail(source_path)
     try:
         storage.migrate(source)  # a file from an older version gets the table of the mark
@@ -164,10 +171,7 @@ def db_copy(url: str | None) -> None:
 def db_reopen(yes: bool) -> None:
     """Let the app start on the SQLite database (ITHEALTH_DATABASE) again after `db copy` marked
     it as copied to PostgreSQL: going back to the file on purpose."""
-    path = current_app.config["DATABASE"]
-    if not Path(path).is_file():
-        raise click.ClickException(f"{path}: no SQLite database there (ITHEALTH_DATABASE "
-                                   "names it)")
+    path = _sqlite_file()
     db = connect_or_fail(path)
     try:
         mark = copied_to(db)

@@ -23,6 +23,7 @@ code above storage/ never knows which engine it runs on, and storage code is wri
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -108,12 +109,13 @@ def insert_sql(table: str, columns: Sequence[str]) -> str:
     return f'INSERT INTO "{table}" ({names}) VALUES ({marks}) RETURNING id'  # nosec B608
 
 
-class RowsBase:
+class RowsBase(ABC):
     """What both engines' stores build on their own `rows`: the first row, and an insert that
     returns the new id (INSERT ... RETURNING id, which both engines accept)."""
 
+    @abstractmethod
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
-        raise NotImplementedError
+        """Every row of the statement, as dicts (each engine reads them its own way)."""
 
     def one(self, sql: str, params: Params = ()) -> Row | None:
         found = self.rows(sql, params)
