@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, fields
 from datetime import date
 
-from ..core.actions import Action, Decision, Event, Status
+from ..core.actions import Action, Decision, Event, Status, expire_accepted_risks
 from .db import Row, Store
 from .times import stamp
 
@@ -122,3 +122,39 @@ def action_events(db: Store, firm_id: int, action_id: int) -> list[Event]:
                   due_after=date.fromisoformat(row["due_after"]) if row["due_after"] else None,
                   assessment=row["assessment_id"])
             for row in rows]
+
+
+def current_actions(db: Store, firm_id: int, client_id: int, today: date) -> list[Action]:
+    """The client's actions as they stand today: any accepted risk whose date has passed is
+    first brought back as proposed (and that move kept as an event), so every page, export,
+    digest and review sees the same roadmap."""
+    actions = client_actions(db, firm_id, client_id)
+    expired = expire_accepted_risks(actions, today)
+    if not expired:
+        return actions
+    for decision in expired:
+        save_decision(db, firm_id, decision)
+    return client_actions(db, firm_id, client_id)
+
+
+def expire_firm_risks(db: Store, firm_id: int, today: date) -> int:
+    """Bring back every accepted risk of the firm whose date has passed (the digest and the
+    portfolio run this first); how many came back."""
+    rows = db.rows("SELECT * FROM actions WHERE firm_id = ? AND status = ? "
+                   "AND accepted_until < ?",
+                   [firm_id, Status.RISK_ACCEPTED.value, today.isoformat()])
+    expired = expire_accepted_risks([_to_action(row) for row in rows], today)
+    return sum(save_decision(db, firm_id, decision) for decision in expired)
+
+
+def finished_scores(db: Store, firm_id: int, client_id: int | None = None) -> list[Row]:
+    """The scores the firm finished its clients' assessments with, oldest first: rows of
+    client_id, id, finished_at, final_score (archived assessments left out)."""
+    sql = ("SELECT client_id, id, finished_at, final_score FROM assessments "
+           "WHERE firm_id = ? AND closed_at IS NOT NULL AND final_score IS NOT NULL "
+           "AND archived_at IS NULL")
+    params: list = [firm_id]
+    if client_id is not None:
+        sql += " AND client_id = ?"
+        params.append(client_id)
+    return db.rows(sql + " ORDER BY finished_at, id", params)

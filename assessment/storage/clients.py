@@ -157,6 +157,14 @@ def delete_client(db: Store, firm_id: int, client_id: int,
         purged = _delete_assessments(db, ids, keys)
         db.execute("DELETE FROM claim_links WHERE client_id = ? AND firm_id = ?",
                    [client_id, firm_id])
+        # The client's roadmap goes with it: evidence and events first (they name its actions).
+        mine = "SELECT id FROM actions WHERE client_id = ? AND firm_id = ?"
+        for table in ("action_evidence", "action_events"):
+            db.execute(f"DELETE FROM {table} WHERE action_id IN ({mine})",  # nosec B608
+                       [client_id, firm_id])
+        for table in ("actions", "reviews", "roadmap_links"):
+            db.execute(f"DELETE FROM {table} WHERE client_id = ? AND firm_id = ?",  # nosec B608
+                       [client_id, firm_id])
         db.execute("DELETE FROM clients WHERE id = ? AND firm_id = ?", [client_id, firm_id])
         return purged
 

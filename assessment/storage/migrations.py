@@ -426,3 +426,37 @@ def roadmap_actions(db: Admin) -> None:
         on_date TEXT NOT NULL, from_status TEXT, to_status TEXT NOT NULL,
         reason TEXT DEFAULT '', due_before TEXT, due_after TEXT, assessment_id TEXT)""",
         "CREATE INDEX idx_action_events_action_id ON action_events (action_id)")
+
+
+@migrations
+def roadmap_reviews_evidence_links(db: Admin) -> None:
+    # The rest of the living roadmap. A quarterly review (QBR) of one client: a draft until it
+    # is locked, then its snapshot (JSON of everything the pack shows) and its PDF are kept as
+    # they were, for good; corrections go in a new review. Evidence that an action is done: a
+    # link, or a file kept in the database (so that every app server has it, and nothing is
+    # under the static folder). The owner's private roadmap links: the token is kept only as
+    # its hash; `ref` names the link in the workspace without being able to open it.
+    ddl(db, """CREATE TABLE reviews (
+        id ID, firm_id INTEGER NOT NULL REFERENCES firms (id),
+        client_id INTEGER NOT NULL REFERENCES clients (id), period_start TEXT NOT NULL,
+        period_end TEXT NOT NULL, headline TEXT DEFAULT '', notes TEXT DEFAULT '',
+        next_review TEXT, status TEXT NOT NULL DEFAULT 'draft', snapshot TEXT, pdf BLOB,
+        pdf_sha256 TEXT, created_by INTEGER, created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL, locked_at TEXT, locked_by TEXT)""",
+        "CREATE INDEX idx_reviews_firm_id_client_id ON reviews (firm_id, client_id)",
+        """CREATE TABLE action_evidence (
+        id ID, firm_id INTEGER NOT NULL REFERENCES firms (id),
+        action_id INTEGER NOT NULL REFERENCES actions (id), kind TEXT NOT NULL,
+        name TEXT NOT NULL, url TEXT, content_type TEXT, size INTEGER, sha256 TEXT, body BLOB,
+        added_by TEXT NOT NULL, created_at TEXT NOT NULL)""",
+        "CREATE INDEX idx_action_evidence_action_id ON action_evidence (action_id)",
+        """CREATE TABLE roadmap_links (
+        id ID, firm_id INTEGER NOT NULL REFERENCES firms (id),
+        client_id INTEGER NOT NULL REFERENCES clients (id), ref TEXT NOT NULL UNIQUE,
+        token_hash TEXT NOT NULL UNIQUE, created_by INTEGER, created_at TEXT NOT NULL,
+        expires_at TEXT, cancelled_at TEXT)""",
+        "CREATE INDEX idx_roadmap_links_firm_id_client_id ON roadmap_links (firm_id, client_id)",
+        "CREATE INDEX idx_actions_firm_id_status_due ON actions (firm_id, status, due)",
+        # The score the firm finished an assessment with (the report's): the portfolio and the
+        # review read it without scoring every assessment again. Cleared when it is reopened.
+        "ALTER TABLE assessments ADD COLUMN final_score INTEGER")

@@ -26,13 +26,14 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["brief"] = brief  # the results page opens with the report's brief
     app.jinja_env.globals["severity"] = severity  # the words and colours of bands and findings
 
-    from . import auth, branded, handoff, reports, wizard, workspace
+    from . import auth, branded, handoff, reports, roadmap_link, wizard, workspace
     from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(wizard.bp)
     app.register_blueprint(handoff.bp)  # a section answered by the IT provider
+    app.register_blueprint(roadmap_link.bp)  # the owner's private view of their roadmap
     auth.init_app(app)  # the login manager and the auth blueprint
     app.register_blueprint(workspace.bp)
     branded.init_app(app)  # a firm's branding and facts on its client's pages

@@ -40,7 +40,8 @@ SESSION_NEXT = "after_sign_in"
 TOUCH_EVERY = 60
 ROLE_LABELS = {"admin": "Admin", "consultant": "Consultant"}
 # Links in the workspace menu, shown only when their endpoint exists (blueprints land one by one).
-NAV = (("workspace.clients", "Clients", False), ("workspace.branding", "Branding", True),
+NAV = (("workspace.clients", "Clients", False), ("workspace.portfolio", "Portfolio", False),
+       ("workspace.branding", "Branding", True),
        ("workspace.prices", "Prices", True), ("workspace.settings", "Settings", True),
        ("auth.members", "Members", True),
        ("auth.account", "Your account", False))

@@ -1,5 +1,6 @@
 """The consultant's workspace: clients, interviews, client self-assessment links, history,
-comparison, claim links, exports, and the firm's branding, prices and settings. Every lookup is
+comparison, claim links, exports, each client's living roadmap and quarterly reviews, the
+portfolio across clients, and the firm's branding, prices and settings. Every lookup is
 scoped to the signed-in member's firm; an id from another firm is answered with 404 and nothing
 changes.
 
@@ -8,10 +9,22 @@ One blueprint ("workspace") over the modules here.
 
 from __future__ import annotations
 
-from . import archive, branding, clients, exports, interview, links, prices, settings
+from . import (
+    archive,
+    branding,
+    clients,
+    exports,
+    interview,
+    links,
+    portfolio,
+    prices,
+    reviews,
+    roadmap,
+    settings,
+)
 from .branding import logo_too_large
 from .common import bp
 
 # The modules are imported for the routes they add to bp.
 __all__ = ["archive", "bp", "branding", "clients", "exports", "interview", "links",
-           "logo_too_large", "prices", "settings"]
+           "logo_too_large", "portfolio", "prices", "reviews", "roadmap", "settings"]
