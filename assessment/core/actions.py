@@ -100,6 +100,7 @@ class Action:
     score_gain: int = 0
     questions: tuple[str, ...] = ()  # whose answers prove it done
     finding: str = ""  # the plan step's lead recommendation: one open action per finding
+    severity: str = ""  # of the critical finding it deals with: existential, serious or ""
     ticket: str = ""
     notes: str = ""
     from_assessment: str | None = None

@@ -36,7 +36,8 @@ def _to_action(row: Row) -> Action:
         values[name] = date.fromisoformat(values[name]) if values[name] else None
     values["status"] = Status(values["status"])
     values["questions"] = tuple(json.loads(values["questions"] or "[]"))
-    for name in ("why", "workstream", "person", "finding", "ticket", "notes", "accepted_by"):
+    for name in ("why", "workstream", "person", "finding", "severity", "ticket", "notes",
+                 "accepted_by"):
         values[name] = values[name] or ""
     return Action(id=row["id"], **values)
 
@@ -158,3 +159,10 @@ def finished_scores(db: Store, firm_id: int, client_id: int | None = None) -> li
         sql += " AND client_id = ?"
         params.append(client_id)
     return db.rows(sql + " ORDER BY finished_at, id", params)
+
+
+def record_final_score(db: Store, firm_id: int, assessment_id: str, score: int | None) -> None:
+    """The score the firm finished an assessment with (None when it is reopened)."""
+    with db.write():
+        db.execute("UPDATE assessments SET final_score = ? WHERE id = ? AND firm_id = ?",
+                   [score, assessment_id, firm_id])

@@ -459,4 +459,7 @@ def roadmap_reviews_evidence_links(db: Admin) -> None:
         "CREATE INDEX idx_actions_firm_id_status_due ON actions (firm_id, status, due)",
         # The score the firm finished an assessment with (the report's): the portfolio and the
         # review read it without scoring every assessment again. Cleared when it is reopened.
-        "ALTER TABLE assessments ADD COLUMN final_score INTEGER")
+        "ALTER TABLE assessments ADD COLUMN final_score INTEGER",
+        # The severity of the finding an action deals with (existential, serious or ''), for
+        # the roadmap's filter and order.
+        "ALTER TABLE actions ADD COLUMN severity TEXT DEFAULT ''")

@@ -4,7 +4,7 @@ owners' pages show them in UTC."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -101,6 +101,18 @@ def day_time(iso: str | None) -> str:
     return f"{_day(moment)}, {moment:%H:%M} {abbreviation(moment)}"
 
 
+def today() -> date:
+    """Today's date where this page's times are shown (the firm's zone in the workspace): what
+    "due", "overdue" and "in 30 days" are counted from."""
+    return datetime.now(zone()).date()
+
+
+def date_day(value: date | None) -> str:
+    """A calendar date (a due date) as "15 Oct 2026"; "" for none."""
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}" if value else ""
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["date_day"] = date_day
     app.jinja_env.filters["day_time"] = day_time

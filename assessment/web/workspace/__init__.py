@@ -20,6 +20,7 @@ from . import (
     prices,
     reviews,
     roadmap,
+    roadmap_links,
     settings,
 )
 from .branding import logo_too_large
@@ -27,4 +28,5 @@ from .common import bp
 
 # The modules are imported for the routes they add to bp.
 __all__ = ["archive", "bp", "branding", "clients", "exports", "interview", "links",
-           "logo_too_large", "portfolio", "prices", "reviews", "roadmap", "settings"]
+           "logo_too_large", "portfolio", "prices", "reviews", "roadmap",
+           "roadmap_links", "settings"]
