@@ -13,6 +13,7 @@ from dataclasses import asdict, fields
 from datetime import date
 
 from ..core.actions import Action, Decision, Event, Status, expire_accepted_risks
+from ..core.promises import Sync
 from .db import Row, Store
 from .times import stamp
 
@@ -166,3 +167,22 @@ def record_final_score(db: Store, firm_id: int, assessment_id: str, score: int |
     with db.write():
         db.execute("UPDATE assessments SET final_score = ? WHERE id = ? AND firm_id = ?",
                    [score, assessment_id, firm_id])
+
+
+def keep_sync(db: Store, firm_id: int, sync: Sync, *, assessment_id: str, on: date) -> None:
+    """What a finished assessment does to the client's roadmap (core.promises.sync), kept in
+    one transaction: the actions it proves or disproves, the new ones, and on each action it
+    found again an event naming it (once, however often it is finished)."""
+    with db.write():
+        for decision in sync.decisions:
+            save_decision(db, firm_id, decision)
+        for action in sync.new:
+            add_action(db, firm_id, action, who="assessment", on=on)
+        for action, _step in sync.linked:
+            if action.id is None or db.one(
+                    "SELECT 1 FROM action_events WHERE action_id = ? AND firm_id = ? "
+                    "AND assessment_id = ?", [action.id, firm_id, assessment_id]):
+                continue
+            db.insert("action_events", _event_row(firm_id, action.id, Event(
+                who="assessment", on=on, from_status=action.status, to_status=action.status,
+                reason="found again by the assessment: still to do", assessment=assessment_id)))

@@ -4,7 +4,7 @@ also takes the firm id, and finds nothing (None or False) for another firm's obj
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from ..core.bank import Bank
 from ..support.inputs import clean_name
@@ -176,10 +176,12 @@ def firm_assessment(db: Store, firm_id: int, assessment_id: str) -> Row | None:
 
 def start_client_assessment(db: Store, bank: Bank, firm_id: int, client_id: int, *,
                             mode: str, created_by: int, resume_token_hash: str | None = None,
-                            copy_from: str | None = None) -> str:
+                            copy_from: str | None = None,
+                            fresh: Collection[str] = ()) -> str:
     """A new assessment for a client: an interview, or a self-assessment link for the client.
     With copy_from, the effective answers and notes of that (same firm's) assessment are
-    copied and marked to be re-confirmed."""
+    copied and marked to be re-confirmed, except the `fresh` questions (a promise's: asked
+    again, never pre-filled)."""
     with db.write():
         assessment_id = create_assessment(db, bank, mode=mode, firm_id=firm_id,
                                           client_id=client_id, created_by=created_by,
@@ -193,6 +195,8 @@ def start_client_assessment(db: Store, bank: Bank, firm_id: int, client_id: int,
             # The answer that counted (viewpoint.SOURCES decides whose), with its note, to be
             # re-confirmed; scores are never copied.
             for qid, stored in stored_answers(db, copy_from).items():
+                if qid in fresh:
+                    continue
                 db.execute(
                     "INSERT INTO answers (assessment_id, question_id, source, state, value, "
                     "note, verified, reconfirm, answered_by, version, updated_at) "

@@ -158,8 +158,11 @@ class SectionPage:
     checks: list[Contradiction] = field(default_factory=list)  # figures that disagree
 
     def __post_init__(self) -> None:
+        # By question, not by section: a page may gather questions of several sections (the
+        # promises a next assessment asks first).
+        mine = {q.id for q in self.section.questions}
         applies = {o.question.id: o.applicable for o in self.result.outcomes
-                   if o.section_id == self.section.id}
+                   if o.question.id in mine}
         self.symbol = currency_symbol(self.bank, {qid: s.answer for qid, s in self.stored.items()
                                                   if s.answer})
         self.views = []

@@ -18,6 +18,7 @@ from . import (
     links,
     portfolio,
     prices,
+    promised,
     reviews,
     roadmap,
     roadmap_links,
@@ -28,5 +29,5 @@ from .common import bp
 
 # The modules are imported for the routes they add to bp.
 __all__ = ["archive", "bp", "branding", "clients", "exports", "interview", "links",
-           "logo_too_large", "portfolio", "prices", "reviews", "roadmap",
+           "logo_too_large", "portfolio", "prices", "promised", "reviews", "roadmap",
            "roadmap_links", "settings"]

@@ -6,13 +6,18 @@ from __future__ import annotations
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from collections import Counter
+
+from ...core import promises
+from ...core.actions import Status
 from ...core.progress import progress
 from ...core.scoring import score
 from ...core.viewpoint import FIRM
-from ...storage import assessment_view, bank_of, stored_answers
+from ...storage import actions, assessment_view, bank_of, stored_answers
 from ...storage import clients as store
 from ...support.audit import audit
-from .. import email_checks, handoff, renders, reports, section_page
+from .. import dates, email_checks, handoff, renders, reports, section_page
+from . import promised
 from ..answer_fields import widget_for
 from ..auth import current_firm_id, member_required
 from ..dates import day_time
@@ -38,7 +43,11 @@ def start_interview(client_id: int):
     assessment_id = store.start_client_assessment(
         get_db(), current_bank(), current_firm_id(), client_id, mode="interview",
         created_by=current_user.id)
-    # Straight to the first question, as an owner pressing Start gets.
+    # The promises first, when there are any; else straight to the first question, as an owner
+    # pressing Start gets.
+    promises_page = promised.first_page(assessment_or_404(assessment_id))
+    if promises_page:
+        return redirect(promises_page, 303)
     first = current_bank().sections[0]
     return redirect(url_for("workspace.interview", assessment_id=assessment_id,
                             section_id=first.id, _anchor=f"q-{first.questions[0].id}"), 303)
@@ -55,14 +64,19 @@ def renew(client_id: int):
         flash("There is no finished assessment to start from. Finish one first, or start an "
               "interview.", "error")
         return redirect(url_for("workspace.client", client_id=client_id), 303)
+    # A promise's questions are asked afresh, never copied: the answer proves the promise.
+    fresh = {qid for _, qid in promised.promised_questions(client_id)}
     assessment_id = store.start_client_assessment(
         get_db(), current_bank(), current_firm_id(), client_id, mode="interview",
-        created_by=current_user.id, copy_from=source["id"])
+        created_by=current_user.id, copy_from=source["id"], fresh=fresh)
     flash(f"Started from the {KINDS[kind_of(source)]} finished "
           f"{day_time(source['finished_at'] or source['updated_at'])}. Each copied answer waits "
           "to be re-confirmed before it counts: press “Still true” beside it, or “All still "
-          "true” for a whole section.", "success")
-    return redirect(url_for("workspace.assessment", assessment_id=assessment_id), 303)
+          "true” for a whole section." + (
+              f" The {len(fresh)} question{'s' if len(fresh) != 1 else ''} that prove last "
+              "time's promises are asked afresh, first." if fresh else ""), "success")
+    return redirect(promised.first_page(assessment_or_404(assessment_id))
+                    or url_for("workspace.assessment", assessment_id=assessment_id), 303)
 
 
 KINDS = {"interview": "interview", "self": "client self-assessment",
@@ -225,12 +239,40 @@ def finish(assessment_id: str):
     else:
         store.close_assessment(get_db(), current_firm_id(), assessment_id)
         audit("assessment_finished", assessment=assessment_id, member=current_user.id)
+        made = roadmap_after_finish(record, result)
         reports.prerender(assessment_or_404(assessment_id))
         renders.remember(assessment_or_404(assessment_id))
         flash("The assessment is finished. Its report is ready." + (
             " The client's link now only shows it: their answers can no longer change."
-            if record["mode"] == "self" else ""), "success")
+            if record["mode"] == "self" else "") + made, "success")
     return redirect(url_for("workspace.assessment", assessment_id=assessment_id), 303)
+
+
+def roadmap_after_finish(record: dict, result) -> str:
+    """The finished assessment's score kept for the portfolio and reviews, and its effect on
+    the client's roadmap (core.promises): the promises it proves or disproves, and its plan's
+    steps as proposed actions (those already open linked, not made again). What it did, in
+    words for the flash."""
+    db, firm = get_db(), current_firm_id()
+    actions.record_final_score(db, firm, record["id"], result.score)
+    today = dates.today()
+    known = actions.current_actions(db, firm, record["client_id"], today)
+    sync = promises.sync(result, known, client_id=record["client_id"],
+                         assessment_id=record["id"], today=today,
+                         prices=reports.prices_of(db, firm))
+    actions.keep_sync(db, firm, sync, assessment_id=record["id"], on=today)
+    counts = Counter(d.event.to_status for d in sync.decisions)
+    said = [plural(counts[status], *words) for status, words in (
+        (Status.VERIFIED, ("promise verified", "promises verified")),
+        (Status.NOT_CONFIRMED, ("claimed done but not confirmed",) * 2),
+        (Status.REGRESSED, ("verified before and failing again",) * 2)) if counts[status]]
+    if sync.new:
+        said.append(plural(len(sync.new), "new proposed action", "new proposed actions"))
+    return f" On the client's roadmap: {', '.join(said)}." if said else ""
+
+
+def plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 @bp.post("/assessments/<assessment_id>/reopen")
@@ -242,6 +284,7 @@ def reopen(assessment_id: str):
         flash("The assessment is open already.", "info")
     else:
         store.reopen_assessment(get_db(), current_firm_id(), assessment_id)
+        actions.record_final_score(get_db(), current_firm_id(), assessment_id, None)
         audit("assessment_reopened", assessment=assessment_id, member=current_user.id)
         flash("Reopened. " + ("The client can change their answers through their link again; "
                               "finish it again when you have reviewed them."
