@@ -27,6 +27,10 @@ def test_redact_hides_tokens_in_secret_paths():
     assert redact("/claim/tok?x=1") == "/claim/…?x=1"
     assert redact("/account/invite/tok") == "/account/invite/…"
     assert redact("/assessment/section/backup") == "/assessment/section/backup"
+    # The owner's roadmap link, not the workspace's roadmap pages.
+    assert redact('"GET /roadmap/tok/actions/4/done HTTP/1.1"') == (
+        '"GET /roadmap/…/actions/4/done HTTP/1.1"')
+    assert redact("/workspace/clients/5/roadmap/bulk") == "/workspace/clients/5/roadmap/bulk"
 
 
 def free_port() -> int:

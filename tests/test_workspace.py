@@ -245,6 +245,9 @@ def tenancy(app, firms):
     accounts.create_invite(db, a["firm_id"], a["user_id"])
     a["claim_ref"] = db.one("SELECT ref FROM claim_links")["ref"]
     a["invite_ref"] = db.one("SELECT ref FROM invites")["ref"]
+    from assessment.storage import roadmap_links
+    roadmap_links.create_link(db, a["firm_id"], a["client_id"], a["user_id"])
+    a["roadmap_ref"] = db.one("SELECT ref FROM roadmap_links")["ref"]
     db.close()
     return {"a": a, "b": firms["b"], "stranger": app.test_client(),
             "other_owner": owner_with_answers(app, "Other Owner")}
@@ -304,6 +307,15 @@ def cases(t) -> dict[str, tuple[str, str]]:
                                   "backup.automatic"),
         "handoff.answer": ("POST", "/answer-for/not-a-real-handoff-token"),
         "handoff.autosave": ("POST", "/answer-for/not-a-real-handoff-token/answer"),
+        "workspace.create_roadmap_link": ("POST", f"/workspace/clients/{client}/roadmap-link"),
+        "workspace.cancel_roadmap_link": ("POST",
+                                          f"/workspace/roadmap-links/{a['roadmap_ref']}/cancel"),
+        # The owner's roadmap link is its token: a token that is not one opens nothing.
+        "roadmap_link.view": ("GET", "/roadmap/not-a-real-roadmap-token"),
+        "roadmap_link.mark_done": ("POST", "/roadmap/not-a-real-roadmap-token/actions/1/done"),
+        "roadmap_link.comment": ("POST", "/roadmap/not-a-real-roadmap-token/actions/1/comment"),
+        "roadmap_link.add_evidence": ("POST",
+                                      "/roadmap/not-a-real-roadmap-token/actions/1/evidence"),
         # The report's font files are the product's own, the same for everyone: only the
         # current version is served, so any other address is the normal 404.
         "report_assets.font": ("GET", "/static/report-fonts/not-the-version/Inter-Regular.otf"),

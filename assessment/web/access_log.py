@@ -15,8 +15,10 @@ from gunicorn.glogging import Logger
 
 from ..support.private_files import create_file, make_folder
 
-SECRET_PATHS = re.compile(r"(/(?:assessment/resume|claim|account/invite|answer-for)/)"
-                          r"[^/?\s]+")
+# The owner's roadmap link (/roadmap/<token>) only at the start of a path: the workspace's
+# /workspace/clients/<id>/roadmap/... holds no secret.
+SECRET_PATHS = re.compile(r"(/(?:assessment/resume|claim|account/invite|answer-for)/"
+                          r"|(?<![\w.-])/roadmap/)[^/?\s]+")
 
 
 def redact(path: str) -> str:
