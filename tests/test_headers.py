@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 import pytest
 from PIL import Image
 
 from assessment import create_app
+from assessment.core.actions import Action
 from assessment.report import shutdown_pool
 from assessment.report.html import font_version
-from assessment.storage import accounts, connect, set_status
+from assessment.storage import accounts, actions, connect, evidence, set_status
 from assessment.storage import clients as store
 from assessment.support.branding import clean_logo
 from assessment.support.config import database
@@ -57,6 +59,12 @@ def world(tmp_path_factory, module_database_url):
             created_by=admin["user_id"])
         claim = store.create_claim_link(db, admin["firm_id"], admin["user_id"])
         invite = accounts.create_invite(db, admin["firm_id"], admin["user_id"])
+        action_id = actions.add_action(db, admin["firm_id"], Action(
+            id=None, client_id=client_id, title="Turn on two-step sign-in", why="",
+            workstream="", party="provider"), who="test", on=date(2026, 10, 1))
+        evidence_id = evidence.add_file(
+            db, admin["firm_id"], action_id, name="proof.pdf", content_type="application/pdf",
+            body=b"%PDF-1.4 proof", added_by="test")
         accounts.update_branding(db, admin["firm_id"], name="Northgate IT",
                                  logo=clean_logo(picture.getvalue()))
     finally:
@@ -75,7 +83,8 @@ def world(tmp_path_factory, module_database_url):
         db.close()
     yield {"app": app, "member": member, "owner": owner, "admin": admin,
            "client_id": client_id, "assessment_id": assessment_id, "claim": claim,
-           "invite": invite, "resume": resume}
+           "invite": invite, "resume": resume, "action_id": action_id,
+           "evidence_id": evidence_id}
     shutdown_pool()
 
 
@@ -117,6 +126,16 @@ def cases(w) -> dict[str, tuple[str, str, str]]:
         "wizard.resume_open": ("anon", "POST", f"/assessment/resume/{w['resume']}"),
         "brand.logo": ("anon", "GET", _logo_url(w)),
         "wizard.no_session": ("anon", "GET", "/assessment/none"),
+        "workspace.promises": ("member", "GET", f"/workspace/assessments/{a}/promises"),
+        "workspace.roadmap": ("member", "GET", f"/workspace/clients/{c}/roadmap"),
+        "workspace.roadmap_bulk": ("member", "GET", f"/workspace/clients/{c}/roadmap/bulk"),
+        "workspace.action": ("member", "GET", f"/workspace/actions/{w['action_id']}"),
+        "workspace.move_action": ("member", "GET", f"/workspace/actions/{w['action_id']}/move"),
+        "workspace.action_details": ("member", "GET",
+                                     f"/workspace/actions/{w['action_id']}/details"),
+        "workspace.add_evidence": ("member", "GET",
+                                   f"/workspace/actions/{w['action_id']}/evidence"),
+        "workspace.evidence_file": ("member", "GET", f"/workspace/evidence/{w['evidence_id']}"),
         "workspace.create_roadmap_link": ("member", "GET", f"/workspace/clients/{c}/roadmap-link"),
         "workspace.cancel_roadmap_link": ("member", "GET", "/workspace/roadmap-links/x/cancel"),
         "roadmap_link.view": ("anon", "GET", "/roadmap/no-such-link"),
@@ -203,6 +222,7 @@ EXPECTED_STATUS = {
     "workspace.prices": 200, "workspace.save_prices": 400, "brand.logo": 200,
     "workspace.settings": 200, "workspace.save_settings": 400,
     "health.healthz": 200, "health.readyz": 200, "health.metrics": 404,
+    "workspace.roadmap": 200, "workspace.action": 200, "workspace.evidence_file": 200,
 }
 
 

@@ -300,7 +300,7 @@ def test_evidence_a_file_and_a_link(world, roadmap):
 @pytest.mark.parametrize("upload, data, status, message", [
     ("program.exe", b"MZ\x90\x00\x03\x00\x00\x00", 400, "cannot be kept as evidence"),
     ("page.html", b"<html><script>alert(1)</script>", 400, "cannot be kept as evidence"),
-    ("big.pdf", b"%PDF-" + b"0" * MAX_BYTES, 413, "the limit is 10 MB"),
+    ("big.pdf", b"%PDF-" + b"0" * MAX_BYTES, 413, "larger than 10 MB, the limit"),
     ("huge.pdf", b"%PDF-" + b"0" * (MAX_BYTES + FORM_ROOM), 413, "larger than 10 MB"),
     (None, None, 400, "Enter a web address starting with https://"),
 ])

@@ -8,10 +8,12 @@ import io
 import itertools
 import json
 import re
+from datetime import date
 
 import pytest
 
 from assessment import create_app
+from assessment.core.actions import Action
 from assessment.core.bank import Answer
 from assessment.storage import clients as store
 from assessment.storage import connect, save_answer, set_status, stored_answers
@@ -245,8 +247,14 @@ def tenancy(app, firms):
     accounts.create_invite(db, a["firm_id"], a["user_id"])
     a["claim_ref"] = db.one("SELECT ref FROM claim_links")["ref"]
     a["invite_ref"] = db.one("SELECT ref FROM invites")["ref"]
-    from assessment.storage import roadmap_links
+    from assessment.storage import actions, evidence, roadmap_links
     roadmap_links.create_link(db, a["firm_id"], a["client_id"], a["user_id"])
+    a["action_id"] = actions.add_action(db, a["firm_id"], Action(
+        id=None, client_id=a["client_id"], title="Turn on two-step sign-in", why="",
+        workstream="", party="client"), who="test", on=date(2026, 10, 1))
+    a["evidence_id"] = evidence.add_file(
+        db, a["firm_id"], a["action_id"], name="proof.pdf", content_type="application/pdf",
+        body=b"%PDF-1.4 proof", added_by="test")
     a["roadmap_ref"] = db.one("SELECT ref FROM roadmap_links")["ref"]
     db.close()
     return {"a": a, "b": firms["b"], "stranger": app.test_client(),
@@ -307,6 +315,14 @@ def cases(t) -> dict[str, tuple[str, str]]:
                                   "backup.automatic"),
         "handoff.answer": ("POST", "/answer-for/not-a-real-handoff-token"),
         "handoff.autosave": ("POST", "/answer-for/not-a-real-handoff-token/answer"),
+        "workspace.promises": ("GET", f"/workspace/assessments/{assessment}/promises"),
+        "workspace.roadmap": ("GET", f"/workspace/clients/{client}/roadmap"),
+        "workspace.roadmap_bulk": ("POST", f"/workspace/clients/{client}/roadmap/bulk"),
+        "workspace.action": ("GET", f"/workspace/actions/{a['action_id']}"),
+        "workspace.move_action": ("POST", f"/workspace/actions/{a['action_id']}/move"),
+        "workspace.action_details": ("POST", f"/workspace/actions/{a['action_id']}/details"),
+        "workspace.add_evidence": ("POST", f"/workspace/actions/{a['action_id']}/evidence"),
+        "workspace.evidence_file": ("GET", f"/workspace/evidence/{a['evidence_id']}"),
         "workspace.create_roadmap_link": ("POST", f"/workspace/clients/{client}/roadmap-link"),
         "workspace.cancel_roadmap_link": ("POST",
                                           f"/workspace/roadmap-links/{a['roadmap_ref']}/cancel"),

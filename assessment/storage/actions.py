@@ -43,7 +43,7 @@ def _to_action(row: Row) -> Action:
     return Action(id=row["id"], **values)
 
 
-def _event_row(firm_id: int, action_id: int, event: Event) -> dict:
+def event_row(firm_id: int, action_id: int, event: Event) -> dict:
     return {"action_id": action_id, "firm_id": firm_id, "at": stamp(), "who": event.who,
             "on_date": event.on.isoformat(),
             "from_status": event.from_status.value if event.from_status else None,
@@ -63,7 +63,7 @@ def add_action(db: Store, firm_id: int, action: Action, *, who: str, on: date) -
         moment = stamp()
         action_id = db.insert("actions", {**_to_row(action), "firm_id": firm_id,
                                           "created_at": moment, "updated_at": moment})
-        db.insert("action_events", _event_row(firm_id, action_id, Event(
+        db.insert("action_events", event_row(firm_id, action_id, Event(
             who=who, on=on, from_status=None, to_status=action.status,
             assessment=action.from_assessment)))
         return action_id
@@ -109,7 +109,7 @@ def save_decision(db: Store, firm_id: int, decision: Decision) -> bool:
                                    "firm_id": firm_id, "was": event.from_status.value})
         if changed != 1:
             return False
-        db.insert("action_events", _event_row(firm_id, action.id, event))
+        db.insert("action_events", event_row(firm_id, action.id, event))
         return True
 
 
@@ -183,6 +183,6 @@ def keep_sync(db: Store, firm_id: int, sync: Sync, *, assessment_id: str, on: da
                     "SELECT 1 FROM action_events WHERE action_id = ? AND firm_id = ? "
                     "AND assessment_id = ?", [action.id, firm_id, assessment_id]):
                 continue
-            db.insert("action_events", _event_row(firm_id, action.id, Event(
+            db.insert("action_events", event_row(firm_id, action.id, Event(
                 who="assessment", on=on, from_status=action.status, to_status=action.status,
                 reason="found again by the assessment: still to do", assessment=assessment_id)))

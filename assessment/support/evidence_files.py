@@ -32,7 +32,7 @@ def check_upload(filename: str | None, data: bytes) -> CheckedFile:
     if not data:
         raise UploadRefused("The file is empty. Choose the file again, or add a link instead.")
     if len(data) > MAX_BYTES:
-        raise UploadRefused(f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is 10 MB. "
+        raise UploadRefused("The file is larger than 10 MB, the limit. "
                             "Send a smaller file (a PDF of the key page, a screenshot) or "
                             "a link to where it is kept.")
     kind = _kind(data, filename or "")

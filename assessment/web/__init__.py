@@ -67,6 +67,10 @@ def init_app(app: Flask) -> None:
             else None
         if member is not None and member.is_authenticated and member.is_admin:
             return workspace.logo_too_large(request.content_length)  # the page, saying why
+        if request.endpoint == "workspace.add_evidence":  # the action's page, saying why
+            kept = workspace.roadmap.evidence_too_large(request.content_length)
+            if kept is not None:
+                return kept
         kept = wizard.too_large()  # a question page: shown again, with what is saved
         if kept is not None:
             return kept

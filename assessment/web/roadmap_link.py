@@ -110,9 +110,9 @@ def _link_or_refusal(token: str):
                                   "from here. Wait a few minutes and try again.", 429))
             response.headers["Retry-After"] = str(window)
             return None, response
-        return None, _ended("This link does not open anything",
-                            "Check that the whole link was copied, or ask your consultant "
-                            "for a new one.", 404)
+        return None, _ended("Page not found",
+                            "This link does not open anything. Check that the whole link was "
+                            "copied, or ask your consultant for a new one.", 404)
     if not links.is_live(row):
         audit("roadmap_link_refused", reason="cancelled" if row["cancelled_at"] else "expired")
         return None, _ended("This link no longer works", GONE, 410)

@@ -102,6 +102,8 @@ def assessment(assessment_id: str):
                            progress=progress(bank, result, waiting(assessment_id)),
                            owner_answers=owner_answers, copied=copied, names=member_names(),
                            final=finished_by_firm(record),
+                           promises_url=None if finished_by_firm(record)
+                           else promised.first_page(record),
                            fresh=not any(s.answer for s in stored.values()))
 
 
