@@ -19,10 +19,12 @@ from PIL import Image
 
 from assessment import create_app
 from assessment.core.actions import Action
+from assessment.core.review import build_review
 from assessment.report import shutdown_pool
 from assessment.report.html import font_version
 from assessment.storage import accounts, actions, connect, evidence, set_status
 from assessment.storage import clients as store
+from assessment.storage import reviews as review_store
 from assessment.support.branding import clean_logo
 from assessment.support.config import database
 
@@ -62,6 +64,13 @@ def world(tmp_path_factory, module_database_url):
         action_id = actions.add_action(db, admin["firm_id"], Action(
             id=None, client_id=client_id, title="Turn on two-step sign-in", why="",
             workstream="", party="provider"), who="test", on=date(2026, 10, 1))
+        review_id = review_store.create_review(db, admin["firm_id"], client_id,
+                                               date(2026, 10, 1), date(2026, 12, 31),
+                                               admin["user_id"])
+        review_store.lock_review(db, admin["firm_id"], review_id, build_review(
+            client_name="Harbour Dental", actions=[], events={}, scores=[],
+            period_start=date(2026, 10, 1), period_end=date(2026, 12, 31),
+            today=date(2027, 1, 5)).to_json(), b"%PDF-1.7 stored pack", "Ana")
         evidence_id = evidence.add_file(
             db, admin["firm_id"], action_id, name="proof.pdf", content_type="application/pdf",
             body=b"%PDF-1.4 proof", added_by="test")
@@ -84,7 +93,7 @@ def world(tmp_path_factory, module_database_url):
     yield {"app": app, "member": member, "owner": owner, "admin": admin,
            "client_id": client_id, "assessment_id": assessment_id, "claim": claim,
            "invite": invite, "resume": resume, "action_id": action_id,
-           "evidence_id": evidence_id}
+           "evidence_id": evidence_id, "review_id": review_id}
     shutdown_pool()
 
 
@@ -100,7 +109,7 @@ def cases(w) -> dict[str, tuple[str, str, str]]:
     """Endpoint -> (who, method, URL). who: member (the signed-in admin), owner (an assessment
     open), anon (a new browser). A POST-only route is asked with GET (a 405 has headers too);
     where the same URL also answers GET, it is POSTed without a CSRF token (a 400 page)."""
-    c, a = w["client_id"], w["assessment_id"]
+    c, a, r = w["client_id"], w["assessment_id"], w["review_id"]
     user = w["admin"]["user_id"]
     return {
         "static": ("anon", "GET", "/static/app.css"),
@@ -127,7 +136,17 @@ def cases(w) -> dict[str, tuple[str, str, str]]:
         "brand.logo": ("anon", "GET", _logo_url(w)),
         "wizard.no_session": ("anon", "GET", "/assessment/none"),
         "workspace.promises": ("member", "GET", f"/workspace/assessments/{a}/promises"),
+        "workspace.reviews": ("member", "GET", f"/workspace/clients/{c}/reviews"),
+        "workspace.start_review": ("member", "POST", f"/workspace/clients/{c}/reviews"),
+        "workspace.review": ("member", "GET", f"/workspace/clients/{c}/reviews/{r}"),
+        "workspace.update_review": ("member", "POST", f"/workspace/clients/{c}/reviews/{r}"),
+        "workspace.review_decide": ("member", "GET", f"/workspace/clients/{c}/reviews/{r}/decide"),
+        "workspace.lock_review": ("member", "GET", f"/workspace/clients/{c}/reviews/{r}/lock"),
+        "workspace.review_pdf": ("member", "GET", f"/workspace/clients/{c}/reviews/{r}.pdf"),
         "workspace.roadmap": ("member", "GET", f"/workspace/clients/{c}/roadmap"),
+        "workspace.roadmap_json": ("member", "GET", f"/workspace/clients/{c}/roadmap.json"),
+        "workspace.roadmap_csv": ("member", "GET", f"/workspace/clients/{c}/roadmap.csv"),
+        "workspace.portfolio": ("member", "GET", "/workspace/portfolio"),
         "workspace.roadmap_bulk": ("member", "GET", f"/workspace/clients/{c}/roadmap/bulk"),
         "workspace.action": ("member", "GET", f"/workspace/actions/{w['action_id']}"),
         "workspace.move_action": ("member", "GET", f"/workspace/actions/{w['action_id']}/move"),
@@ -223,6 +242,8 @@ EXPECTED_STATUS = {
     "workspace.settings": 200, "workspace.save_settings": 400,
     "health.healthz": 200, "health.readyz": 200, "health.metrics": 404,
     "workspace.roadmap": 200, "workspace.action": 200, "workspace.evidence_file": 200,
+    "workspace.reviews": 200, "workspace.review": 200, "workspace.review_pdf": 200,
+    "workspace.roadmap_json": 200, "workspace.roadmap_csv": 200, "workspace.portfolio": 200,
 }
 
 
@@ -337,7 +358,11 @@ def test_downloads_say_what_they_are(world):
                                ("wizard.answers_json", "application/json"),
                                ("workspace.export_client", "application/json"),
                                ("workspace.export_firm", "application/json"),
-                               ("workspace.export_client_csv", "text/csv")):
+                               ("workspace.export_client_csv", "text/csv"),
+                               ("workspace.review_pdf", "application/pdf"),
+                               ("workspace.roadmap_json", "application/json"),
+                               ("workspace.roadmap_csv", "text/csv"),
+                               ("workspace.evidence_file", "application/pdf")):
         who, method, url = cases(world)[endpoint]
         response = request(world, who, method, url)
         assert response.status_code == 200 and response.mimetype == mimetype, endpoint

@@ -248,6 +248,10 @@ def tenancy(app, firms):
     a["claim_ref"] = db.one("SELECT ref FROM claim_links")["ref"]
     a["invite_ref"] = db.one("SELECT ref FROM invites")["ref"]
     from assessment.storage import actions, evidence, roadmap_links
+    from assessment.storage import reviews as review_store
+    a["review_id"] = review_store.create_review(db, a["firm_id"], a["client_id"],
+                                                date(2026, 10, 1), date(2026, 12, 31),
+                                                a["user_id"])
     roadmap_links.create_link(db, a["firm_id"], a["client_id"], a["user_id"])
     a["action_id"] = actions.add_action(db, a["firm_id"], Action(
         id=None, client_id=a["client_id"], title="Turn on two-step sign-in", why="",
@@ -264,7 +268,7 @@ def tenancy(app, firms):
 def cases(t) -> dict[str, tuple[str, str]]:
     """Endpoint -> (method, URL naming one of firm A's objects, or a token that is not valid)."""
     a = t["a"]
-    client, assessment = a["client_id"], a["assessment_id"]
+    client, assessment, review = a["client_id"], a["assessment_id"], a["review_id"]
     return {
         "workspace.client": ("GET", f"/workspace/clients/{client}"),
         "workspace.update_client": ("POST", f"/workspace/clients/{client}"),
@@ -316,7 +320,17 @@ def cases(t) -> dict[str, tuple[str, str]]:
         "handoff.answer": ("POST", "/answer-for/not-a-real-handoff-token"),
         "handoff.autosave": ("POST", "/answer-for/not-a-real-handoff-token/answer"),
         "workspace.promises": ("GET", f"/workspace/assessments/{assessment}/promises"),
+        "workspace.reviews": ("GET", f"/workspace/clients/{client}/reviews"),
+        "workspace.start_review": ("POST", f"/workspace/clients/{client}/reviews"),
+        "workspace.review": ("GET", f"/workspace/clients/{client}/reviews/{review}"),
+        "workspace.update_review": ("POST", f"/workspace/clients/{client}/reviews/{review}"),
+        "workspace.review_decide": ("POST",
+                                    f"/workspace/clients/{client}/reviews/{review}/decide"),
+        "workspace.lock_review": ("POST", f"/workspace/clients/{client}/reviews/{review}/lock"),
+        "workspace.review_pdf": ("GET", f"/workspace/clients/{client}/reviews/{review}.pdf"),
         "workspace.roadmap": ("GET", f"/workspace/clients/{client}/roadmap"),
+        "workspace.roadmap_json": ("GET", f"/workspace/clients/{client}/roadmap.json"),
+        "workspace.roadmap_csv": ("GET", f"/workspace/clients/{client}/roadmap.csv"),
         "workspace.roadmap_bulk": ("POST", f"/workspace/clients/{client}/roadmap/bulk"),
         "workspace.action": ("GET", f"/workspace/actions/{a['action_id']}"),
         "workspace.move_action": ("POST", f"/workspace/actions/{a['action_id']}/move"),

@@ -1,0 +1,173 @@
+"""A firm member's reminder of the roadmap: the actions overdue and due within a week, and the
+reviews coming up, by client, as a short plain-text email. Pure: rows and dates in, text out;
+the command (cli/roadmap.py) reads the rows and sends the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .actions import OPEN, Status
+
+DUE_DAYS = 7  # "due soon": within a week
+REVIEW_DAYS = 14  # reviews two weeks ahead: time to prepare them
+PER_CLIENT = 5  # actions listed per client; the rest are on its roadmap
+CLIENTS = 20  # clients listed, most overdue first; the rest are on the portfolio
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Who does it, as the firm's members say it: the provider is the firm itself.
+WHO = {"provider": "your firm", "client": "the client", "vendor": "another vendor"}
+
+
+@dataclass(frozen=True)
+class Due:
+    client_id: int
+    client: str
+    title: str
+    party: str
+    person: str
+    due: date
+
+
+@dataclass(frozen=True)
+class ClientDigest:
+    client_id: int
+    client: str
+    overdue: tuple[Due, ...] = ()
+    due_soon: tuple[Due, ...] = ()
+    review: date | None = None
+
+
+@dataclass(frozen=True)
+class Digest:
+    today: date
+    clients: tuple[ClientDigest, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.clients
+
+    @property
+    def overdue(self) -> int:
+        return sum(len(c.overdue) for c in self.clients)
+
+    @property
+    def due_soon(self) -> int:
+        return sum(len(c.due_soon) for c in self.clients)
+
+    @property
+    def reviews(self) -> int:
+        return sum(c.review is not None for c in self.clients)
+
+
+def today_in(zone_name: str | None, now: datetime | None = None) -> date:
+    """Today's date in a firm's time zone (UTC for none, or a name this machine does not know):
+    what the workspace counts "overdue" from, so the email says what the pages say."""
+    try:
+        zone = ZoneInfo(zone_name) if zone_name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    return (now or datetime.now(UTC)).astimezone(zone).date()
+
+
+def build(actions: Iterable[Mapping], reviews: Iterable[Mapping], today: date) -> Digest:
+    """The digest of a firm's open actions due within DUE_DAYS (or overdue) and its reviews
+    due within REVIEW_DAYS (rows as storage.portfolio.due_actions and reviews_due give them):
+    clients with the most overdue first, then by name."""
+    soon = today + timedelta(days=DUE_DAYS)
+    overdue: dict[int, list[Due]] = {}
+    due_soon: dict[int, list[Due]] = {}
+    names: dict[int, str] = {}
+    for row in actions:
+        if Status(row["status"]) not in OPEN or not row["due"]:
+            continue
+        due = date.fromisoformat(row["due"])
+        if due > soon:
+            continue
+        item = Due(row["client_id"], row["client"], row["title"], row["party"],
+                   row["person"] or "", due)
+        names[item.client_id] = item.client
+        (overdue if due < today else due_soon).setdefault(item.client_id, []).append(item)
+    review_on: dict[int, date] = {}
+    for row in reviews:
+        on = date.fromisoformat(row["next_review"]) if row["next_review"] else None
+        if on is not None and on <= today + timedelta(days=REVIEW_DAYS):
+            review_on[row["client_id"]] = on
+            names[row["client_id"]] = row["client"]
+    clients = [ClientDigest(client_id, name,
+                            tuple(sorted(overdue.get(client_id, []), key=lambda d: d.due)),
+                            tuple(sorted(due_soon.get(client_id, []), key=lambda d: d.due)),
+                            review_on.get(client_id))
+               for client_id, name in names.items()]
+    clients.sort(key=lambda c: (-len(c.overdue), c.client.casefold(), c.client_id))
+    return Digest(today, tuple(clients))
+
+
+def day(value: date) -> str:
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def subject(digest: Digest, firm: str) -> str:
+    parts = []
+    if digest.overdue:
+        parts.append(f"{digest.overdue} overdue")
+    if digest.due_soon:
+        parts.append(f"{digest.due_soon} due this week")
+    if digest.reviews:
+        parts.append(_plural(digest.reviews, "review") + " coming up")
+    return f"{firm} roadmap: " + ", ".join(parts)
+
+
+def _who(item: Due) -> str:
+    return f"Who: {WHO.get(item.party, item.party)} ({item.person or 'nobody named yet'})"
+
+
+def _line(item: Due, today: date) -> str:
+    if item.due < today:
+        late = (today - item.due).days
+        when = f"overdue: due {day(item.due)}, {_plural(late, 'day')} ago"
+    elif item.due == today:
+        when = "due today"
+    else:
+        when = f"due {day(item.due)}"
+    return f"  - {item.title} ({when}). {_who(item)}."
+
+
+def text(digest: Digest, *, member: str, firm: str, roadmap: Callable[[int], str],
+         portfolio: str) -> str:
+    """The email's body: a greeting, one block per client (its overdue actions, those due soon,
+    its review, the link to its roadmap), the link to the portfolio."""
+    counts = []
+    if digest.overdue:
+        counts.append(_plural(digest.overdue, "action") + " overdue")
+    if digest.due_soon:
+        counts.append(f"{digest.due_soon} due within {DUE_DAYS} days")
+    if digest.reviews:
+        counts.append(_plural(digest.reviews, "quarterly review") + " to hold")
+    lines = [f"Hello {member},", "",
+             f"What needs attention in {firm}'s client roadmaps on {day(digest.today)}: "
+             + ", ".join(counts) + ".", ""]
+    for client in digest.clients[:CLIENTS]:
+        lines.append(client.client)
+        listed = [*client.overdue, *client.due_soon]
+        lines.extend(_line(item, digest.today) for item in listed[:PER_CLIENT])
+        if len(listed) > PER_CLIENT:
+            lines.append(f"  - and {len(listed) - PER_CLIENT} more on the roadmap.")
+        if client.review is not None:
+            said = "was due" if client.review < digest.today else "is due"
+            lines.append(f"  - The quarterly review {said} on {day(client.review)}.")
+        lines.append(f"  Roadmap: {roadmap(client.client_id)}")
+        lines.append("")
+    if len(digest.clients) > CLIENTS:
+        lines += [f"And {_plural(len(digest.clients) - CLIENTS, 'more client')} with work "
+                  "due: see the portfolio.", ""]
+    lines += [f"Every client at a glance: {portfolio}", "",
+              f"You receive this as a member of {firm}. Actions are counted as of today in "
+              "your firm's time zone."]
+    return "\n".join(lines) + "\n"
