@@ -9,6 +9,7 @@ import pytest
 
 from assessment.cli import assess_cli, bank_cli, db_cli
 from assessment.cli.reports import report_cli
+from assessment.cli.roadmap import roadmap_cli
 from assessment.cli.users import users_cli
 from assessment.core.bank import models
 from assessment.core.bank.conditions import OPERATORS
@@ -47,7 +48,7 @@ def test_every_question_type_operator_and_cost_input_is_documented():
 
 
 def test_every_cli_command_is_in_the_readme():
-    for group in (bank_cli, db_cli, assess_cli, users_cli, report_cli):
+    for group in (bank_cli, db_cli, assess_cli, users_cli, report_cli, roadmap_cli):
         for command in group.commands:
             assert f"flask --app app {group.name} {command}" in README, (group.name, command)
 

@@ -26,7 +26,7 @@ def export_client(client_id: int):
                                                "notes", "created_at")},
             "assessments": [export_assessment(get_db(), a["id"]) for a in
                             store.client_assessments(get_db(), current_firm_id(), client_id)]}
-    return _download(json.dumps(data, indent=2, ensure_ascii=False), "application/json",
+    return download(json.dumps(data, indent=2, ensure_ascii=False), "application/json",
                      f"client-{client_id}.json")
 
 
@@ -50,16 +50,16 @@ def export_client_csv(client_id: int):
                 if q is None:
                     continue
                 writer.writerow([record["id"], record["status"], bank.section_of[qid].title,
-                                 _cell(q.text), qid, source,
-                                 _cell(q.describe(s.answer) if s.answer else ""),
+                                 spreadsheet_cell(q.text), qid, source,
+                                 spreadsheet_cell(q.describe(s.answer) if s.answer else ""),
                                  "yes" if (qid, source) in counts else "no",
-                                 "yes" if s.verified else "no", _cell(s.note),
+                                 "yes" if s.verified else "no", spreadsheet_cell(s.note),
                                  "yes" if s.note_shared or source != "consultant" else "no",
                                  s.updated_at])
-    return _download(out.getvalue(), "text/csv", f"client-{client_id}-answers.csv")
+    return download(out.getvalue(), "text/csv", f"client-{client_id}-answers.csv")
 
 
-def _cell(text: str) -> str:
+def spreadsheet_cell(text: str) -> str:
     """Spreadsheets run cells that start with these as formulas; a leading quote stops that."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
@@ -75,10 +75,10 @@ def export_firm():
          "assessments": [export_assessment(get_db(), a["id"])
                          for a in store.client_assessments(get_db(), firm_id, c["id"])]}
         for c in store.list_clients(get_db(), firm_id, archived=None)]}
-    return _download(json.dumps(data, indent=2, ensure_ascii=False), "application/json",
+    return download(json.dumps(data, indent=2, ensure_ascii=False), "application/json",
                      "firm-export.json")
 
 
-def _download(body: str, mimetype: str, name: str) -> Response:
+def download(body: str, mimetype: str, name: str) -> Response:
     return Response(body, mimetype=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

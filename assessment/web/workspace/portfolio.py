@@ -16,7 +16,7 @@ from .. import dates
 from ..auth import current_firm_id, member_required
 from ..db import get_db
 from .common import bp, client_or_404
-from .exports import _cell, _download
+from .exports import download, spreadsheet_cell
 
 # The columns of the roadmap's exports, in order (the CSV's header; the JSON has these and
 # the full list of events).
@@ -79,7 +79,7 @@ def roadmap_json(client_id: int):
     data = {"client": {"id": client["id"], "name": client["name"], "sector": client["sector"],
                        "size": client["size"]},
             "exported_at": stamp(), "actions": actions}
-    return _download(json.dumps(data, indent=2, ensure_ascii=False), "application/json",
+    return download(json.dumps(data, indent=2, ensure_ascii=False), "application/json",
                      f"client-{client_id}-roadmap.json")
 
 
@@ -94,11 +94,11 @@ def roadmap_csv(client_id: int):
         cells = [" ".join(value) if name == "questions" else value
                  for name, value in ((n, action[n]) for n in FIELDS)]
         last = action["events"][-1] if action["events"] else None
-        writer.writerow([_cell(c) if isinstance(c, str) else ("" if c is None else c)
+        writer.writerow([spreadsheet_cell(c) if isinstance(c, str) else ("" if c is None else c)
                          for c in (*cells, len(action["events"]),
                                    last["at"] if last else None,
                                    _change(last) if last else None)])
-    return _download(out.getvalue(), "text/csv", f"client-{client_id}-roadmap.csv")
+    return download(out.getvalue(), "text/csv", f"client-{client_id}-roadmap.csv")
 
 
 def _change(event: dict) -> str:
