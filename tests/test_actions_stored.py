@@ -94,3 +94,24 @@ def test_another_firm_sees_and_changes_nothing(db, firm_and_client):
     assert actions.get_action(db, firm, action_id).status is Status.PROPOSED
     with pytest.raises(ValueError):
         actions.add_action(db, other, new_action(client), who="eve", on=TODAY)
+
+
+def test_an_accepted_risk_is_back_for_a_decision_once_its_date_passes(db, firm_and_client):
+    """Every page and export reads the roadmap through current_actions: on the day after the
+    date, the risk is proposed again, and the history says why."""
+    firm, client = firm_and_client
+    action_id = actions.add_action(db, firm, new_action(client), who="assessment", on=TODAY)
+    accepted = decide(actions.get_action(db, firm, action_id),
+                      Move(Status.RISK_ACCEPTED, person="Dr Patel", until=date(2026, 12, 31)),
+                      who="ana", today=TODAY)
+    assert actions.save_decision(db, firm, accepted)
+    on_the_day = actions.current_actions(db, firm, client, date(2026, 12, 31))
+    assert on_the_day[0].status is Status.RISK_ACCEPTED
+    after = actions.current_actions(db, firm, client, date(2027, 1, 1))
+    assert after[0].status is Status.PROPOSED and after[0].accepted_by == ""
+    history = actions.action_events(db, firm, action_id)
+    assert (history[-1].who, history[-1].to_status) == ("system", Status.PROPOSED)
+    assert "Dr Patel" in history[-1].reason and "2026-12-31" in history[-1].reason
+    # Read again: it comes back once, not once per read.
+    actions.current_actions(db, firm, client, date(2027, 1, 2))
+    assert len(actions.action_events(db, firm, action_id)) == len(history)

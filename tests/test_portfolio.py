@@ -20,7 +20,7 @@ from assessment.storage import portfolio as store
 from assessment.storage.times import stamp
 from assessment.support.config import database
 
-from .workspace_fixtures import make_member, sign_in
+from .workspace_fixtures import every_row, make_member, sign_in
 
 pytestmark = pytest.mark.both_backends
 
@@ -281,13 +281,7 @@ def test_roadmap_csv_has_a_row_per_action_and_runs_no_formula(world):
 
 
 def dump(world) -> list[str]:
-    db = db_of(world)
-    try:
-        return [f"{table}: {row}" for table in sorted(db.schema())
-                if table not in ("rate_limits", "logins")
-                for row in sorted(map(repr, db.rows(f'SELECT * FROM "{table}"')))]
-    finally:
-        db.close()
+    return every_row(world["app"] if isinstance(world, dict) else world)
 
 
 @pytest.mark.parametrize("kind", ["roadmap.json", "roadmap.csv"])

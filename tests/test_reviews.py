@@ -37,7 +37,7 @@ from assessment.support.config import database
 from assessment.web.workspace import reviews as review_views
 
 from .pdf_structure import all_struct_elements, read_content, struct_elements_in_tree
-from .workspace_fixtures import csrf_token, make_member, sign_in
+from .workspace_fixtures import csrf_token, every_row, make_member, sign_in
 
 pytestmark = pytest.mark.both_backends
 
@@ -541,14 +541,7 @@ def test_a_draft_pack_is_made_fresh_and_a_failed_render_changes_nothing(world, m
 
 
 def dump(world) -> list[str]:
-    """Every row of every table but the sign-ins and rate limits."""
-    db = db_of(world)
-    try:
-        return [f"{table}: {row}" for table in sorted(db.schema())
-                if table not in ("rate_limits", "logins")
-                for row in sorted(map(repr, db.rows(f'SELECT * FROM "{table}"')))]
-    finally:
-        db.close()
+    return every_row(world["app"] if isinstance(world, dict) else world)
 
 
 def test_another_firm_gets_404_on_every_review_route_and_nothing_changes(world):

@@ -20,7 +20,7 @@ from assessment.storage import actions, clients, connect, evidence
 from assessment.support.config import database
 from assessment.support.evidence_files import MAX_BYTES
 
-from .workspace_fixtures import csrf_token, make_member, sign_in
+from .workspace_fixtures import csrf_token, every_row, make_member, sign_in
 
 pytestmark = pytest.mark.both_backends
 
@@ -553,14 +553,7 @@ def test_links_must_be_web_addresses_and_open_safely(world):
 # ---- another firm ----------------------------------------------------------------------------
 
 def dump(world) -> list[str]:
-    """Every row of every table but the sign-ins and rate limits."""
-    db = open_db(world)
-    try:
-        return [f"{table}: {row}" for table in sorted(db.schema())
-                if table not in ("rate_limits", "logins")
-                for row in sorted(map(repr, db.rows(f'SELECT * FROM "{table}"')))]
-    finally:
-        db.close()
+    return every_row(world["app"] if isinstance(world, dict) else world)
 
 
 def test_another_firm_gets_404_on_every_roadmap_route_and_nothing_changes(world):

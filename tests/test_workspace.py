@@ -19,7 +19,14 @@ from assessment.storage import clients as store
 from assessment.storage import connect, save_answer, set_status, stored_answers
 from assessment.support.config import database
 
-from .workspace_fixtures import csrf_token, make_member, open_client_link, sign_in, started_id
+from .workspace_fixtures import (
+    csrf_token,
+    every_row,
+    make_member,
+    open_client_link,
+    sign_in,
+    started_id,
+)
 
 pytestmark = pytest.mark.both_backends
 
@@ -223,14 +230,7 @@ def test_exports_json_and_csv(app, firms):
 # ---- Tenancy: every route with an id, as another firm, a stranger, another owner ----------
 
 def dump(app) -> list[str]:
-    """Every row of every table but the sign-ins and rate limits, on either engine."""
-    db = db_of(app)
-    try:
-        return [f"{table}: {row}" for table in sorted(db.schema())
-                if table not in ("rate_limits", "logins")
-                for row in sorted(map(repr, db.rows(f'SELECT * FROM "{table}"')))]
-    finally:
-        db.close()
+    return every_row(app)
 
 
 @pytest.fixture

@@ -65,3 +65,15 @@ def started_id(response) -> str:
     match = re.search(r"/workspace/assessments/([^/?#]+)", response.headers["Location"])
     assert match, f"not a redirect to an assessment: {response.headers.get('Location')}"
     return match.group(1)
+
+
+def every_row(app) -> list[str]:
+    """Every row of every table but the sign-ins and rate limits, on either engine: compared
+    before and after a request that must change nothing."""
+    db = connect(database(app.config))
+    try:
+        return [f"{table}: {row}" for table in sorted(db.schema())
+                if table not in ("rate_limits", "logins")
+                for row in sorted(map(repr, db.rows(f'SELECT * FROM "{table}"')))]
+    finally:
+        db.close()
