@@ -178,6 +178,18 @@ def test_promises_kept_on_time_and_slippage_on_a_known_fixture():
     assert measured.days_late == 10 + 31 + 31
 
 
+def test_a_deferral_moves_the_work_but_never_the_promise_out_of_the_count():
+    """Pushing a due date past the day measured must not clean the record: the promise still
+    counts from the date first agreed, not kept, as "moved to a later date"."""
+    fixture = known_fixture()
+    pushed = [replace(a, status=Status.DEFERRED, due=date(2027, 2, 1), pushes=a.pushes + 1)
+              if a.id == 10 else a for a in fixture]
+    before, after = measure(fixture, date(2027, 1, 1)), measure(pushed, date(2027, 1, 1))
+    assert (after.promises, after.kept) == (before.promises, before.kept) == (10, 7)
+    assert (after.overdue, after.moved) == (1, 1)
+    assert after.days_late == before.days_late  # still late against the promise
+
+
 def test_the_measures_by_party():
     parties = measure_by_party(known_fixture(), as_of=date(2027, 1, 1))
     provider, client, vendor = parties["provider"], parties["client"], parties["vendor"]

@@ -177,11 +177,12 @@ def test_portfolio_shows_each_clients_overdue_promises_review_and_trend(world):
     harbour, bakery, cafe = rows
     # Overdue: agreed, deferred and blocked past their due date (not claimed, not proposed).
     assert harbour[2] == "3"
-    # Promises due by today (by their current date) or verified: agreed past due, three
-    # verified, deferred, claimed, blocked, due today, and the accepted risk whose date passed
-    # (back as proposed, its promise still counted); 3 kept. Not the one pushed into next
-    # month, nor those never agreed, dropped or accepted as a risk for now.
-    assert harbour[3] == "3 of 9"
+    # Promises due by today (by the date first agreed) or verified: agreed past due, three
+    # verified, deferred, claimed, blocked, due today, the accepted risk whose date passed
+    # (back as proposed, its promise still counted), and the one pushed into next month (a
+    # deferral moves the work, not the promise); 3 kept. Not those never agreed, dropped or
+    # accepted as a risk for now.
+    assert harbour[3] == "3 of 10"
     assert harbour[1] == "Not set" and harbour[4] == "70"
     assert bakery[2] == "1" and bakery[3] == "0 of 1"
     assert bakery[4] == "66, up 8"
@@ -210,7 +211,7 @@ def test_the_sql_counts_are_core_measures_counts(world):
         measured = measure(actions.client_actions(db, world["firm"], world["harbour"]), later)
         assert (rows[world["harbour"]]["promises"], rows[world["harbour"]]["kept"]) == (
             measured.promises, measured.kept)
-        assert measured.promises == 10  # "Agreed, due later" is due by then
+        assert measured.promises == 11  # "Agreed, due later" is due by then
     finally:
         db.close()
 

@@ -311,14 +311,17 @@ def questions_to_ask_first(actions: Iterable[Action]) -> list[tuple[Action, str]
 @dataclass(frozen=True)
 class Measures:
     """Promises kept, on time, and slippage, for one party or all. A promise is an agreed
-    action; it counts once it is due (by its current due date) or proven."""
+    action; it counts once the date first agreed has come, or once it is proven. Counted by the
+    original date, not the current one: deferring a promise moves its work, never takes it out
+    of the count (else pushing every date would keep the record clean)."""
 
-    promises: int = 0  # agreed and due by the day measured, or verified
+    promises: int = 0  # agreed and due (by the original date) by the day measured, or verified
     kept: int = 0  # verified
     on_time: int = 0  # verified by the original due date
     late: int = 0  # verified after it
     claimed: int = 0  # done, not yet proven
-    overdue: int = 0  # past the due date, not done
+    overdue: int = 0  # past the (current) due date, not done
+    moved: int = 0  # past the original date, deferred to a date still to come
     pushes: int = 0
     pushed_twice: int = 0  # actions pushed two or more times
     days_late: int = 0  # verified late or still overdue, counted against the original date
@@ -336,7 +339,7 @@ class Measures:
 
 def measure(actions: Iterable[Action], as_of: date) -> Measures:
     counts = {"promises": 0, "kept": 0, "on_time": 0, "late": 0, "claimed": 0, "overdue": 0,
-              "pushes": 0, "pushed_twice": 0, "days_late": 0, "actual_spend": 0}
+              "moved": 0, "pushes": 0, "pushed_twice": 0, "days_late": 0, "actual_spend": 0}
     low = high = 0
     for action in actions:
         if not action.promised or action.status in (Status.DROPPED, Status.RISK_ACCEPTED):
@@ -348,8 +351,7 @@ def measure(actions: Iterable[Action], as_of: date) -> Measures:
         high += action.cost_high or 0
         counts["actual_spend"] += action.actual_cost or 0
         verified = action.status is Status.VERIFIED and action.verified_on is not None
-        due = action.due or action.original_due
-        if not verified and due > as_of:
+        if not verified and action.original_due > as_of:
             continue  # not due yet
         counts["promises"] += 1
         if verified:
@@ -364,7 +366,7 @@ def measure(actions: Iterable[Action], as_of: date) -> Measures:
         elif action.status is Status.DONE:
             counts["claimed"] += 1
         else:
-            counts["overdue"] += 1
+            counts["overdue" if (action.due or action.original_due) <= as_of else "moved"] += 1
             counts["days_late"] += max(0, (as_of - action.original_due).days)
     return Measures(planned_spend=(low, high), **counts)
 

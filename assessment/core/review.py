@@ -142,6 +142,7 @@ class Scorecard:
     late: int = 0
     claimed: int = 0
     overdue: int = 0
+    moved: int = 0  # past the date first agreed, deferred to a date still to come
     pushes: int = 0
     pushed_twice: int = 0
     days_late: int = 0
@@ -150,7 +151,7 @@ class Scorecard:
     def of(cls, party: str, label: str, measures: Measures) -> Scorecard:
         return cls(party=party, label=label, promises=measures.promises, kept=measures.kept,
                    on_time=measures.on_time, late=measures.late, claimed=measures.claimed,
-                   overdue=measures.overdue, pushes=measures.pushes,
+                   overdue=measures.overdue, moved=measures.moved, pushes=measures.pushes,
                    pushed_twice=measures.pushed_twice, days_late=measures.days_late)
 
 

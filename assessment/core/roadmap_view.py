@@ -182,6 +182,8 @@ def summary_line(measures: Measures) -> str:
         line = (f"{measures.kept} of {_count(measures.promises, 'promise', 'promises')} kept, "
                 f"{measures.on_time} on time; {measures.overdue} overdue")
     parts = [line]
+    if measures.moved:
+        parts.append(f"{measures.moved} moved to a later date")
     if measures.claimed:
         parts.append(f"{measures.claimed} claimed done, not yet checked")
     parts.append(_count(measures.pushes, "push", "pushes"))
