@@ -23,7 +23,7 @@ from .plan_text import step_cost
 from .scoring import Result
 
 FIND_OUT = "find_out:"  # the finding of a find-out step: FIND_OUT + the party asked
-# Who does a step, as the bank says (`who`, or `asks` for a find-out) -> the action's party.
+# Who does a step, as the bank and the plan say (`who`) -> the action's party.
 PARTY_OF = {"provider": "provider", "owner": "client", "vendor": "vendor"}
 
 
@@ -60,8 +60,9 @@ def action_of(result: Result, step: Step, *, client_id: int, assessment_id: str,
     """A plan step as a proposed action: due by the end of its phase (none for a step that
     waits past 90 days), its typical cost and expected gain from this assessment."""
     cost = step_cost(result, step, prices)
-    party = PARTY_OF.get(step.asks or step.who or "", "provider") if not step.find_out \
-        else PARTY_OF.get(step.asks or "provider", "provider")
+    # The one who does the step: a find-out is the owner's to do (they ask their provider, or
+    # find out themselves), so it waits on the business, not on whoever is asked.
+    party = PARTY_OF.get(step.who or "", "provider")
     return Action(
         id=None, client_id=client_id, title=step.title, why=_why(result, step),
         workstream=step.workstream.title, party=party,
