@@ -32,7 +32,6 @@ from ..core.figures import currency_symbol, show_answer
 from ..core.viewpoint import BUSINESS, PROVIDER
 from ..storage import (
     NotFound,
-    accounts,
     assessment_view,
     bank_of,
     get_assessment,
@@ -43,6 +42,7 @@ from ..storage.clients import self_link_refusal
 from ..support.audit import audit
 from . import owner, section_page
 from .answer_fields import widget_for
+from .auth.sign_in import rate_limited
 from .db import get_db
 from .section_page import SectionPage
 from .security import form_expired, from_another_site, json_body, refused_from_another_site
@@ -287,11 +287,7 @@ def _link(token: str):
     db = get_db()
     row = handoffs.handoff_for_token(db, token)
     if row is None:
-        limit = int(current_app.config.get("SIGNIN_RATE_LIMIT", 20))
-        window = int(current_app.config.get("SIGNIN_RATE_WINDOW", 300))
-        if accounts.rate_limit_hit(db, f"handoff:{request.remote_addr or 'unknown'}", limit,
-                                   window):
-            audit("handoff_rate_limited")
+        if rate_limited("handoff"):  # guessing tokens: counted like sign-in tries
             return None, None, None, _too_many()
         return None, None, None, (render_template(
             "handoff/ended.html", title="This link does not open anything", reason=None,

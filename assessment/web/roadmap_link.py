@@ -44,6 +44,7 @@ from ..storage import roadmap_links as links
 from ..support.audit import audit
 from ..support.evidence_files import MAX_BYTES, UploadRefused, check_upload, link_problem
 from . import branded, dates
+from .auth.sign_in import rate_limited
 from .db import get_db
 from .security import form_expired, from_another_site, refused_from_another_site
 
@@ -100,15 +101,12 @@ def _link_or_refusal(token: str):
     db = get_db()
     row = links.link_for_token(db, token)
     if row is None:
-        limit = int(current_app.config.get("SIGNIN_RATE_LIMIT", 20))
-        window = int(current_app.config.get("SIGNIN_RATE_WINDOW", 300))
-        if accounts.rate_limit_hit(db, f"roadmap:{request.remote_addr or 'unknown'}", limit,
-                                   window):
-            audit("roadmap_link_rate_limited")
+        if rate_limited("roadmap_link"):  # guessing tokens: counted like sign-in tries
             response = current_app.make_response(_ended(
                 "Too many tries", "There were too many tries with links that do not work "
                                   "from here. Wait a few minutes and try again.", 429))
-            response.headers["Retry-After"] = str(window)
+            response.headers["Retry-After"] = str(
+                int(current_app.config.get("SIGNIN_RATE_WINDOW", 300)))
             return None, response
         return None, _ended("Page not found",
                             "This link does not open anything. Check that the whole link was "
