@@ -135,7 +135,7 @@ def test_each_member_with_something_due_gets_one_email(app, runner, firms, inbox
     harbour = body.index("Harbour Dental")
     overdue = body.index("Turn on two-step sign-in for email")
     assert harbour < overdue and "4 days ago" in body[overdue:overdue + 120]
-    assert "Who: your firm (Sam Patel)" in body
+    assert "Who: the IT provider (Sam Patel)" in body
     assert "Test restoring the backup" in body and "Who: the client (Jo)" in body
     assert f"review is due on {days(10).day} {days(10).strftime('%b %Y')}" in body
     assert f"/workspace/clients/{firms['harbour']}/roadmap" in body
@@ -244,7 +244,7 @@ def test_a_long_digest_stays_short():
     assert "175 actions overdue" in body
     assert body.count("  - and 2 more on the roadmap.") == 20
     assert "And 5 more clients with work due: see the portfolio." in body
-    assert "Who: your firm (nobody named yet)" in body
+    assert "Who: the IT provider (nobody named yet)" in body
 
 
 def test_today_is_the_firms_day():

@@ -17,8 +17,9 @@ REVIEW_DAYS = 14  # reviews two weeks ahead: time to prepare them
 PER_CLIENT = 5  # actions listed per client; the rest are on its roadmap
 CLIENTS = 20  # clients listed, most overdue first; the rest are on the portfolio
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-# Who does it, as the firm's members say it: the provider is the firm itself.
-WHO = {"provider": "your firm", "client": "the client", "vendor": "another vendor"}
+# Who does it, as the workspace says it: the IT provider may be the firm itself (a managed
+# provider) or the client's own (the firm consults), so it is named by its role.
+WHO = {"provider": "the IT provider", "client": "the client", "vendor": "another vendor"}
 
 
 @dataclass(frozen=True)
