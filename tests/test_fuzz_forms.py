@@ -5,10 +5,15 @@ The property, for every field: the server never answers 5xx; a value is either r
 after the documented normalisation (trimming; whitespace collapsed on one-line branding text;
 numbers read the way people type them; on PostgreSQL, which cannot hold the character NUL, a NUL
 in a plain text column comes back as U+FFFD, as storage/postgres.py says), and always escaped in
-the HTML. Every test runs on SQLite and on PostgreSQL. Stored business names,
-notes and firm names reach the report HTML escaped, never as markup. One PDF at the end, made
-from the nastiest inputs, is read back with pypdf: the names are text, and it carries no embedded
-files and no URI, Launch or JavaScript actions.
+the HTML. The living roadmap's forms are fuzzed the same way: an action's details (person and
+ticket kept on one line, notes without control characters, both trimmed; the actual cost a whole
+number, "1,200" read as 1200) and its moves (a proposed action agreed, deferred, its risk
+accepted or dropped, by the rules, dates YYYY-MM-DD), a draft review's headline, notes and next
+review date, starting a review for a period, and the owner's comment through their private link
+(1 to 2,000 characters, letters, numbers and punctuation). Every test runs on SQLite and on
+PostgreSQL. Stored business names, notes and firm names reach the report HTML escaped, never as
+markup. One PDF at the end, made from the nastiest inputs, is read back with pypdf: the names are
+text, and it carries no embedded files and no URI, Launch or JavaScript actions.
 
 The same targets (world, strategy, check) drive `benchmarks/fuzz_forms.py` with many more
 examples; `STATS` counts requests and outcomes for it.
@@ -20,10 +25,12 @@ import io
 import json
 import math
 import re
+import unicodedata
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 from pathlib import Path
@@ -37,14 +44,21 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 from werkzeug.datastructures import MultiDict
 
 from assessment import create_app
+from assessment.core.actions import Action, Move, Status, decide
 from assessment.core.bank import load_bank
+from assessment.core.review import FIRST_YEAR, LAST_YEAR, MAX_PERIOD_DAYS, default_period
 from assessment.report import shutdown_pool
 from assessment.report.models import printable
+from assessment.web.roadmap_link import BIDI_CONTROLS
+from assessment.storage import accounts, connect, roadmap_links, set_status, stored_answers
+from assessment.storage import actions as action_store
 from assessment.storage import clients as store
-from assessment.storage import connect, set_status, stored_answers
+from assessment.storage import reviews as review_store
 from assessment.support.config import database
 from assessment.support.inputs import name_problem
 from assessment.web.answer_fields import field_name, widget_for
+from assessment.web.dates import date_day, zone_of
+from assessment.web.roadmap_link import OWNER
 
 from .workspace_fixtures import PASSWORD, make_member
 
@@ -129,6 +143,9 @@ class World:
     client_id: int
     interview: str  # a consultant-led assessment of client_id
     engine: str = "sqlite"  # the database's: "sqlite" or "postgresql"
+    # What only some targets need (the living roadmap's actions, a review, the owner's link),
+    # made by `once` on first use, so the other targets' worlds cost no more.
+    made: dict = field(default_factory=dict)
 
     def db(self):
         return connect(database(self.app.config))
@@ -161,6 +178,60 @@ class World:
     def version(self, assessment_id: str, question_id: str, source: str) -> int:
         stored = self.stored(assessment_id, source).get(question_id)
         return stored.version if stored else 0
+
+    def once(self, key: str, make: Callable[[], object]):
+        """What `make` makes, made the first time it is asked for in this world."""
+        if key not in self.made:
+            self.made[key] = make()
+        return self.made[key]
+
+    def today(self) -> date:
+        """Today where the firm works: what due dates are counted from on its pages."""
+        db = self.db()
+        try:
+            return datetime.now(zone_of(accounts.firm_time_zone(db, self.firm_id))).date()
+        finally:
+            db.close()
+
+    def new_client(self, name: str) -> int:
+        db = self.db()
+        try:
+            return store.create_client(db, self.firm_id, name=name)
+        finally:
+            db.close()
+
+    def new_action(self, client_id: int, *, party: str = "provider",
+                   agreed_due: date | None = None) -> int:
+        """A proposed action of the client; agreed (by the rules, as a member agrees one)
+        when agreed_due is given."""
+        today = self.today()
+        db = self.db()
+        try:
+            made = Action(id=None, client_id=client_id, title="Back up the front desk PC",
+                          why="Nothing is copied anywhere.", workstream="Security", party=party)
+            action_id = action_store.add_action(db, self.firm_id, made, who="fuzz", on=today)
+            if agreed_due is not None:
+                proposed = action_store.get_action(db, self.firm_id, action_id)
+                agreed = decide(proposed, Move(Status.AGREED, due=agreed_due, person="Sam Owner"),
+                                who="fuzz", today=today)
+                assert action_store.save_decision(db, self.firm_id, agreed)
+            return action_id
+        finally:
+            db.close()
+
+    def action(self, action_id: int) -> Action:
+        db = self.db()
+        try:
+            return action_store.get_action(db, self.firm_id, action_id)
+        finally:
+            db.close()
+
+    def last_event(self, action_id: int):
+        db = self.db()
+        try:
+            return action_store.action_events(db, self.firm_id, action_id)[-1]
+        finally:
+            db.close()
 
 
 def make_world(folder: Path) -> World:
@@ -872,6 +943,431 @@ def check_branding(world: World, values: dict) -> str:
     return "echoed"
 
 
+# ---- the living roadmap: an action's details and moves, reviews, the owner's comments ---------
+
+ROADMAP_LIMITS = {"person": 200, "ticket": 200, "notes": 5000}  # an action's details
+MAX_REASON = 1000  # a move's reason
+MAX_COST = 1_000_000_000  # an actual cost, a whole number
+MAX_HEADLINE = 300  # a review's
+MAX_REVIEW_NOTES = 500
+MAX_COMMENT = 2000  # the owner's comment, 1 to 2,000 characters
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# What a proposed action may be moved to by hand.
+FROM_PROPOSED = {"agreed", "deferred", "risk_accepted", "dropped"}
+
+FORMULA = ["=cmd|' /C calc'!A0", '=HYPERLINK("http://127.0.0.1:9/","open")', "+1+1", "-2+3",
+           "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1", "=1+1\x00"]
+NASTY = FORMULA + MARKUP + BIDI + TEMPLATE + [
+    "\x00", "a\x00b", " \x00\x1f\x7f\u2028 ", "\u202eevil\u202c", "👩‍👩‍👧‍👦", "a\u00a0b", "\r\n"]
+roadmap_text = st.one_of(st.sampled_from(NASTY), field_text, field_text)
+
+TODAY = datetime.now(UTC).date()  # near enough to the firm's for drawing dates around it
+WEEK_DAY = f"{TODAY.year + 3}-W01-1"  # an ISO week date, ten characters, a year or more ahead
+DATE_WORDS = ["", " ", "2026-02-30", "31/12/2026", "12/31/2026", "9999-12-31", "0001-01-01",
+              "2026-13-01", "2026-00-10", "2026-1-5", "20261015", WEEK_DAY, "2026-001",
+              "٢٠٢٦-١٠-١٥", "２０２６-１０-１５", "2026‐10‐15", "2026-10-15T10:00",
+              "2026-10-15\x00", "\x002026-10-15", "today", "2024-02-29", "2025-02-29",
+              "-2026-10-15", "+2026-10-15", "<script>alert(1)</script>", "NaN", "1e309"]
+
+
+def _day_after(days: int) -> str:
+    return (TODAY + timedelta(days=days)).isoformat()
+
+
+def _padded(text: str) -> str:
+    return f" {text}\t"
+
+
+near_day = st.integers(-60, 800).map(_day_after)
+date_text = st.one_of(st.sampled_from(DATE_WORDS), near_day, near_day, near_day.map(_padded),
+                      st.dates().map(date.isoformat), short_hostile)
+
+
+def _typed_day(text: str) -> date | None:
+    """A date box's value as the forms read it: None when left empty, the date when it is a
+    real one written YYYY-MM-DD (spaces around it trimmed); ValueError for anything else."""
+    text = text.strip()
+    if not text:
+        return None
+    if not ISO_DAY.fullmatch(text):
+        raise ValueError(text)
+    return date.fromisoformat(text)
+
+
+def _day_or_none(text: str) -> date | None:
+    try:
+        return _typed_day(text)
+    except ValueError:
+        return None
+
+
+def _typed_cost(text: str) -> int | None:
+    """An actual cost as typed ("1,200", "1 200" or "1200"): None when left empty; ValueError
+    for anything but a whole number of ASCII digits up to MAX_COST."""
+    cleaned = text.strip().replace(",", "").replace(" ", "")
+    if not cleaned:
+        return None
+    if not re.fullmatch(r"[0-9]+", cleaned) or len(cleaned.lstrip("0")) > len(str(MAX_COST)) \
+            or int(cleaned.lstrip("0") or "0") > MAX_COST:
+        raise ValueError(text)
+    return int(cleaned.lstrip("0") or "0")
+
+
+def _as_a_browser_shows(text: str) -> str:
+    """A textarea's text written right after its tag, as a browser (and form_with) reads it
+    back: the first line break is dropped."""
+    return text[2:] if text.startswith("\r\n") else text[1:] if text.startswith("\n") else text
+
+
+def _no_raw_markup(html: str, values, where: str) -> None:
+    for value in values:
+        for dangerous in DANGEROUS:
+            if dangerous in value:
+                assert dangerous not in html, f"{where}: {dangerous!r} reached the page unescaped"
+
+
+def _problem(response, status: int, marker: str, what) -> str:
+    """The page of a refusal: its status, and its message where `marker` says."""
+    html = response.get_data(as_text=True)
+    assert response.status_code == status, \
+        f"{_short(what)}: refused with {response.status_code}, not {status}"
+    assert marker in html, f"{_short(what)} was refused without a message ({marker} missing)"
+    return html
+
+
+# An action's details: who does it, the ticket, notes and the actual cost.
+
+COST_WORDS = NUMBER_WORDS + ["1,200", "1 200", " 1200 ", "1200", "0", "000", "1000000000",
+                             "1000000001", "1,000,000,000", "١٢٠٠", "1\u00a0200", "9" * 5000,
+                             "0" * 5000 + "7", "", "12.00", "1.200", "1'200"]
+details_values = st.fixed_dictionaries({
+    "person": st.one_of(st.just("Sam Owner"), roadmap_text),
+    "ticket": st.one_of(st.just("INC-1042"), roadmap_text),
+    "notes": st.one_of(roadmap_text, hostile_text),
+    "actual_cost": st.one_of(st.sampled_from(COST_WORDS), st.integers(-10, 2 * MAX_COST).map(str),
+                             st.integers(0, 10**7).map("{:,}".format), short_hostile)})
+
+
+def check_action_details(world: World, values: dict) -> str:
+    action_id = world.once("details action", lambda: world.new_action(world.client_id))
+    url = f"/workspace/actions/{action_id}"
+    form = form_with(send(world.member, "GET", url).get_data(as_text=True), "actual_cost")
+    for key, value in values.items():
+        form.setlist(key, [value])
+    response = send(world.member, "POST", url + "/details", data=form)
+    expected = {"person": one_line(values["person"]), "ticket": one_line(values["ticket"]),
+                "notes": printable(values["notes"]).strip()}
+    try:
+        cost = _typed_cost(values["actual_cost"])
+    except ValueError:
+        cost = "unreadable"
+    ok = cost != "unreadable" and all(len(expected[k]) <= ROADMAP_LIMITS[k] for k in expected)
+    if response.status_code != 303:
+        html = _problem(response, 422, 'id="details-problem"', values)
+        assert not ok, f"refused details within the limits: {_short(values)}"
+        shown = form_with(html, "actual_cost")
+        for key, value in values.items():
+            want = _as_a_browser_shows(value) if key == "notes" else value
+            assert shown[key] == want, \
+                f"the refused {key} {_short(value)} is shown back as {_short(shown[key])}"
+            assert_escaped(html, value, f"refused details, {key}")
+        return "refused"
+    assert ok, f"accepted details that are over a limit or not a whole cost: {_short(values)}"
+    expected = {key: world.kept(value) for key, value in expected.items()}
+    stored = world.action(action_id)
+    got = {"person": stored.person, "ticket": stored.ticket, "notes": stored.notes}
+    assert got == expected and stored.actual_cost == cost, \
+        f"typed {_short(values)}, stored {_short(got)} and cost {stored.actual_cost!r}"
+    html = send(world.member, "GET", url).get_data(as_text=True)
+    shown = form_with(html, "actual_cost")
+    for key, value in expected.items():
+        assert shown[key] == value, f"the saved {key} {_short(value)} is shown as " \
+                                    f"{_short(shown[key])}"
+        assert_escaped(html, value, f"action page, {key}")
+    assert shown["actual_cost"] == ("" if cost is None else str(cost)), \
+        f"actual cost {values['actual_cost']!r} saved as {cost!r}, shown {shown['actual_cost']!r}"
+    _no_raw_markup(html, values.values(), "action page")
+    return "echoed"
+
+
+# A move of a proposed action: agree, defer, accept the risk, drop (anything else refused).
+
+STATUS_WORDS = [s.value for s in Status]
+move_to = st.one_of(st.sampled_from(sorted(FROM_PROPOSED)), st.sampled_from(STATUS_WORDS),
+                    st.sampled_from(["", " agreed ", "AGREED", "Agreed", "agreed\x00",
+                                     "risk accepted", "deferred\u200b", "<script>alert(1)</script>",
+                                     "agreed" * 10]), short_hostile)
+
+
+def _plausible_move(to: str, days: int, reason: str, person: str) -> dict:
+    """A move of the right shape (the date it needs, a day or more ahead), its words drawn."""
+    day = _day_after(days)
+    return {"to": to, "due": day if to in ("agreed", "deferred") else "", "reason": reason,
+            "person": person, "until": day if to == "risk_accepted" else ""}
+
+
+any_move = st.fixed_dictionaries({
+    "to": move_to,
+    "due": st.one_of(near_day, near_day, date_text),
+    "reason": st.one_of(st.just("Budget comes in the next quarter"), st.just(""), roadmap_text),
+    "person": st.one_of(st.just("Sam Owner"), st.just(""), roadmap_text),
+    "until": st.one_of(near_day, st.just(""), date_text)})
+move_values = st.one_of(st.builds(_plausible_move, st.sampled_from(sorted(FROM_PROPOSED)),
+                                  st.integers(1, 800), roadmap_text, roadmap_text), any_move)
+
+
+def _move_refusal(values: dict, today: date) -> str | None:
+    """Why moving a proposed action as typed is refused, by the rules; None when it is not."""
+    to = values["to"].strip()
+    if to not in FROM_PROPOSED:
+        return "not a move a proposed action can make"
+    try:
+        due, until = _typed_day(values["due"]), _typed_day(values["until"])
+    except ValueError:
+        return "a date that is not a date"
+    reason, person = one_line(values["reason"]), one_line(values["person"])
+    if len(reason) > MAX_REASON or len(person) > ROADMAP_LIMITS["person"]:
+        return "over a limit"
+    if to == "agreed" and (due is None or due < today):
+        return "agreed without a due date from today on"
+    if to == "deferred" and (due is None or not reason):
+        return "deferred without a date and a reason"
+    if to == "risk_accepted" and (not person or until is None or until <= today):
+        return "risk accepted without a person and a later date"
+    if to == "dropped" and not reason:
+        return "dropped without a reason"
+    return None
+
+
+def check_action_move(world: World, values: dict) -> str:
+    # Refused moves leave the action proposed: the next example moves it again.
+    action_id = world.once("proposed action", lambda: world.new_action(world.client_id))
+    url = f"/workspace/actions/{action_id}"
+    form = form_with(send(world.member, "GET", url).get_data(as_text=True), "until")
+    for key, value in values.items():
+        form.setlist(key, [value])
+    response = send(world.member, "POST", url + "/move", data=form)
+    why = _move_refusal(values, world.today())
+    if response.status_code != 303:
+        html = _problem(response, 400, 'id="move-problem"', values)
+        assert why is not None, f"refused a move the rules allow: {_short(values)}"
+        assert world.action(action_id).status is Status.PROPOSED, "a refused move moved it"
+        shown = form_with(html, "until")
+        for key in ("due", "reason", "person", "until"):
+            assert shown[key] == values[key], \
+                f"the refused {key} {_short(values[key])} is shown back as {_short(shown[key])}"
+            assert_escaped(html, values[key], f"refused move, {key}")
+        offered = values["to"] in FROM_PROPOSED
+        assert shown.getlist("to") == ([values["to"]] if offered else []), \
+            f"chose {values['to']!r}, the refused page has {shown.getlist('to')!r} chosen"
+        _no_raw_markup(html, values.values(), "refused move")
+        return "refused"
+    assert why is None, f"accepted a move that is {why}: {_short(values)}"
+    del world.made["proposed action"]  # moved: the next example takes a new one
+    to, due, until = values["to"].strip(), _typed_day(values["due"]), _typed_day(values["until"])
+    reason, person = world.kept(one_line(values["reason"])), world.kept(one_line(values["person"]))
+    moved = world.action(action_id)
+    assert moved.status.value == to, f"moved to {to!r}, stored {moved.status.value!r}"
+    if to == "agreed":
+        assert (moved.due, moved.original_due, moved.person) == (due, due, person), moved
+    elif to == "deferred":
+        assert moved.due == due, moved
+    elif to == "risk_accepted":
+        assert (moved.accepted_by, moved.accepted_until) == (person, until), moved
+    event = world.last_event(action_id)
+    assert event.reason == reason, f"reason typed {_short(values['reason'])}, kept " \
+                                   f"{_short(event.reason)}"
+    html = send(world.member, "GET", url).get_data(as_text=True)
+    assert_escaped(html, reason, "action page, the move's reason")
+    if to in ("agreed", "risk_accepted"):
+        assert_escaped(html, person, "action page, the person")
+    if to in ("agreed", "deferred"):
+        assert date_day(due) in html, f"the due date {due} is not shown"
+    roadmap = send(world.member, "GET", f"/workspace/clients/{world.client_id}/roadmap")
+    _no_raw_markup(roadmap.get_data(as_text=True), values.values(), "roadmap")
+    return "echoed"
+
+
+# A draft review's headline, notes and next review date; starting a review for a period.
+
+review_words = st.fixed_dictionaries({
+    "headline": st.one_of(roadmap_text, st.just("")),
+    "notes": st.one_of(roadmap_text, st.just(""), st.builds(_repeat, atom, st.sampled_from(
+        [499, 500, 501]))),
+    "next_review": st.one_of(st.just(""), near_day, date_text)})
+
+
+def _draft_review(world: World) -> tuple[int, int, str, date]:
+    """A draft review of a client of its own (so its drafted headline stays as it is): the
+    client, the review, the drafted headline and the last day of its period."""
+    client_id = world.new_client("Quayside Vets")
+    start, end = default_period(world.today())
+    db = world.db()
+    try:
+        review_id = review_store.create_review(db, world.firm_id, client_id, start, end,
+                                               world.user_id)
+    finally:
+        db.close()
+    page = send(world.member, "GET", f"/workspace/clients/{client_id}/reviews/{review_id}")
+    draft = form_with(page.get_data(as_text=True), "next_review")["headline"]
+    assert draft, "a new review has no drafted headline"
+    return client_id, review_id, draft, end
+
+
+def check_review_words(world: World, values: dict) -> str:
+    client_id, review_id, draft, end = world.once("draft review", lambda: _draft_review(world))
+    url = f"/workspace/clients/{client_id}/reviews/{review_id}"
+    response = send(world.member, "POST", url, data=values)
+    try:
+        next_review = _typed_day(values["next_review"])
+        ok = (next_review is None or next_review > end) and \
+            len(values["headline"]) <= MAX_HEADLINE and len(values["notes"]) <= MAX_REVIEW_NOTES
+    except ValueError:
+        ok = False
+    if response.status_code != 303:
+        html = _problem(response, 422, 'class="field-error"', values)
+        assert not ok, f"refused a review's words within the limits: {_short(values)}"
+        shown = form_with(html, "next_review")
+        for key, value in values.items():
+            assert shown[key] == value, \
+                f"the refused {key} {_short(value)} is shown back as {_short(shown[key])}"
+            assert_escaped(html, value, f"refused review, {key}")
+        return "refused"
+    assert ok, f"accepted a review's words over a limit or with a wrong date: {_short(values)}"
+    headline = values["headline"].strip()
+    kept = {"headline": "" if headline == draft else world.kept(headline),
+            "notes": world.kept(values["notes"].strip()),
+            "next_review": next_review.isoformat() if next_review else None}
+    db = world.db()
+    try:
+        row = review_store.get_review(db, world.firm_id, review_id)
+    finally:
+        db.close()
+    got = {key: row[key] for key in kept}
+    assert got == kept, f"typed {_short(values)}, stored {_short(got)}"
+    html = send(world.member, "GET", url).get_data(as_text=True)
+    shown = form_with(html, "next_review")
+    expected = {"headline": kept["headline"] or draft, "notes": kept["notes"],
+                "next_review": kept["next_review"] or ""}
+    for key, value in expected.items():
+        assert shown[key] == value, f"the saved {key} {_short(value)} is shown as " \
+                                    f"{_short(shown[key])}"
+        assert_escaped(html, value, f"review page, {key}")
+    _no_raw_markup(html, values.values(), "review page")
+    return "echoed"
+
+
+def _period(start: str, days) -> dict:
+    end = days if isinstance(days, str) else \
+        (date.fromisoformat(start) + timedelta(days=days)).isoformat()
+    return {"period_start": start, "period_end": end}
+
+
+period_values = st.one_of(
+    st.builds(_period, near_day, st.one_of(st.integers(-3, 400), date_text)),
+    st.builds(_period, st.dates(max_value=date(9000, 1, 1)).map(date.isoformat),
+              st.integers(-3, 400)),
+    st.fixed_dictionaries({"period_start": date_text, "period_end": date_text}))
+
+
+def check_review_start(world: World, values: dict) -> str:
+    client_id = world.once("review client", lambda: world.new_client("Quayside Vets"))
+    response = send(world.member, "POST", f"/workspace/clients/{client_id}/reviews",
+                    data=values)
+    try:
+        start, end = _typed_day(values["period_start"]), _typed_day(values["period_end"])
+        ok = (start is not None and end is not None
+              and 0 <= (end - start).days < MAX_PERIOD_DAYS
+              and FIRST_YEAR <= start.year and end.year <= LAST_YEAR)
+    except ValueError:
+        ok = False
+    if response.status_code != 303:
+        html = _problem(response, 422, 'class="field-error"', values)
+        assert not ok, f"refused a period that is one: {_short(values)}"
+        shown = form_with(html, "period_end")
+        for key, value in values.items():
+            assert shown[key] == value, \
+                f"the refused {key} {_short(value)} is shown back as {_short(shown[key])}"
+            assert_escaped(html, value, f"refused period, {key}")
+        return "refused"
+    assert ok, f"started a review for a period that is not one: {_short(values)}"
+    found = re.search(r"/reviews/([0-9]+)$", response.headers["Location"])
+    assert found, f"started, but sent to {response.headers['Location']}"
+    db = world.db()
+    try:
+        row = review_store.get_review(db, world.firm_id, int(found.group(1)))
+    finally:
+        db.close()
+    assert (row["period_start"], row["period_end"]) == (start.isoformat(), end.isoformat()), \
+        f"typed {_short(values)}, stored {row['period_start']} to {row['period_end']}"
+    page = send(world.member, "GET", response.headers["Location"])
+    assert page.status_code == 200, f"the new review answered {page.status_code}"
+    assert f"{date_day(start)} to {date_day(end)}" in page.get_data(as_text=True), \
+        f"the review of {start} to {end} does not say its period"
+    return "echoed"
+
+
+# The owner's comment on their own action, through their private link.
+
+owner_comment = st.one_of(roadmap_text, roadmap_text, hostile_text,
+                          st.builds(_repeat, atom, st.sampled_from([1999, 2000, 2001, 2002])))
+
+
+def _owner_link(world: World) -> tuple[str, int, int]:
+    """A client of its own with one agreed action for the owner to do, and the owner's link:
+    (token, action, client)."""
+    client_id = world.new_client("Marina Bakery")
+    action_id = world.new_action(client_id, party="client",
+                                 agreed_due=world.today() + timedelta(days=30))
+    db = world.db()
+    try:
+        token = roadmap_links.create_link(db, world.firm_id, client_id, world.user_id)
+    finally:
+        db.close()
+    return token, action_id, client_id
+
+
+def _comment_refused(text: str) -> bool:
+    """The documented rule: 1 to 2,000 characters, with no control character (line breaks
+    and tabs apart) and no bidi control."""
+    return not text or len(text) > MAX_COMMENT or any(
+        (unicodedata.category(ch) == "Cc" and ch not in "\n\r\t") or ch in BIDI_CONTROLS
+        for ch in text)
+
+
+def check_owner_comment(world: World, comment: str) -> str:
+    token, action_id, client_id = world.once("owner link", lambda: _owner_link(world))
+    owner = world.once("owner link browser", world.app.test_client)
+    page_url = f"/roadmap/{token}"
+    # The owner's page gives the form, with its CSRF token.
+    form = form_with(send(owner, "GET", page_url).get_data(as_text=True), "comment")
+    form.setlist("comment", [comment])
+    response = send(owner, "POST", f"{page_url}/actions/{action_id}/comment", data=form)
+    text = comment.strip()
+    if response.status_code != 303:
+        html = _problem(response, 422, f'id="comment-{action_id}-error"', comment)
+        assert errors_on(html), f"{_short(comment)} refused without a message"
+        assert _comment_refused(text), f"refused a comment within the rule: {_short(comment)}"
+        shown = form_with(html, "comment")["comment"]
+        assert shown == text, f"the refused comment {_short(text)} is shown back as " \
+                              f"{_short(shown)}"
+        assert_escaped(html, text, "owner's page, refused comment")
+        return "refused"
+    assert not _comment_refused(text), f"accepted a comment against the rule: {_short(comment)}"
+    db = world.db()
+    try:
+        said = roadmap_links.comments_by(db, world.firm_id, client_id, OWNER)[action_id]
+    finally:
+        db.close()
+    assert said[-1]["reason"] == world.kept(text), \
+        f"commented {_short(text)}, kept {_short(said[-1]['reason'])}"
+    html = send(owner, "GET", page_url).get_data(as_text=True)
+    assert_escaped(html, world.kept(text), "owner's page, the comment")
+    firm_page = send(world.member, "GET", f"/workspace/actions/{action_id}")
+    assert_escaped(firm_page.get_data(as_text=True), world.kept(text), "action page, comment")
+    return "echoed"
+
+
 # ---- the targets, shared with the benchmark ------------------------------------------------
 
 @dataclass(frozen=True)
@@ -892,6 +1388,11 @@ TARGETS: dict[str, Target] = {
     "interview-note": Target(interview_drawn, check_interview_note),
     "sign-in": Target(signin_drawn, check_sign_in),
     "branding": Target(branding_values, check_branding),
+    "action-details": Target(details_values, check_action_details),
+    "action-move": Target(move_values, check_action_move),
+    "review-words": Target(review_words, check_review_words),
+    "review-start": Target(period_values, check_review_start),
+    "owner-comment": Target(owner_comment, check_owner_comment),
 }
 
 # Known-nasty inputs that every default run tries first, whatever hypothesis draws.
@@ -923,6 +1424,47 @@ EXAMPLES: dict[str, list] = {
                        "notes": "edited"}],
     "branding": [{"name": "Northgate IT", "primary_colour": "#0d5c63\n",
                   "accent_colour": "#b5541b", "contact_line": "", "disclaimer": ""}],
+    "action-details": [
+        {"person": "<script>alert(1)</script>", "ticket": "=cmd|' /C calc'!A0",
+         "notes": "\u202eevil\u202c \x00 {{7*7}} </textarea><script>alert(1)</script>",
+         "actual_cost": "1,200"},
+        {"person": "Sam\x00 Owner\u2028", "ticket": "INC-1", "notes": "\n" + "x" * 5001,
+         "actual_cost": ""},
+        {"person": "a" * 201, "ticket": "", "notes": "", "actual_cost": "-5"},
+        {"person": "", "ticket": "", "notes": "", "actual_cost": "9" * 5000},
+        {"person": "", "ticket": "", "notes": "", "actual_cost": "٣"}],
+    "action-move": [
+        {"to": "agreed", "due": "2026-02-30", "reason": "", "until": "",
+         "person": "<img src=x onerror=alert(1)>"},
+        {"to": "deferred", "due": "31/12/2026", "reason": "=cmd|' /C calc'!A0", "person": "",
+         "until": ""},
+        {"to": "agreed", "due": "9999-12-31", "reason": "\u202eevil\u202c <b>x</b>",
+         "person": "Sam \x00 Owner", "until": ""},
+        {"to": "risk_accepted", "due": "", "reason": "", "person": "Sam Owner",
+         "until": "9999-12-31"},
+        {"to": "verified", "due": _day_after(30), "reason": "", "person": "", "until": ""},
+        {"to": "<script>alert(1)</script>", "due": "", "reason": "", "person": "",
+         "until": ""},
+        {"to": "dropped", "due": "", "reason": "x" * 1001, "person": "", "until": ""}],
+    "review-words": [
+        {"headline": "<script>alert(1)</script>", "notes": "=cmd|' /C calc'!A0",
+         "next_review": "9999-12-31"},
+        {"headline": "", "notes": "x" * 501, "next_review": "2026-02-30"},
+        {"headline": "\x00\u202eevil\u202c", "notes": "\r\nkept\x00", "next_review": "31/12/2026"},
+        {"headline": "x" * 301, "notes": "", "next_review": ""},
+        {"headline": "Fine", "notes": "", "next_review": WEEK_DAY}],
+    "review-start": [
+        {"period_start": "2026-02-30", "period_end": "31/12/2026"},
+        {"period_start": "9999-12-31", "period_end": "9999-12-31"},
+        {"period_start": "0001-01-01", "period_end": "0001-01-01"},
+        {"period_start": "", "period_end": ""},
+        {"period_start": "2026-01-01", "period_end": "2025-12-31"},
+        {"period_start": "2025-01-01", "period_end": "2026-01-02"},
+        {"period_start": "<script>alert(1)</script>", "period_end": WEEK_DAY},
+        {"period_start": _day_after(-30), "period_end": WEEK_DAY}],
+    "owner-comment": ["<script>alert(1)</script>", "=cmd|' /C calc'!A0", "a\x00b",
+                      "\u202eevil\u202c", "x" * 2001, "", "  kept  ", "x" * 2000,
+                      "line one\r\nline two </textarea><img src=x onerror=alert(1)>"],
 }
 
 

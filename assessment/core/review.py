@@ -38,6 +38,9 @@ AHEAD_DAYS = 90  # "the next 90 days" after the period
 MAX_PERIOD_DAYS = 366  # a review covers at most a year
 MAX_HEADLINE = 300
 MAX_NOTES = 500  # what the last page of the pack has room for
+# The years a period may fall in: anything else is a typing slip (and the year 9999 leaves no
+# room for the 90 days after the period that the pack looks ahead to).
+FIRST_YEAR, LAST_YEAR = 2000, 2999
 SEVERITY_ORDER = {"existential": 0, "serious": 1}
 # Statuses a promise can be closed with before a period starts, and so not be the period's.
 _CLOSED = (Status.VERIFIED, Status.DROPPED, Status.RISK_ACCEPTED)
@@ -51,6 +54,9 @@ def period_problem(start: date, end: date) -> str | None:
     if (end - start).days >= MAX_PERIOD_DAYS:
         return ("A review covers at most a year. Choose a shorter period: a quarter "
                 f"({DEFAULT_PERIOD_DAYS} days) is usual.")
+    if end.year > LAST_YEAR or start.year < FIRST_YEAR:
+        return (f"Choose dates between {FIRST_YEAR} and {LAST_YEAR}: a review looks back over "
+                "a quarter or so of the client's roadmap.")
     return None
 
 

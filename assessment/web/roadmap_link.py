@@ -14,6 +14,8 @@ and promises stay as the firm agreed them.
 
 from __future__ import annotations
 
+import unicodedata
+
 from datetime import date, datetime
 
 from flask import (
@@ -269,14 +271,22 @@ def comment(token: str, action_id: int):
                                    "action.")
 
 
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _comment_problem(text: str) -> str | None:
     if not text:
         return "Write your comment first."
     if len(text) > links.MAX_COMMENT:
         return (f"Keep the comment under {links.MAX_COMMENT:,} characters (it has "
                 f"{len(text):,}); shorten it, or send it in two parts.")
-    if any(not ch.isprintable() and ch not in "\n\r\t" for ch in text):
-        return "Use letters, numbers and punctuation only."
+    # Control characters and the bidi controls that reorder text are refused; the rest of
+    # what people type (accents, a non-breaking space, emoji joined with zero-width joiners)
+    # is kept as typed.
+    if any((unicodedata.category(ch) == "Cc" and ch not in "\n\r\t") or ch in BIDI_CONTROLS
+           for ch in text):
+        return ("The comment holds a control character that cannot be shown; type it again "
+                "without it (pasting from another program can bring one in).")
     return None
 
 

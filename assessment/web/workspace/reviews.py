@@ -48,7 +48,7 @@ def parse_day(text: str | None) -> date | None:
     text = (text or "").strip()
     if not text:
         return None
-    if len(text) != 10:
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":  # not a week date (2026-W01-1)
         raise ValueError(text)
     return date.fromisoformat(text)
 

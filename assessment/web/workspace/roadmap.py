@@ -393,7 +393,7 @@ def _whole_amount(value: str) -> int | None:
     if not cleaned.isdecimal() or not cleaned.isascii():
         raise FormProblem("Write the actual cost as a whole number without the currency sign, "
                           "for example 1200.")
-    amount = int(cleaned)
+    amount = int(cleaned.lstrip("0") or 0) if len(cleaned.lstrip("0")) <= 18 else MAX_COST + 1
     if amount > MAX_COST:
         raise FormProblem(f"The actual cost is more than {MAX_COST:,}: check the figure.")
     return amount
