@@ -279,7 +279,7 @@ def test_a_refused_comment_is_shown_again_and_nothing_is_kept(world, roadmap, ty
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert message in page
-    assert f">{typed}</textarea>" in page
+    assert f">\n{typed}</textarea>" in page  # a browser drops the first line break
     assert state(world, roadmap, key)[1] == events
 
 
