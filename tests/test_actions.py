@@ -71,6 +71,9 @@ def test_agreeing_freezes_the_original_due_date_and_deferring_counts_each_push()
     (Status.AGREED, Move(Status.DROPPED), "Say why it is dropped"),
     (Status.PROPOSED, Move(Status.AGREED), "Give a due date"),
     (Status.PROPOSED, Move(Status.AGREED, due=date(2026, 9, 1)), "cannot be in the past"),
+    # A promise nobody is named to keep is not one.
+    (Status.PROPOSED, Move(Status.AGREED, due=date(2026, 10, 15), person="  "),
+     "Name the person who does it"),
 ])
 def test_a_move_the_rules_forbid_is_refused_with_what_to_do(start, move, message):
     due = date(2026, 10, 15) if start is not Status.PROPOSED else None

@@ -63,7 +63,8 @@ def test_an_illegal_move_writes_nothing_and_a_stale_one_loses(db, firm_and_clien
     assert len(actions.action_events(db, firm, action_id)) == 1
 
     # Two people decide from the same proposed action: the second finds it moved.
-    first = decide(stored, Move(Status.AGREED, due=date(2026, 10, 15)), who="ana", today=TODAY)
+    first = decide(stored, Move(Status.AGREED, due=date(2026, 10, 15), person="Sam"), who="ana",
+                   today=TODAY)
     second = decide(stored, Move(Status.DROPPED, reason="no budget"), who="bo", today=TODAY)
     assert actions.save_decision(db, firm, first)
     assert not actions.save_decision(db, firm, second)

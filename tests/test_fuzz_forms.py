@@ -1123,8 +1123,8 @@ def _move_refusal(values: dict, today: date) -> str | None:
     reason, person = one_line(values["reason"]), one_line(values["person"])
     if len(reason) > MAX_REASON or len(person) > ROADMAP_LIMITS["person"]:
         return "over a limit"
-    if to == "agreed" and (due is None or due < today):
-        return "agreed without a due date from today on"
+    if to == "agreed" and (due is None or due < today or not person):
+        return "agreed without a due date from today on, or without a person"
     if to == "deferred" and (due is None or not reason):
         return "deferred without a date and a reason"
     if to == "risk_accepted" and (not person or until is None or until <= today):

@@ -354,7 +354,8 @@ def test_a_move_someone_else_made_meanwhile_is_a_409_showing_the_action_as_it_is
 
     monkeypatch.setattr(rules, "decide", decide_while_someone_drops_it)
     response = post(world, f"/workspace/actions/{action_id}/move",
-                    {"to": "agreed", "due": (today() + timedelta(days=9)).isoformat()})
+                    {"to": "agreed", "due": (today() + timedelta(days=9)).isoformat(),
+                     "person": "Sam"})
     text = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "Someone changed this action while you were deciding: it is now “Dropped”" in text
@@ -388,7 +389,8 @@ def test_bulk_with_one_refused_saves_none_and_keeps_the_ticks(world):
     try:  # another member agrees step three after this page was opened
         found = actions.get_action(db, world["a"]["firm_id"], ids[2])
         assert actions.save_decision(db, world["a"]["firm_id"], rules.decide(
-            found, Move(Status.AGREED, due=now + timedelta(days=5)), who="Bo", today=now))
+            found, Move(Status.AGREED, due=now + timedelta(days=5), person="Sam"), who="Bo",
+            today=now))
     finally:
         db.close()
     before = [stored(world, i) for i in ids]
@@ -438,7 +440,7 @@ def test_bulk_is_all_or_nothing_when_one_was_moved_meanwhile(world, monkeypatch)
     monkeypatch.setattr(actions, "save_decision", second_lost)
     response = post(world, f"/workspace/clients/{client_id}/roadmap/bulk",
                     {"action": [str(i) for i in ids], "to": "agreed",
-                     "due": (today() + timedelta(days=30)).isoformat()})
+                     "due": (today() + timedelta(days=30)).isoformat(), "person": "Sam"})
     assert response.status_code == 409
     assert "Someone changed one of these actions" in response.get_data(as_text=True)
     monkeypatch.undo()

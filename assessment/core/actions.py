@@ -191,10 +191,13 @@ def _apply(action: Action, move: Move, today: date) -> Action:
             raise MoveRefused("Give a due date to agree this action.")
         if action.original_due is None and due < today:
             raise MoveRefused("The due date of a new promise cannot be in the past.")
+        person = move.person.strip() or action.person
+        if not person:  # a promise nobody is named to keep is not one
+            raise MoveRefused("Name the person who does it, to agree this action (for "
+                              "example “Sam at Acme IT”).")
         return replace(action, status=Status.AGREED, due=due,
                        original_due=action.original_due or due,
-                       agreed_on=action.agreed_on or today,
-                       person=move.person.strip() or action.person,
+                       agreed_on=action.agreed_on or today, person=person,
                        accepted_by="", accepted_until=None)
     if move.to is Status.DEFERRED:
         if move.due is None:

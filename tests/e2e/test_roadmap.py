@@ -123,6 +123,7 @@ def test_the_roadmap_from_finish_to_review_and_the_owners_link(live_server, page
     page.goto(base + f"/workspace/actions/{theirs[0].id}")
     page.locator("#to-agreed").check()
     page.locator("#move-due").fill(due)
+    page.locator("#move-person").fill("Dr Patel")
     submit(page, "Save the move")
 
     with other_page(browser, **PHONE) as owner:

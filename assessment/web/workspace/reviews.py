@@ -287,8 +287,6 @@ def _move(typed: dict[str, str]) -> Move:
         except ValueError:
             raise MoveRefused(f"Enter {what} as a date, like {DATE_EXAMPLE}.") from None
     to = Status(typed["to"])
-    if to is Status.AGREED and not typed["person"]:
-        raise MoveRefused("Name the person who does it, to agree this action.")
     return Move(to=to, due=days["due"], reason=typed["reason"], person=typed["person"],
                 until=days["until"])
 
