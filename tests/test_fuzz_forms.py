@@ -57,7 +57,8 @@ from assessment.storage import reviews as review_store
 from assessment.support.config import database
 from assessment.support.inputs import name_problem
 from assessment.web.answer_fields import field_name, widget_for
-from assessment.web.dates import date_day, zone_of
+from assessment.support.zones import zone_of
+from assessment.web.dates import date_day
 from assessment.web.roadmap_link import OWNER
 
 from .workspace_fixtures import PASSWORD, make_member

@@ -37,7 +37,7 @@ from assessment.support.config import database
 from assessment.web.workspace import reviews as review_views
 
 from .pdf_structure import all_struct_elements, read_content, struct_elements_in_tree
-from .workspace_fixtures import csrf_token, every_row, make_member, sign_in
+from .workspace_fixtures import csrf_token, every_row, two_firms_signed_in
 
 pytestmark = pytest.mark.both_backends
 
@@ -285,14 +285,7 @@ def world(tmp_path_factory, module_database_url):
     app = create_app({"TESTING": True, "SECRET_KEY": "reviews-secret",
                       "DATABASE": str(folder / "r.sqlite"), "DATABASE_URL": module_database_url,
                       "REPORT_DIR": str(folder / "reports")})
-    out = {"app": app}
-    for key, firm, email in (("a", "Northgate IT", "ana@northgate.example"),
-                             ("b", "Elsewhere Ltd", "eve@elsewhere.example")):
-        member = make_member(app, firm=firm, email=email, name=email.split("@")[0].title())
-        browser = app.test_client()
-        assert sign_in(browser, email, member["password"]).status_code == 303
-        out[key] = {**member, "browser": browser}
-    return out
+    return {"app": app, **two_firms_signed_in(app)}
 
 
 def db_of(world):

@@ -20,7 +20,7 @@ from assessment.storage import actions, clients, connect, evidence
 from assessment.support.config import database
 from assessment.support.evidence_files import MAX_BYTES
 
-from .workspace_fixtures import csrf_token, every_row, make_member, sign_in
+from .workspace_fixtures import csrf_token, every_row, two_firms_signed_in
 
 pytestmark = pytest.mark.both_backends
 
@@ -131,15 +131,9 @@ def world(tmp_path_factory, module_database_url):
     app = create_app({"TESTING": True, "SECRET_KEY": "roadmap-secret",
                       "DATABASE": str(folder / "r.sqlite"), "DATABASE_URL": module_database_url,
                       "REPORT_DIR": str(folder / "reports")})
-    out = {"app": app}
-    for key, firm, email in (("a", "Northgate IT", "ana@northgate.example"),
-                             ("b", "Elsewhere Ltd", "eve@elsewhere.example")):
-        member = make_member(app, firm=firm, email=email, name=f"{key.upper()} Member")
-        browser = app.test_client()
-        assert sign_in(browser, email, member["password"]).status_code == 303
-        member["browser"] = browser
-        member["token"] = csrf_token(browser.get("/workspace/").get_data(as_text=True))
-        out[key] = member
+    out = {"app": app, **two_firms_signed_in(app)}
+    for member in (out["a"], out["b"]):
+        member["token"] = csrf_token(member["browser"].get("/workspace/").get_data(as_text=True))
     return out
 
 
@@ -270,7 +264,7 @@ def test_a_deferral_through_the_move_form_keeps_the_promise_and_counts_the_push(
         Status.DEFERRED, pushed_to, promised, 1, "Sam Tech")
     last = history[-1]
     assert (last.from_status, last.to_status, last.reason, last.who) == (
-        Status.AGREED, Status.DEFERRED, "licences arrive late", "A Member")
+        Status.AGREED, Status.DEFERRED, "licences arrive late", "Ana")
     assert (last.due_before, last.due_after) == (promised, pushed_to)
     page = get(world, f"/workspace/actions/{action_id}").get_data(as_text=True)
     assert "pushed once" in page and "licences arrive late" in page
@@ -374,7 +368,7 @@ def test_bulk_agree_of_three_proposed_actions(world):
         kept, history = stored(world, action_id)
         assert (kept.status, kept.due, kept.original_due, kept.person) == (
             Status.AGREED, due, due, "Sam Tech")
-        assert history[-1].to_status is Status.AGREED and history[-1].who == "A Member"
+        assert history[-1].to_status is Status.AGREED and history[-1].who == "Ana"
     untouched, history = stored(world, ids[3])
     assert untouched.status is Status.PROPOSED and len(history) == 1
     page = get(world, f"/workspace/clients/{client_id}/roadmap").get_data(as_text=True)

@@ -20,12 +20,14 @@ from assessment.storage import connect, save_answer, set_status, stored_answers
 from assessment.support.config import database
 
 from .workspace_fixtures import (
+    TWO_FIRMS,
     csrf_token,
     every_row,
     make_member,
     open_client_link,
     sign_in,
     started_id,
+    two_firms_signed_in,
 )
 
 pytestmark = pytest.mark.both_backends
@@ -50,17 +52,12 @@ def db_of(app):
 @pytest.fixture
 def firms(app):
     """Two firms, each with a member signed in on their own test client, and a client each."""
-    out = {}
-    for key, firm, email in (("a", "Northgate IT", "ana@northgate.example"),
-                             ("b", "Elsewhere Ltd", "eve@elsewhere.example")):
-        member = make_member(app, firm=firm, email=email)
-        browser = app.test_client()
-        assert sign_in(browser, email, member["password"]).status_code == 303
-        db = db_of(app)
-        member["client_id"] = store.create_client(db, member["firm_id"], name=f"{firm} client")
-        db.close()
-        member["browser"] = browser
-        out[key] = member
+    out = two_firms_signed_in(app)
+    db = db_of(app)
+    for key, firm, _ in TWO_FIRMS:
+        out[key]["client_id"] = store.create_client(db, out[key]["firm_id"],
+                                                    name=f"{firm} client")
+    db.close()
     return out
 
 

@@ -77,3 +77,19 @@ def every_row(app) -> list[str]:
                 for row in sorted(map(repr, db.rows(f'SELECT * FROM "{table}"')))]
     finally:
         db.close()
+
+
+TWO_FIRMS = (("a", "Northgate IT", "ana@northgate.example"),
+             ("b", "Elsewhere Ltd", "eve@elsewhere.example"))
+
+
+def two_firms_signed_in(app) -> dict[str, dict]:
+    """Firm A's member and firm B's ("a", "b"), each signed in on a test client of their own
+    (member["browser"]): the owner of the objects and the one who must not reach them."""
+    out = {}
+    for key, firm, email in TWO_FIRMS:
+        member = make_member(app, firm=firm, email=email)
+        browser = app.test_client()
+        assert sign_in(browser, email, member["password"]).status_code == 303
+        out[key] = {**member, "browser": browser}
+    return out

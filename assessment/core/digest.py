@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..support.zones import zone_of
 from .actions import OPEN, Status
 
 DUE_DAYS = 7  # "due soon": within a week
@@ -66,11 +66,7 @@ class Digest:
 def today_in(zone_name: str | None, now: datetime | None = None) -> date:
     """Today's date in a firm's time zone (UTC for none, or a name this machine does not know):
     what the workspace counts "overdue" from, so the email says what the pages say."""
-    try:
-        zone = ZoneInfo(zone_name) if zone_name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = UTC
-    return (now or datetime.now(UTC)).astimezone(zone).date()
+    return (now or datetime.now(UTC)).astimezone(zone_of(zone_name)).date()
 
 
 def build(actions: Iterable[Mapping], reviews: Iterable[Mapping], today: date) -> Digest:

@@ -5,37 +5,14 @@ owners' pages show them in UTC."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, tzinfo
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import Flask, g, has_request_context, request
+
+from ..support.zones import zone_of
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Pages that belong to a firm's members, where the firm's time zone applies.
 MEMBER_BLUEPRINTS = ("workspace", "auth")
-# Old or technical names left out of the list a firm chooses from ("Etc/GMT+5" means UTC-5).
-_LEFT_OUT = ("Etc/", "posix/", "right/", "SystemV/")
-
-
-@lru_cache(maxsize=1)
-def zone_names() -> tuple[str, ...]:
-    """The time zones a firm can choose: UTC, then every "Area/City" name, sorted."""
-    names = {n for n in available_timezones() if "/" in n and not n.startswith(_LEFT_OUT)}
-    return ("UTC", *sorted(names))
-
-
-def valid_zone(name: str | None) -> bool:
-    return bool(name) and name in zone_names()
-
-
-def zone_of(name: str | None) -> tzinfo:
-    """The zone by its name; UTC for none, or a name this machine does not know."""
-    if not valid_zone(name):
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
 
 
 def zone() -> tzinfo:

@@ -43,6 +43,7 @@ from ..core.actions import (
 from ..storage import accounts, evidence
 from ..storage import actions as action_store
 from ..storage import roadmap_links as links
+from ..support import zones
 from ..support.audit import audit
 from ..support.evidence_files import MAX_BYTES, UploadRefused, check_upload, link_problem
 from . import branded, dates
@@ -121,7 +122,7 @@ def _link_or_refusal(token: str):
 
 def _today(firm_id: int) -> date:
     """Today where the firm works: "overdue" means the same here as on its own pages."""
-    zone = dates.zone_of(accounts.firm_time_zone(get_db(), firm_id))
+    zone = zones.zone_of(accounts.firm_time_zone(get_db(), firm_id))
     return datetime.now(zone).date()
 
 
