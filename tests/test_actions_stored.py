@@ -1,6 +1,6 @@
 """The roadmap's actions as the database keeps them (storage/actions.py), on both engines: the
 original due date kept through a deferral, every change an event, an illegal move writing
-nothing, one open action per finding, and another firm seeing nothing."""
+nothing, an accepted risk coming back once, and another firm seeing nothing."""
 
 from __future__ import annotations
 
@@ -70,16 +70,6 @@ def test_an_illegal_move_writes_nothing_and_a_stale_one_loses(db, firm_and_clien
     assert not actions.save_decision(db, firm, second)
     assert actions.get_action(db, firm, action_id).status is Status.AGREED
     assert len(actions.action_events(db, firm, action_id)) == 2
-
-
-def test_one_open_action_per_finding(db, firm_and_client):
-    firm, client = firm_and_client
-    first = actions.add_action(db, firm, new_action(client), who="assessment", on=TODAY)
-    found = actions.open_action_for(db, firm, client, "security.mfa_email:turn_on")
-    assert found is not None and found.id == first
-    dropped = decide(found, Move(Status.DROPPED, reason="moving office"), who="ana", today=TODAY)
-    assert actions.save_decision(db, firm, dropped)
-    assert actions.open_action_for(db, firm, client, "security.mfa_email:turn_on") is None
 
 
 def test_another_firm_sees_and_changes_nothing(db, firm_and_client):

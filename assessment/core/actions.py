@@ -331,14 +331,6 @@ class Measures:
     planned_spend: tuple[int, int] = (0, 0)
     actual_spend: int = 0
 
-    @property
-    def kept_share(self) -> float | None:
-        return self.kept / self.promises if self.promises else None
-
-    @property
-    def on_time_share(self) -> float | None:
-        return self.on_time / self.promises if self.promises else None
-
 
 def measure(actions: Iterable[Action], as_of: date) -> Measures:
     counts = {"promises": 0, "kept": 0, "on_time": 0, "late": 0, "claimed": 0, "overdue": 0,

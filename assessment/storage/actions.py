@@ -81,16 +81,6 @@ def client_actions(db: Store, firm_id: int, client_id: int) -> list[Action]:
     return [_to_action(row) for row in rows]
 
 
-def open_action_for(db: Store, firm_id: int, client_id: int, finding: str) -> Action | None:
-    """The client's action for this finding that is not closed (verified or dropped), if any:
-    a new plan step for the same finding is linked to it rather than made again."""
-    closed = (Status.VERIFIED.value, Status.DROPPED.value)
-    row = db.one("SELECT * FROM actions WHERE firm_id = ? AND client_id = ? AND finding = ? "
-                 "AND status NOT IN (?, ?) ORDER BY id LIMIT 1",
-                 [firm_id, client_id, finding, *closed])
-    return _to_action(row) if row else None
-
-
 def save_decision(db: Store, firm_id: int, decision: Decision) -> bool:
     """Keep a decision made by core.actions.decide (or the next assessment): the action's new
     state and its event, together. False, with nothing written, when the action is not the
