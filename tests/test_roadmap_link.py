@@ -21,8 +21,8 @@ from assessment.storage import actions, connect, evidence, roadmap_links
 from assessment.storage import clients as store
 from assessment.storage.times import stamp
 from assessment.support.config import database
-from assessment.support.evidence_files import MAX_BYTES
-from assessment.web.roadmap_link import FORM_ROOM, OWNER
+from assessment.support.evidence_files import MAX_BYTES, UPLOAD_REQUEST_BYTES
+from assessment.web.roadmap_link import OWNER
 
 from .workspace_fixtures import csrf_token, make_member, sign_in
 
@@ -301,7 +301,7 @@ def test_evidence_a_file_and_a_link(world, roadmap):
     ("program.exe", b"MZ\x90\x00\x03\x00\x00\x00", 400, "cannot be kept as evidence"),
     ("page.html", b"<html><script>alert(1)</script>", 400, "cannot be kept as evidence"),
     ("big.pdf", b"%PDF-" + b"0" * MAX_BYTES, 413, "larger than 10 MB, the limit"),
-    ("huge.pdf", b"%PDF-" + b"0" * (MAX_BYTES + FORM_ROOM), 413, "larger than 10 MB"),
+    ("huge.pdf", b"%PDF-" + b"0" * UPLOAD_REQUEST_BYTES, 413, "larger than 10 MB"),
     (None, None, 400, "Enter a web address starting with https://"),
 ])
 def test_refused_evidence_saves_nothing_and_says_why(world, roadmap, upload, data, status,

@@ -10,6 +10,9 @@ import unicodedata
 from typing import NamedTuple
 
 MAX_BYTES = 10 * 1024 * 1024
+# The most a request carrying a file of evidence may be: the file, and room for the form's
+# other fields and its encoding. The forms that take one raise the app's request limit to it.
+UPLOAD_REQUEST_BYTES = MAX_BYTES + 256 * 1024
 MAX_NAME = 120
 KINDS = {  # content type -> the extension a download gets
     "application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg",

@@ -45,7 +45,13 @@ from ..storage import actions as action_store
 from ..storage import roadmap_links as links
 from ..support import zones
 from ..support.audit import audit
-from ..support.evidence_files import MAX_BYTES, UploadRefused, check_upload, link_problem
+from ..support.evidence_files import (
+    MAX_BYTES,
+    UPLOAD_REQUEST_BYTES,
+    UploadRefused,
+    check_upload,
+    link_problem,
+)
 from . import branded, dates
 from .auth.sign_in import rate_limited
 from .db import get_db
@@ -54,8 +60,6 @@ from .security import form_expired, from_another_site, refused_from_another_site
 bp = Blueprint("roadmap_link", __name__)
 
 OWNER = "Owner (private link)"  # who the owner's changes are recorded as
-# Room for the rest of an evidence form (token, link, its name) around a file of the limit.
-FORM_ROOM = 256 * 1024
 MAX_LABEL = 120
 GONE = ("This link no longer works. Ask your consultant for a new one if you still need "
         "to see your roadmap.")
@@ -81,7 +85,7 @@ def _room_for_evidence(endpoint: str | None, values: dict | None) -> None:
     # A file of evidence may be up to 10 MB, more than other forms may send; set before the
     # CSRF check reads the form.
     if endpoint == "roadmap_link.add_evidence":
-        request.max_content_length = MAX_BYTES + FORM_ROOM
+        request.max_content_length = UPLOAD_REQUEST_BYTES
 
 
 @bp.after_request

@@ -26,7 +26,13 @@ from ...storage import bank_of, evidence
 from ...storage import actions as store
 from ...storage import clients as client_store
 from ...support.audit import audit
-from ...support.evidence_files import MAX_BYTES, UploadRefused, check_upload, link_problem
+from ...support.evidence_files import (
+    MAX_BYTES,
+    UPLOAD_REQUEST_BYTES,
+    UploadRefused,
+    check_upload,
+    link_problem,
+)
 from .. import dates
 from ..auth import current_firm_id, member_required, signed_in_member
 from ..db import current_bank, get_db
@@ -39,9 +45,6 @@ MAX_TICKET = 200
 MAX_NOTES = 5000
 MAX_LINK_NAME = 200
 MAX_COST = 1_000_000_000  # a whole-number amount; above this is a typing mistake
-# The rest of an evidence upload's form (its token, a name, the multipart framing) beside the
-# file itself: the file's own limit is then what refuses a file that is too large, in words.
-FORM_ALLOWANCE = 256 * 1024
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 BULK_MOVES = (Status.AGREED, Status.DEFERRED)
 
@@ -411,7 +414,7 @@ def _evidence_upload_limit(endpoint: str | None, values: dict | None) -> None:
         return
     member = signed_in_member()
     if member is not None and member.is_authenticated:
-        request.max_content_length = MAX_BYTES + FORM_ALLOWANCE
+        request.max_content_length = UPLOAD_REQUEST_BYTES
 
 
 @bp.post("/actions/<int:action_id>/evidence")
