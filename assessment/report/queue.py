@@ -443,10 +443,13 @@ def run_consumer(url: str, workers: int, secret: str | bytes | None = None) -> N
     to the one configure_queue was given (the app factory passes the app's SECRET_KEY)."""
     huey, _ = make_huey(url, secret if secret is not None else _settings["secret"])
     get_pool().warm_up()
-    log.info("rendering reports from the queue with %d worker(s)", workers)
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
                                     check_worker_health=True)
+    # The heartbeat before the "ready" line: a web instance that sees the line (or a person who
+    # reads it and asks for a report) must also see a live consumer, or its report is told
+    # "no consumer is running" for a consumer that is about to take it.
     beating = start_heartbeat(huey.storage.conn, workers)
+    log.info("rendering reports from the queue with %d worker(s)", workers)
     try:
         consumer.run()
     finally:
