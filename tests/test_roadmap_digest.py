@@ -1,7 +1,8 @@
 """`flask roadmap digest`, on both engines, sending through a real SMTP server on loopback
-(aiosmtpd): each active member of a firm with actions overdue or due this week gets one email
-naming them by client; nobody else gets one; bad mail settings are a clear error; a dry run
-sends nothing."""
+(aiosmtpd): each active member of a firm with actions overdue or due this week gets one email of
+their own, by client (an admin: every client; a consultant: the clients they look after and the
+actions naming them); nobody else gets one; bad mail settings are a clear error; a dry run sends
+nothing."""
 
 from __future__ import annotations
 
@@ -77,12 +78,15 @@ def add(db, firm: int, client: int, title: str, status: Status, due: int | None,
 
 
 @pytest.fixture
-def firms(app):
-    """Northgate IT: two active members and a disabled one, a client with an overdue action,
-    one due this week, one due next month, a review in ten days, an accepted risk whose date
-    has passed. Elsewhere Ltd: one member, and only an action due next month."""
+def firms(app, bank):
+    """Northgate IT: an admin (Ana), a consultant who ran the bakery's latest assessment (Ben),
+    a consultant with nothing of theirs due (Dee), a disabled one (Cy). Harbour Dental: an
+    overdue action, one due this week naming Ben. The bakery: one due this week, one next
+    month, a review in ten days. An accepted risk whose date has passed. Elsewhere Ltd: one
+    member, and only an action due next month."""
     ana = make_member(app, email="ana@northgate.example", name="Ana Smith")
-    make_member(app, email="ben@northgate.example", name="Ben Jones", role="consultant")
+    ben = make_member(app, email="ben@northgate.example", name="Ben Jones", role="consultant")
+    make_member(app, email="dee@northgate.example", name="Dee Long", role="consultant")
     cy = make_member(app, email="cy@northgate.example", name="Cy Gone", role="consultant")
     eve = make_member(app, firm="Elsewhere Ltd", email="eve@elsewhere.example")
     db = connect(database(app.config))
@@ -91,8 +95,14 @@ def firms(app):
         accounts.set_active(db, firm, cy["user_id"], False)
         harbour = clients.create_client(db, firm, name="Harbour Dental")
         bakery = clients.create_client(db, firm, name="Brightwater Bakery")
+        clients.start_client_assessment(db, bank, firm, harbour, mode="interview",
+                                        created_by=ana["user_id"])
+        clients.start_client_assessment(db, bank, firm, bakery, mode="interview",
+                                        created_by=ben["user_id"])
         add(db, firm, harbour, "Turn on two-step sign-in for email", Status.AGREED, -4,
             person="Sam Patel")
+        add(db, firm, harbour, "Check the firewall rules", Status.AGREED, 2,
+            person="ben  jones (Northgate IT)")
         add(db, firm, bakery, "Test restoring the backup", Status.IN_PROGRESS, 3,
             party="client", person="Jo")
         add(db, firm, bakery, "Replace the old router", Status.AGREED, 30)
@@ -119,30 +129,46 @@ def test_each_member_with_something_due_gets_one_email(app, runner, firms, inbox
     result = runner.invoke(args=["roadmap", "digest"])
     assert result.exit_code == 0, result.output
     assert "Sent 2 digests" in result.output
-    # Active members of the firm with work due: one each. Disabled members and a firm with
-    # nothing due this week: none.
+    # Active members with work of theirs due: one each. A consultant with nothing of theirs
+    # due, a disabled member, a firm with nothing due this week: none.
     assert len(inbox.to("ana@northgate.example")) == 1
     assert len(inbox.to("ben@northgate.example")) == 1
-    assert inbox.to("cy@northgate.example") == [] and inbox.to("eve@elsewhere.example") == []
+    for nobody in ("dee@northgate.example", "cy@northgate.example", "eve@elsewhere.example"):
+        assert inbox.to(nobody) == [], nobody
     assert len(inbox.messages) == 2
 
     mail = inbox.to("ana@northgate.example")[0]
     assert mail["From"] == SENDER and mail["Auto-Submitted"] == "auto-generated"
-    assert "1 overdue" in mail["Subject"] and "1 due this week" in mail["Subject"]
+    assert "1 overdue" in mail["Subject"] and "2 due this week" in mail["Subject"]
     body = mail.get_content()
     assert body.startswith("Hello Ana Smith,")
-    # The overdue action under its client, with who does it; then the one due this week.
+    # The admin's: every client. The overdue action under its client, with who does it; then
+    # those due this week.
     harbour = body.index("Harbour Dental")
     overdue = body.index("Turn on two-step sign-in for email")
     assert harbour < overdue and "4 days ago" in body[overdue:overdue + 120]
     assert "Who: the IT provider (Sam Patel)" in body
+    assert "Who: the IT provider (ben  jones (Northgate IT))" in body
     assert "Test restoring the backup" in body and "Who: the client (Jo)" in body
     assert f"review is due on {days(10).day} {days(10).strftime('%b %Y')}" in body
     assert f"/workspace/clients/{firms['harbour']}/roadmap" in body
     assert "/workspace/portfolio" in body
+    assert "as an admin of Northgate IT: it covers every client" in body
     # Not due yet, already verified, or another firm's: not in it.
     for absent in ("Replace the old router", "Already verified", "Elsewhere"):
         assert absent not in body
+
+    # The consultant's: the bakery they look after (its action and review), and the Harbour
+    # action that names them, marked as theirs; not Harbour's other action.
+    mail = inbox.to("ben@northgate.example")[0]
+    assert "1 overdue" not in mail["Subject"] and "2 due this week" in mail["Subject"]
+    body = mail.get_content()
+    assert body.startswith("Hello Ben Jones,") and "your client roadmaps" in body
+    assert "Test restoring the backup" in body and "review is due on" in body
+    assert "Check the firewall rules" in body
+    assert "Who: the IT provider (ben  jones (Northgate IT): you)" in body
+    assert "Turn on two-step sign-in for email" not in body
+    assert "the clients whose latest assessment you ran, and actions that name you" in body
 
     db = connect(database(app.config))
     try:  # the accepted risk whose date passed is back for a decision
@@ -239,8 +265,8 @@ def test_a_long_digest_stays_short():
              "party": "provider", "person": "", "status": "agreed",
              "due": days(-1 - n).isoformat()} for c in range(25) for n in range(7)]
     built = digest.build(rows, [], TODAY)
-    body = digest.text(built, member="Ana", firm="Northgate IT", roadmap=lambda c: f"/r/{c}",
-                       portfolio="/p")
+    body = digest.text(built, reader=digest.Reader("Ana", "ana@northgate.example", True),
+                       firm="Northgate IT", roadmap=lambda c: f"/r/{c}", portfolio="/p")
     assert "175 actions overdue" in body
     assert body.count("  - and 2 more on the roadmap.") == 20
     assert "And 5 more clients with work due: see the portfolio." in body
@@ -254,3 +280,14 @@ def test_today_is_the_firms_day():
     assert today_in("Pacific/Auckland", late_evening) == date(2026, 10, 15)
     assert today_in(None, late_evening) == today_in("Not/AZone", late_evening) \
         == date(2026, 10, 14)
+
+
+@pytest.mark.parametrize("person, named", [
+    ("Ana Smith", True), ("  ana   SMITH ", True), ("Ana Smith at Northgate IT", True),
+    ("ana smith (Northgate)", True), ("ANA@northgate.example", True),
+    ("Ana Smithson", False), ("Diana Smith", False), ("Ana", False), ("", False),
+    ("Sam Patel", False)])
+def test_an_action_names_a_member_by_name_or_email(person, named):
+    from assessment.core.digest import Reader
+
+    assert Reader("Ana Smith", "ana@northgate.example", False).is_named(person) is named

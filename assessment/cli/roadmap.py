@@ -1,7 +1,8 @@
 """`flask --app app roadmap ...`: the roadmap's reminders.
 
-`roadmap digest` emails each active member of each firm the firm's overdue actions, those due
-within a week and the reviews coming up, by client (core/digest.py writes it). It sends through
+`roadmap digest` emails each active member of each firm their own digest of overdue actions,
+those due within a week and the reviews coming up, by client (core/digest.py decides what each
+member sees and writes it). It sends through
 ITHEALTH_SMTP_URL (support/mail.py); without it, or with --dry-run, it prints what it would send
 and sends nothing. Errors name the variable or option they are about; no tracebacks.
 """
@@ -32,7 +33,7 @@ roadmap_cli = AppGroup("roadmap", help="The living roadmap: reminders of due act
               help="Print the emails that would be sent, and send nothing.")
 @click.option("--firm", "firm_name", metavar="NAME", help="Only the members of this firm.")
 def digest_command(dry_run: bool, firm_name: str | None) -> None:
-    """Email each firm member the overdue and due actions and the coming reviews."""
+    """Email each firm member their overdue and due actions and their coming reviews."""
     try:
         settings = mail.mail_settings()
     except mail.MailConfigError as error:
@@ -63,8 +64,9 @@ def digest_command(dry_run: bool, firm_name: str | None) -> None:
 
 
 def _letters(firm_name: str | None, sender: str) -> list[EmailMessage]:
-    """One email for each active member of each firm (or of the one named) with anything due;
-    accepted risks whose date has passed are brought back first, as the pages do."""
+    """One email for each active member of each firm (or of the one named) with anything due
+    that they see (core/digest.Reader); accepted risks whose date has passed are brought back
+    first, as the pages do."""
     db = connect_or_fail(database(current_app.config))
     try:
         firms = store.all_firms(db)
@@ -79,21 +81,35 @@ def _letters(firm_name: str | None, sender: str) -> list[EmailMessage]:
         for firm in firms:
             today = digests.today_in(firm["time_zone"])
             expire_firm_risks(db, firm["id"], today)
-            digest = digests.build(
-                store.due_actions(db, firm["id"], today + timedelta(days=digests.DUE_DAYS)),
-                store.reviews_due(db, firm["id"], today + timedelta(days=digests.REVIEW_DAYS)),
-                today)
-            if digest.empty:
-                continue
-            subject = digests.subject(digest, firm["name"])
-            for member in accounts.list_members(db, firm["id"]):
-                if member.active:
-                    body = digests.text(digest, member=member.name, firm=firm["name"],
-                                        roadmap=roadmap, portfolio=portfolio)
-                    letters.append(mail.message(sender, member.email, subject, body))
+            letters += _firm_letters(db, firm, today, sender, roadmap, portfolio)
         return letters
     finally:
         db.close()
+
+
+def _firm_letters(db, firm, today, sender: str, roadmap: Callable[[int], str],
+                  portfolio: str) -> list[EmailMessage]:
+    """Each active member's digest of one firm, for those who have anything in it: an admin
+    sees every client, a consultant the clients they look after and the actions naming them."""
+    due = store.due_actions(db, firm["id"], today + timedelta(days=digests.DUE_DAYS))
+    reviews = store.reviews_due(db, firm["id"], today + timedelta(days=digests.REVIEW_DAYS))
+    if not due and not reviews:
+        return []
+    leads = store.client_leads(db, firm["id"])
+    letters = []
+    for member in accounts.list_members(db, firm["id"]):
+        if not member.active:
+            continue
+        reader = digests.Reader(
+            member.name, member.email, everything=member.is_admin,
+            leads=frozenset(client for client, lead in leads.items() if lead == member.id))
+        digest = digests.build(due, reviews, today, reader)
+        if not digest.empty:
+            body = digests.text(digest, reader=reader, firm=firm["name"], roadmap=roadmap,
+                                portfolio=portfolio)
+            letters.append(mail.message(sender, member.email,
+                                        digests.subject(digest, firm["name"]), body))
+    return letters
 
 
 def _links() -> tuple[Callable[[int], str], str]:

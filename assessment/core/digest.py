@@ -1,11 +1,16 @@
 """A firm member's reminder of the roadmap: the actions overdue and due within a week, and the
 reviews coming up, by client, as a short plain-text email. Pure: rows and dates in, text out;
 the command (cli/roadmap.py) reads the rows and sends the text.
+
+Each member gets their own: an admin runs the firm and sees every client; a consultant sees the
+clients they look after (they ran the client's latest assessment) and any action that names
+them as its person, wherever it is. Actions naming the reader say so ("you").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -30,6 +35,31 @@ class Due:
     party: str
     person: str
     due: date
+    yours: bool = False
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Whom a digest is for. `everything`: an admin's digest, every client of the firm;
+    otherwise the clients in `leads` and the actions whose person names them."""
+    name: str
+    email: str
+    everything: bool
+    leads: Collection[int] = ()
+
+    def is_named(self, person: str) -> bool:
+        """Whether an action's person (free text) names this reader: their email, their name,
+        or their name followed by more ("Ana Smith at Northgate IT"), in any case."""
+        said = " ".join(person.split()).casefold()
+        name = " ".join(self.name.split()).casefold()
+        if not said or not name:
+            return False
+        if said == self.email.strip().casefold():
+            return True
+        return said == name or bool(re.match(re.escape(name) + r"(?![\w'-])", said))
+
+    def reads(self, client_id: int, person: str = "") -> bool:
+        return self.everything or client_id in self.leads or self.is_named(person)
 
 
 @dataclass(frozen=True)
@@ -69,10 +99,12 @@ def today_in(zone_name: str | None, now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(zone_of(zone_name)).date()
 
 
-def build(actions: Iterable[Mapping], reviews: Iterable[Mapping], today: date) -> Digest:
+def build(actions: Iterable[Mapping], reviews: Iterable[Mapping], today: date,
+          reader: Reader | None = None) -> Digest:
     """The digest of a firm's open actions due within DUE_DAYS (or overdue) and its reviews
-    due within REVIEW_DAYS (rows as storage.portfolio.due_actions and reviews_due give them):
-    clients with the most overdue first, then by name."""
+    due within REVIEW_DAYS (rows as storage.portfolio.due_actions and reviews_due give them),
+    as `reader` sees them (None: the whole firm): clients with the most overdue first, then by
+    name."""
     soon = today + timedelta(days=DUE_DAYS)
     overdue: dict[int, list[Due]] = {}
     due_soon: dict[int, list[Due]] = {}
@@ -81,15 +113,18 @@ def build(actions: Iterable[Mapping], reviews: Iterable[Mapping], today: date) -
         if Status(row["status"]) not in OPEN or not row["due"]:
             continue
         due = date.fromisoformat(row["due"])
-        if due > soon:
+        person = row["person"] or ""
+        if due > soon or (reader is not None and not reader.reads(row["client_id"], person)):
             continue
-        item = Due(row["client_id"], row["client"], row["title"], row["party"],
-                   row["person"] or "", due)
+        item = Due(row["client_id"], row["client"], row["title"], row["party"], person, due,
+                   yours=reader is not None and reader.is_named(person))
         names[item.client_id] = item.client
         (overdue if due < today else due_soon).setdefault(item.client_id, []).append(item)
     review_on: dict[int, date] = {}
     for row in reviews:
         on = date.fromisoformat(row["next_review"]) if row["next_review"] else None
+        if reader is not None and not reader.reads(row["client_id"]):
+            continue
         if on is not None and on <= today + timedelta(days=REVIEW_DAYS):
             review_on[row["client_id"]] = on
             names[row["client_id"]] = row["client"]
@@ -122,7 +157,8 @@ def subject(digest: Digest, firm: str) -> str:
 
 
 def _who(item: Due) -> str:
-    return f"Who: {WHO.get(item.party, item.party)} ({item.person or 'nobody named yet'})"
+    person = f"{item.person}: you" if item.yours else (item.person or "nobody named yet")
+    return f"Who: {WHO.get(item.party, item.party)} ({person})"
 
 
 def _line(item: Due, today: date) -> str:
@@ -136,19 +172,22 @@ def _line(item: Due, today: date) -> str:
     return f"  - {item.title} ({when}). {_who(item)}."
 
 
-def text(digest: Digest, *, member: str, firm: str, roadmap: Callable[[int], str],
+def text(digest: Digest, *, reader: Reader, firm: str, roadmap: Callable[[int], str],
          portfolio: str) -> str:
     """The email's body: a greeting, one block per client (its overdue actions, those due soon,
-    its review, the link to its roadmap), the link to the portfolio."""
+    its review, the link to its roadmap), the link to the portfolio, and what the email covers
+    for this reader."""
     counts = []
     if digest.overdue:
         counts.append(_plural(digest.overdue, "action") + " overdue")
-    if digest.due_soon:
-        counts.append(f"{digest.due_soon} due within {DUE_DAYS} days")
+    if digest.due_soon:  # "3 actions overdue, 2 due within 7 days" names actions once
+        due = str(digest.due_soon) if digest.overdue else _plural(digest.due_soon, "action")
+        counts.append(f"{due} due within {DUE_DAYS} days")
     if digest.reviews:
         counts.append(_plural(digest.reviews, "quarterly review") + " to hold")
-    lines = [f"Hello {member},", "",
-             f"What needs attention in {firm}'s client roadmaps on {day(digest.today)}: "
+    whose = f"{firm}'s client roadmaps" if reader.everything else "your client roadmaps"
+    lines = [f"Hello {reader.name},", "",
+             f"What needs attention in {whose} on {day(digest.today)}: "
              + ", ".join(counts) + ".", ""]
     for client in digest.clients[:CLIENTS]:
         lines.append(client.client)
@@ -165,6 +204,9 @@ def text(digest: Digest, *, member: str, firm: str, roadmap: Callable[[int], str
         lines += [f"And {_plural(len(digest.clients) - CLIENTS, 'more client')} with work "
                   "due: see the portfolio.", ""]
     lines += [f"Every client at a glance: {portfolio}", "",
-              f"You receive this as a member of {firm}. Actions are counted as of today in "
-              "your firm's time zone."]
+              (f"You receive this as an admin of {firm}: it covers every client. "
+               if reader.everything else
+               f"You receive this as a member of {firm}: it covers the clients whose latest "
+               "assessment you ran, and actions that name you. ")
+              + "Actions are counted as of today in your firm's time zone."]
     return "\n".join(lines) + "\n"

@@ -113,6 +113,20 @@ def due_actions(db: Store, firm_id: int, until: date) -> list[Row]:
         {"firm": firm_id, "until": until.isoformat(), **_OPEN_PARAMS})
 
 
+def client_leads(db: Store, firm_id: int) -> dict[int, int]:
+    """Who looks after each client: the member who started the client's latest assessment
+    (archived ones left out), by client id. A client with none is nobody's but the admins'."""
+    rows = db.rows(
+        """SELECT client_id, created_by FROM (
+            SELECT client_id, created_by, row_number() OVER (
+                PARTITION BY client_id ORDER BY created_at DESC, id DESC) AS newest
+            FROM assessments
+            WHERE firm_id = :firm AND client_id IS NOT NULL AND created_by IS NOT NULL
+              AND archived_at IS NULL) latest
+        WHERE newest = 1""", {"firm": firm_id})
+    return {row["client_id"]: row["created_by"] for row in rows}
+
+
 def reviews_due(db: Store, firm_id: int, until: date) -> list[Row]:
     """Clients (not archived) whose latest review sets the next one on or before `until`
     (one already passed included: it has not been held): client_id, client, next_review."""
