@@ -165,6 +165,7 @@ def cases(w) -> dict[str, tuple[str, str, str]]:
         "wizard.switch": ("owner", "GET", "/assessment/switch"),
         "wizard.hub": ("owner", "GET", "/assessment/"),
         "wizard.section": ("owner", "GET", "/assessment/section/profile"),
+        "wizard.promises": ("owner", "GET", "/assessment/promises"),
         "wizard.autosave": ("owner", "GET", "/assessment/answer"),
         "wizard.review": ("owner", "GET", "/assessment/review"),
         "wizard.finish": ("owner", "GET", "/assessment/finish"),

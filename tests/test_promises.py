@@ -7,6 +7,7 @@ failing again "regressed"."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -183,3 +184,65 @@ def test_sync_is_pure_and_links_a_step_found_again(app):
     assert not again.new and len(again.linked) == len(result.steps)
     # Nothing proven: every finding is still raised by the same answers.
     assert not again.decisions
+
+
+def test_a_self_assessment_link_asks_the_client_about_the_promises_first(app, adb, ana):
+    """A consultant sends the client a self-assessment link instead of interviewing: the
+    client is asked about last time's promises first, in their own words and afresh, and the
+    firm's Finish proves them from the client's answers."""
+    before = fixture_answers("break_fix_untested_backups")
+    interview_with(app, adb, ana, before)
+    after = fixture_answers("well_run_managed")
+    fixed = {a.id for a in scored(app, after).actions}
+    kept = next(a for a in roadmap.client_actions(adb, ana["firm_id"], ana["client_id"])
+                if a.party == "provider" and a.finding not in fixed
+                and all(isinstance(after.get(q), str) for q in a.questions))
+    kept = agree(adb, ana, kept, due=TODAY + timedelta(days=30))
+
+    sent = post(ana["browser"], f"/workspace/clients/{ana['client_id']}/self-assessment")
+    link = re.search(r"/assessment/resume/[\w-]+", sent.get_data(as_text=True)).group(0)
+    owner = app.test_client()
+    welcome = owner.get(link).get_data(as_text=True)  # who sent it, and a button to begin
+    opened = owner.post(link, data={"csrf_token": csrf_token(welcome)})
+    assert opened.status_code == 303 and opened.headers["Location"] == "/assessment/promises"
+
+    page = owner.get("/assessment/promises").get_data(as_text=True)
+    assert f"Agreed last time: {kept.title}" in page
+    assert "Who does it: your IT provider (Sam at Acme IT)" in page and "Is it done now?" in page
+    bank = app.extensions["bank"]
+    on_page = re.findall(r'id="q-([\w.]+)"', page)
+    # The promise's questions, each after the questions that decide whether it is asked
+    # (nothing is answered yet in a new self-assessment).
+    assert set(kept.questions) <= set(on_page)
+    assert all(on_page.index(g) < on_page.index(q) for q in kept.questions
+               for g in bank.question_by_id[q].condition_refs), on_page
+    form = {"csrf_token": csrf_token(page), "resume": link.rsplit("/", 1)[1]}
+    for qid in on_page:
+        name = field_name(bank.question_by_id[qid])
+        assert f'value="{after[qid]}" checked' not in page  # nothing pre-filled
+        form |= {name: after[qid], "v_" + name: "0"}
+    # A value no question offers: refused on the page, with the question named; nothing saved.
+    first = field_name(bank.question_by_id[on_page[0]])
+    refused = owner.post("/assessment/promises", data={**form, first: "not-a-choice"})
+    assert refused.status_code == 422 and "There is a problem" in refused.get_data(as_text=True)
+    saved = owner.post("/assessment/promises", data=form)
+    assert saved.status_code == 303 and saved.headers["Location"].startswith("/assessment/section/")
+    assessment_id = next(a["id"] for a in store.client_assessments(
+        adb, ana["firm_id"], ana["client_id"]) if a["mode"] == "self")
+    answered = stored_answers(adb, assessment_id, "owner")
+    assert {q: answered[q].answer.value for q in kept.questions} == \
+        {q: after[q] for q in kept.questions}
+    hub = owner.get("/assessment/").get_data(as_text=True)
+    assert "What was agreed last time" in hub and "Checked" in hub
+
+    # The client answers the rest; the firm finishes it; the promise is proven by it.
+    for qid, value in after.items():
+        if qid not in answered:
+            save_answer(adb, assessment_id, qid, base_version=0, source="owner",
+                        answer=parse_answer(bank.question_by_id[qid], value))
+    assert post(ana["browser"], f"/workspace/assessments/{assessment_id}/finish"
+                ).status_code == 303
+    proven = roadmap.get_action(adb, ana["firm_id"], kept.id)
+    assert proven.status is Status.VERIFIED and proven.verified_by == assessment_id
+    # Finished by the firm: the client's link no longer offers the promises.
+    assert owner.get("/assessment/promises").status_code == 303

@@ -117,6 +117,12 @@ class Action:
         return self.original_due is not None
 
     @property
+    def finds_out(self) -> bool:
+        """A promise to find answers out (ask the provider, check the papers), not to change
+        anything: kept when its questions are answered for sure (core.promises.FIND_OUT)."""
+        return self.finding.startswith("find_out:")
+
+    @property
     def label(self) -> str:
         return LABELS[self.status]
 

@@ -23,6 +23,7 @@ from .plan_text import step_cost
 from .scoring import Result
 
 FIND_OUT = "find_out:"  # the finding of a find-out step: FIND_OUT + the party asked
+# (Action.finds_out reads the same prefix: core.actions cannot import this module.)
 # Who does a step, as the bank and the plan say (`who`) -> the action's party.
 PARTY_OF = {"provider": "provider", "owner": "client", "vendor": "vendor"}
 

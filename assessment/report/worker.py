@@ -64,6 +64,8 @@ def main(conn, memory_limit_bytes: int | None) -> None:
             conn.send(("ok", pdf))
             pdf = None
             gc.collect()
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the pool went away mid-render (the app stopped): nobody to answer
         except MemoryError:
             conn.send(("error", "the report needed more memory than a render may use"))
             return  # a fresh worker is cleaner than one that hit its limit

@@ -84,6 +84,15 @@ def today() -> date:
     return datetime.now(zone()).date()
 
 
+def firm_today(firm_id: int) -> date:
+    """Today where a firm works, on any page (an owner's too): "overdue" and "due" then mean
+    there what they mean on the firm's own pages."""
+    from ..storage import accounts
+    from .db import get_db
+
+    return datetime.now(zone_of(accounts.firm_time_zone(get_db(), firm_id))).date()
+
+
 def date_day(value: date | None) -> str:
     """A calendar date (a due date) as "15 Oct 2026"; "" for none."""
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}" if value else ""

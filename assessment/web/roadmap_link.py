@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from datetime import date, datetime
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -40,10 +40,9 @@ from ..core.actions import (
     Status,
     decide,
 )
-from ..storage import accounts, evidence
+from ..storage import evidence
 from ..storage import actions as action_store
 from ..storage import roadmap_links as links
-from ..support import zones
 from ..support.audit import audit
 from ..support.evidence_files import (
     MAX_BYTES,
@@ -124,12 +123,6 @@ def _link_or_refusal(token: str):
     return row, None
 
 
-def _today(firm_id: int) -> date:
-    """Today where the firm works: "overdue" means the same here as on its own pages."""
-    zone = zones.zone_of(accounts.firm_time_zone(get_db(), firm_id))
-    return datetime.now(zone).date()
-
-
 # ---- the page --------------------------------------------------------------------------------
 
 def _trend(link) -> dict:
@@ -174,7 +167,7 @@ def _groups(link, today: date) -> dict:
 def _page(token: str, link, *, status: int = 200, problem: dict | None = None):
     """The owner's page; `problem` (a refused post) names the action and form, the message,
     and what was typed, to show again."""
-    today = _today(link["firm_id"])
+    today = dates.firm_today(link["firm_id"])
     look = branded.look_of(link["firm_id"])
     return render_template(
         "roadmap_link/view.html", title=f"{link['client_name']}: your IT roadmap", link=link,
@@ -238,8 +231,8 @@ def mark_done(token: str, action_id: int):
         return redirect(url_for("roadmap_link.view", token=token,
                                 _anchor=f"action-{action_id}"), 303)
     try:
-        decision = decide(action, Move(Status.DONE), who=OWNER, today=_today(link["firm_id"]),
-                          owner=True)
+        decision = decide(action, Move(Status.DONE), who=OWNER,
+                          today=dates.firm_today(link["firm_id"]), owner=True)
     except MoveRefused as refused:
         return _refused(token, link, action_id, "done", Refusal(str(refused), 403))
     if not action_store.save_decision(get_db(), link["firm_id"], decision):
@@ -264,7 +257,7 @@ def comment(token: str, action_id: int):
         if problem:
             raise Refusal(problem, 422, "comment")
         if not links.add_comment(get_db(), link["firm_id"], action_id, who=OWNER,
-                                 on=_today(link["firm_id"]), status=action.status.value,
+                                 on=dates.firm_today(link["firm_id"]), status=action.status.value,
                                  text=text):
             raise Refusal("This action was changed by someone else a moment ago, so your "
                           "comment is not saved yet. It is below: check it and send it again.",

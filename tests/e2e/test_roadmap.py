@@ -1,7 +1,8 @@
 """The living roadmap in a real browser: Finish turns the plan into proposed actions; the
 consultant agrees some in bulk and defers one on its page (the promise's date kept); locks a
-quarterly review and downloads its pack; the portfolio; and the owner's private link on a phone,
-where they mark their own action done. Every page is checked with axe-core, on a desktop and a
+quarterly review and downloads its pack; the portfolio; the owner's private link on a phone,
+where they mark their own action done; and a self-assessment link, where the client is asked
+about the promises first. Every page is checked with axe-core, on a desktop and a
 phone, for sideways scrolling, and screenshotted.
 """
 
@@ -20,6 +21,7 @@ from workspace_helpers import (
     assessment_in,
     database,
     horizontal_overflow,
+    open_client_link,
     other_page,
     pdf_text,
     shown_link,
@@ -151,5 +153,33 @@ def test_the_roadmap_from_finish_to_review_and_the_owners_link(live_server, page
             assert response.status == 200, f"{name}: {response.status}"
             check(phone, f"{name} on a phone")
             screenshot(phone, f"roadmap-{name}-phone")
+
+    # The next assessment as a self-assessment link: on a phone, the client is asked first
+    # about what was agreed, each answer revealing the questions it leads to.
+    page.goto(base + f"/workspace/clients/{client_id}")
+    submit(page, "Send a self-assessment link")
+    self_link = shown_link(page)
+    with database(app) as db:
+        agreed = [a.title for a in roadmap.client_actions(db, admin["firm_id"], client_id)
+                  if a.promised and a.status is not Status.VERIFIED]
+    with other_page(browser, **PHONE) as client_page:
+        open_client_link(client_page, self_link)
+        expect(client_page.locator("h1")).to_have_text("What was agreed last time")
+        for title in agreed:
+            expect(client_page.locator("h2.promise-said", has_text=title)).to_be_visible()
+        check(client_page, "promises first, on a phone")
+        screenshot(client_page, "promises-client-phone")
+        shown = client_page.locator("fieldset:visible").count()
+        for _ in range(40):  # the first option of each visible question not yet answered
+            waiting = client_page.locator("fieldset:visible:not(:has(input:checked))")
+            if waiting.count() == 0:
+                break
+            waiting.first.locator("input[type=radio], input[type=checkbox]").first.check()
+        assert client_page.locator("fieldset:visible").count() > shown, \
+            "no answer revealed the question it leads to"
+        submit(client_page, "Save and go on to the other questions")
+        assert "/assessment/section/" in client_page.url
+        expect(client_page.locator(".notice", has_text="Saved your answers about what was "
+                                   "agreed")).to_be_visible()
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)

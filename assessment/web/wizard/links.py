@@ -14,6 +14,7 @@ from .. import branded, owner
 from ..auth import signed_in_member
 from ..db import get_db
 from ..security import navigated_from_another_site
+from .agreed import waiting
 from .common import bp, seen
 
 
@@ -56,11 +57,14 @@ def resume_url() -> str:
     return url_for("wizard.resume", token=session.get("resume_token", ""), _external=True)
 
 
-def landing_of(assessment: dict) -> str:
-    """Where opening an assessment lands: its results once finished, else the first question
-    still to answer, else the review page."""
+def landing_of(assessment: dict, *, promises_first: bool = True) -> str:
+    """Where opening an assessment lands: its results once finished, else what was agreed last
+    time while some of it is unanswered (a firm's client with promises), else the first
+    question still to answer, else the review page."""
     if assessment["status"] == "finished":
         return url_for("wizard.results")
+    if promises_first and waiting(assessment):
+        return url_for("wizard.promises")
     bank = bank_of(get_db(), assessment)
     where = progress(bank, seen(assessment).result).next_open()
     if where is None:

@@ -19,6 +19,7 @@ from ...support.audit import audit
 from .. import owner, renders, reports
 from ..db import current_bank, get_db
 from .common import bp, owner_answers, seen
+from . import agreed
 from .links import resume_url
 from .sections import next_url
 
@@ -56,7 +57,8 @@ def hub():
     state = progress(bank, seen(assessment).result)
     return render_template("wizard/hub.html", title="Your assessment", progress=state,
                            assessment=assessment, resume_url=resume_url(),
-                           read_only=owner.read_only(assessment))
+                           read_only=owner.read_only(assessment),
+                           promises=agreed.waiting(assessment))
 
 
 @bp.get("/review")

@@ -64,13 +64,20 @@ def render_section(page: SectionPage, assessment: dict, status: int = 200,
         read_only=read_only), status
 
 
+def page_assessment():
+    """(the assessment a question page works on, None), or (None, the response to send
+    instead): a Save from one of our pages may first open its assessment, or be refused
+    (restore_from_page); then the open assessment, or the page that says none is."""
+    if request.method == "POST":
+        restored = restore_from_page()
+        if restored is not None:
+            return None, restored
+    return owner.current_or_refusal()
+
+
 @bp.route("/section/<section_id>", methods=["GET", "POST"])
 def section(section_id: str):
-    if request.method == "POST":
-        restored = _restore_from_page()
-        if restored is not None:
-            return restored
-    assessment, away = owner.current_or_refusal()
+    assessment, away = page_assessment()
     if away:
         return away
     page = section_page_for(assessment, section_id)
@@ -85,7 +92,7 @@ def section(section_id: str):
         return render_section(page, assessment, 422 if page.errors else 409)
     branded.keep_cleared(page, assessment, request.form)
     email_checks.saved(page, assessment)  # a new email domain: checked in the background
-    _private_link_once(assessment["id"])
+    private_link_once(assessment["id"])
     if seen(assessment).result.complete:
         reports.prerender_soon(assessment)
 
@@ -131,7 +138,7 @@ def _after_save(page: SectionPage, assessment: dict, before: set[str]):
     return redirect(next_url(page.bank, section_id), 303)
 
 
-def _restore_from_page():
+def restore_from_page():
     """A Save pressed on one of our section pages (its CSRF token checked) names its assessment
     in the form. With nothing open in this browser (the session ended, or was never opened here:
     see unsaved.handle_csrf_error), that press opens it; a page of another assessment than the
@@ -150,7 +157,7 @@ def _restore_from_page():
     return None
 
 
-def _private_link_once(assessment_id: str) -> None:
+def private_link_once(assessment_id: str) -> None:
     """Right after the first page is saved, once per assessment (recorded with it, so a
     second browser does not say "shown here once" again): the private link, to keep."""
     if store.private_link_shown(get_db(), assessment_id):
