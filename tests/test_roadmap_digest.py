@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import email
 import email.policy
+import ssl
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from assessment.core.actions import Action, Status
 from assessment.storage import accounts, actions, clients, connect
@@ -20,6 +22,7 @@ from assessment.support import mail
 from assessment.support.config import database
 
 from .postgres_cluster import free_port
+from .test_tls import certificates  # noqa: F401 - the fixture: a private CA, a localhost certificate
 from .workspace_fixtures import make_member
 
 pytestmark = pytest.mark.both_backends
@@ -291,3 +294,73 @@ def test_an_action_names_a_member_by_name_or_email(person, named):
     from assessment.core.digest import Reader
 
     assert Reader("Ana Smith", "ana@northgate.example", False).is_named(person) is named
+
+
+MAIL_USER, MAIL_PASSWORD = "roadmap", "mail-s3cret"
+
+
+@pytest.fixture
+def tls_mail(certificates):  # noqa: F811 - the fixture imported above
+    """Starts aiosmtpd with TLS, from the start (smtps) or after STARTTLS, with the server
+    certificate of the private authority and a sign-in only over TLS; returns (port, inbox)."""
+    started = []
+
+    def start(from_the_start: bool):
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certificates / "server.crt", certificates / "server.key")
+
+        def authenticate(server, session, envelope, mechanism, data):
+            # handled=False: aiosmtpd answers a refusal with 535 itself.
+            return AuthResult(success=(data.login, data.password)
+                              == (MAIL_USER.encode(), MAIL_PASSWORD.encode()), handled=False)
+
+        inbox = Inbox()
+        tls = {"ssl_context": context} if from_the_start else {"tls_context": context,
+                                                                "require_starttls": True}
+        # aiosmtpd counts only STARTTLS as TLS: from the start, the whole connection is.
+        controller = Controller(inbox, hostname="127.0.0.1", port=free_port(),
+                                authenticator=authenticate, auth_require_tls=not from_the_start,
+                                auth_required=True, **tls)
+        controller.start()
+        started.append(controller)
+        return controller.port, inbox
+
+    yield start
+    for controller in started:
+        controller.stop()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # see tls_mail
+@pytest.mark.parametrize("scheme", ["smtps", "starttls"])
+def test_the_digest_goes_over_verified_tls_with_a_sign_in(runner, firms, tls_mail, certificates,  # noqa: F811
+                                                          monkeypatch, scheme):
+    port, inbox = tls_mail(from_the_start=scheme == "smtps")
+    url = (f"smtps://{MAIL_USER}:{{password}}@localhost:{port}" if scheme == "smtps"
+           else f"smtp://{MAIL_USER}:{{password}}@localhost:{port}?starttls=1")
+    monkeypatch.setenv("ITHEALTH_MAIL_FROM", SENDER)
+    # The server's certificate is checked against the authorities the machine trusts; a
+    # private one is added as OpenSSL reads it, from SSL_CERT_FILE.
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificates / "ca.crt"))
+    monkeypatch.setenv("ITHEALTH_SMTP_URL", url.format(password=MAIL_PASSWORD))
+    result = runner.invoke(args=["roadmap", "digest"])
+    assert result.exit_code == 0, result.output
+    assert f"Sent 2 digests through localhost:{port}" in result.output
+    assert sorted(m["To"] for m in inbox.messages) == ["ana@northgate.example",
+                                                       "ben@northgate.example"]
+    inbox.messages.clear()
+
+    monkeypatch.setenv("ITHEALTH_SMTP_URL", url.format(password="wrong"))
+    result = runner.invoke(args=["roadmap", "digest"])
+    assert result.exit_code != 0 and "refused the user and password in ITHEALTH_SMTP_URL" \
+        in result.output
+    assert "wrong" not in result.output and "Traceback" not in result.output
+
+    # A certificate from an authority the machine does not trust: nothing is sent, and the
+    # password never leaves.
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificates / "other.crt"))
+    monkeypatch.setenv("ITHEALTH_SMTP_URL", url.format(password=MAIL_PASSWORD))
+    result = runner.invoke(args=["roadmap", "digest"])
+    assert result.exit_code != 0 and "could not send through the mail server" in result.output
+    assert "CERTIFICATE_VERIFY_FAILED" in result.output or "certificate verify failed" \
+        in result.output
+    assert MAIL_PASSWORD not in result.output and inbox.messages == []
