@@ -1030,6 +1030,17 @@ def _problem(response, status: int, marker: str, what) -> str:
     return html
 
 
+def _shown_back(html: str, values: dict, keys, field: str, what: str):
+    """A refused page keeps what was typed: each of `keys` in its box exactly, and escaped.
+    Returns the form read back (`field` names one of its boxes)."""
+    shown = form_with(html, field)
+    for key in keys:
+        assert shown[key] == values[key], \
+            f"the refused {key} {_short(values[key])} is shown back as {_short(shown[key])}"
+        assert_escaped(html, values[key], f"{what}, {key}")
+    return shown
+
+
 # An action's details: who does it, the ticket, notes and the actual cost.
 
 COST_WORDS = NUMBER_WORDS + ["1,200", "1 200", " 1200 ", "1200", "0", "000", "1000000000",
@@ -1060,13 +1071,9 @@ def check_action_details(world: World, values: dict) -> str:
     if response.status_code != 303:
         html = _problem(response, 422, 'id="details-problem"', values)
         assert not ok, f"refused details within the limits: {_short(values)}"
-        shown = form_with(html, "actual_cost")
-        for key, value in values.items():
-            # The page writes a line break of its own after <textarea>, so a note that starts
-            # with one comes back whole.
-            assert shown[key] == value, \
-                f"the refused {key} {_short(value)} is shown back as {_short(shown[key])}"
-            assert_escaped(html, value, f"refused details, {key}")
+        # The page writes a line break of its own after <textarea>, so a note that starts
+        # with one comes back whole.
+        _shown_back(html, values, values, "actual_cost", "refused details")
         return "refused"
     assert ok, f"accepted details that are over a limit or not a whole cost: {_short(values)}"
     expected = {key: world.kept(value) for key, value in expected.items()}
@@ -1148,11 +1155,8 @@ def check_action_move(world: World, values: dict) -> str:
         html = _problem(response, 400, 'id="move-problem"', values)
         assert why is not None, f"refused a move the rules allow: {_short(values)}"
         assert world.action(action_id).status is Status.PROPOSED, "a refused move moved it"
-        shown = form_with(html, "until")
-        for key in ("due", "reason", "person", "until"):
-            assert shown[key] == values[key], \
-                f"the refused {key} {_short(values[key])} is shown back as {_short(shown[key])}"
-            assert_escaped(html, values[key], f"refused move, {key}")
+        shown = _shown_back(html, values, ("due", "reason", "person", "until"), "until",
+                            "refused move")
         offered = values["to"] in FROM_PROPOSED
         assert shown.getlist("to") == ([values["to"]] if offered else []), \
             f"chose {values['to']!r}, the refused page has {shown.getlist('to')!r} chosen"
@@ -1223,11 +1227,7 @@ def check_review_words(world: World, values: dict) -> str:
     if response.status_code != 303:
         html = _problem(response, 422, 'class="field-error"', values)
         assert not ok, f"refused a review's words within the limits: {_short(values)}"
-        shown = form_with(html, "next_review")
-        for key, value in values.items():
-            assert shown[key] == value, \
-                f"the refused {key} {_short(value)} is shown back as {_short(shown[key])}"
-            assert_escaped(html, value, f"refused review, {key}")
+        _shown_back(html, values, values, "next_review", "refused review")
         return "refused"
     assert ok, f"accepted a review's words over a limit or with a wrong date: {_short(values)}"
     headline = values["headline"].strip()
@@ -1280,11 +1280,7 @@ def check_review_start(world: World, values: dict) -> str:
     if response.status_code != 303:
         html = _problem(response, 422, 'class="field-error"', values)
         assert not ok, f"refused a period that is one: {_short(values)}"
-        shown = form_with(html, "period_end")
-        for key, value in values.items():
-            assert shown[key] == value, \
-                f"the refused {key} {_short(value)} is shown back as {_short(shown[key])}"
-            assert_escaped(html, value, f"refused period, {key}")
+        _shown_back(html, values, values, "period_end", "refused period")
         return "refused"
     assert ok, f"started a review for a period that is not one: {_short(values)}"
     found = re.search(r"/reviews/([0-9]+)$", response.headers["Location"])
