@@ -252,6 +252,19 @@ def test_the_pack_is_two_to_four_pages_and_says_what_the_review_says(pack):
         assert re.search(r"draft", page, re.I), number
 
 
+def test_a_first_review_with_nothing_due_yet_has_no_table_of_zeros():
+    """Right after the first assessment, every promise is still to come: the scorecard says
+    so in a sentence instead of a table of noughts by party."""
+    later = [replace(a, original_due=date(2027, 2, 1), due=date(2027, 2, 1), pushes=0,
+                     status=Status.AGREED, verified_on=None, done_on=None)
+             for a in forty_actions()[:3]]
+    pdf = render_pack(review_of(later), Branding(firm_name="Northgate IT"), draft=False)
+    text = " ".join(" ".join(page.extract_text()
+                             for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "No promise has fallen due or been pushed yet" in text
+    assert "Pushed twice or more" not in text
+
+
 def test_the_pack_is_a_tagged_pdf_ua_document(pack):
     content, pdf = pack
     with pikepdf.open(io.BytesIO(pdf)) as document:
